@@ -1,0 +1,74 @@
+// The one data model (PROTOCOL.md §1): a stored log entry and the request that creates it.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const TASK_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+export const MAX_RUN_ID_LENGTH = 128;
+/** Longest message stored, in characters; longer ones are cut and marked `metadata.truncated`. */
+export const DEFAULT_MAX_MESSAGE_LENGTH = 8192;
+/** Largest metadata object, as JSON bytes. */
+export const MAX_METADATA_BYTES = 4096;
+
+export const LOG_SOURCES = ['stdout', 'stderr', 'agent'] as const;
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+export const LogSourceSchema = Type.Union(LOG_SOURCES.map((s) => Type.Literal(s)));
+export const LogLevelSchema = Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)));
+export type LogSource = (typeof LOG_SOURCES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogSource(value: unknown): value is LogSource {
+  return (LOG_SOURCES as readonly unknown[]).includes(value);
+}
+export function isLogLevel(value: unknown): value is LogLevel {
+  return (LOG_LEVELS as readonly unknown[]).includes(value);
+}
+/** DEBUG < INFO < WARN < ERROR, for "this level and above" filters. */
+export function levelRank(level: LogLevel): number {
+  return LOG_LEVELS.indexOf(level);
+}
+
+export const MetadataSchema = Type.Record(Type.String(), Type.Unknown());
+export type Metadata = Static<typeof MetadataSchema>;
+
+/** What a writer sends: the agent (with runId/runSeq), or anyone through POST. */
+export const LogRequestSchema = Type.Object({
+  source: LogSourceSchema,
+  level: LogLevelSchema,
+  message: Type.String(),
+  lineNumber: Type.Optional(Type.Integer({ minimum: 1 })),
+  metadata: Type.Optional(MetadataSchema),
+  /** When the agent read the line; the server's clock when absent. */
+  timestamp: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Unique per agent execution; with runSeq it makes a resend idempotent. */
+  runId: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_RUN_ID_LENGTH })),
+  runSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type LogRequest = Static<typeof LogRequestSchema>;
+
+/** A stored entry, exactly as every wire and every store shows it. */
+export const LogEntrySchema = Type.Object({
+  id: Type.String(),
+  seq: Type.Integer({ minimum: 1 }),
+  taskId: Type.String(),
+  timestamp: Type.String(),
+  source: LogSourceSchema,
+  level: LogLevelSchema,
+  message: Type.String(),
+  lineNumber: Type.Integer({ minimum: 1 }),
+  metadata: MetadataSchema,
+  runId: Type.Optional(Type.String()),
+  runSeq: Type.Optional(Type.Integer()),
+});
+export type LogEntry = Static<typeof LogEntrySchema>;
+
+/** The server's id of an entry: unique because `seq` is never reused within a task. */
+export function entryId(taskId: string, seq: number): string {
+  return `${taskId}-${seq}`;
+}
+
+/**
+ * What the agent puts in `metadata.event` of its own (`source: "agent"`) entries; the
+ * server derives a task's status from them.
+ */
+export const AGENT_EVENTS = ['started', 'exited', 'reconnected', 'spooled', 'delivered'] as const;
+export type AgentEvent = (typeof AGENT_EVENTS)[number];

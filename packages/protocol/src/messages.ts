@@ -1,0 +1,110 @@
+// The WebSocket messages of PROTOCOL.md §4, one schema each, both directions.
+import { Type, type Static } from '@sinclair/typebox';
+import { LogEntrySchema, LogLevelSchema, LogRequestSchema, LogSourceSchema } from './log-entry.js';
+import { TASK_STATUSES } from './rest.js';
+
+/** Most entries one `logs` message or POST may carry. */
+export const MAX_BATCH_ENTRIES = 10_000;
+/** Most entries a `tail` may ask for. */
+export const MAX_TAIL = 100_000;
+
+export const SubscribeOptionsSchema = Type.Object({
+  sources: Type.Optional(Type.Array(LogSourceSchema, { maxItems: 3 })),
+  levels: Type.Optional(Type.Array(LogLevelSchema, { maxItems: 4 })),
+  realtime: Type.Optional(Type.Boolean()),
+  since: Type.Optional(Type.Integer({ minimum: 0 })),
+  tail: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TAIL })),
+  batch: Type.Optional(Type.Boolean()),
+});
+export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>;
+
+const OptionalTaskId = Type.Optional(Type.String());
+
+export const ClientMessageSchemas = {
+  subscribe: Type.Object({
+    type: Type.Literal('subscribe'),
+    taskId: OptionalTaskId,
+    options: Type.Optional(SubscribeOptionsSchema),
+  }),
+  unsubscribe: Type.Object({ type: Type.Literal('unsubscribe'), taskId: OptionalTaskId }),
+  ping: Type.Object({ type: Type.Literal('ping') }),
+  auth: Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 16384 }) }),
+  log: Type.Intersect([Type.Object({ type: Type.Literal('log'), taskId: OptionalTaskId }), LogRequestSchema]),
+  logs: Type.Object({
+    type: Type.Literal('logs'),
+    taskId: OptionalTaskId,
+    batchId: Type.String({ minLength: 1, maxLength: 128 }),
+    entries: Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_ENTRIES }),
+  }),
+} as const;
+
+export type SubscribeMessage = Static<typeof ClientMessageSchemas.subscribe>;
+export type UnsubscribeMessage = Static<typeof ClientMessageSchemas.unsubscribe>;
+export type ClientPingMessage = Static<typeof ClientMessageSchemas.ping>;
+export type AuthMessage = Static<typeof ClientMessageSchemas.auth>;
+export type AgentLogMessage = Static<typeof ClientMessageSchemas.log>;
+/** `entries` are validated one by one (as LogRequest) so that the error names the entry. */
+export type AgentLogsMessage = Static<typeof ClientMessageSchemas.logs>;
+export type ClientMessage =
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | ClientPingMessage
+  | AuthMessage
+  | AgentLogMessage
+  | AgentLogsMessage;
+export type ClientMessageType = keyof typeof ClientMessageSchemas;
+
+export const ServerMessageSchemas = {
+  subscribed: Type.Object({
+    type: Type.Literal('subscribed'),
+    taskId: Type.String(),
+    timestamp: Type.String(),
+    lastSeq: Type.Integer(),
+  }),
+  unsubscribed: Type.Object({ type: Type.Literal('unsubscribed'), taskId: Type.String(), timestamp: Type.String() }),
+  log: Type.Intersect([Type.Object({ type: Type.Literal('log') }), LogEntrySchema]),
+  logs: Type.Object({ type: Type.Literal('logs'), taskId: Type.String(), entries: Type.Array(LogEntrySchema) }),
+  ping: Type.Object({ type: Type.Literal('ping'), timestamp: Type.String() }),
+  pong: Type.Object({ type: Type.Literal('pong'), timestamp: Type.String() }),
+  ack: Type.Object({
+    type: Type.Literal('ack'),
+    batchId: Type.String(),
+    accepted: Type.Integer(),
+    duplicates: Type.Integer(),
+    lastSeq: Type.Integer(),
+  }),
+  error: Type.Object({
+    type: Type.Literal('error'),
+    code: Type.String(),
+    message: Type.String(),
+    timestamp: Type.String(),
+    /** The batch the error is about, when it is about one. */
+    batchId: Type.Optional(Type.String()),
+  }),
+  task: Type.Object({
+    type: Type.Literal('task'),
+    taskId: Type.String(),
+    status: Type.Union(TASK_STATUSES.map((s) => Type.Literal(s))),
+    exitCode: Type.Optional(Type.Integer()),
+  }),
+} as const;
+
+export type SubscribedMessage = Static<typeof ServerMessageSchemas.subscribed>;
+export type UnsubscribedMessage = Static<typeof ServerMessageSchemas.unsubscribed>;
+export type LogMessage = Static<typeof ServerMessageSchemas.log>;
+export type LogsMessage = Static<typeof ServerMessageSchemas.logs>;
+export type ServerPingMessage = Static<typeof ServerMessageSchemas.ping>;
+export type PongMessage = Static<typeof ServerMessageSchemas.pong>;
+export type AckMessage = Static<typeof ServerMessageSchemas.ack>;
+export type ErrorMessage = Static<typeof ServerMessageSchemas.error>;
+export type TaskMessage = Static<typeof ServerMessageSchemas.task>;
+export type ServerMessage =
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | LogMessage
+  | LogsMessage
+  | ServerPingMessage
+  | PongMessage
+  | AckMessage
+  | ErrorMessage
+  | TaskMessage;

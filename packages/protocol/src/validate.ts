@@ -1,0 +1,151 @@
+// Validators compiled once from the schemas, with errors that name the field at fault.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { KerutaError, type ErrorCode } from './errors.js';
+import { ClientMessageSchemas, type ClientMessage } from './messages.js';
+import {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  LogRequestSchema,
+  MAX_METADATA_BYTES,
+  TASK_ID_PATTERN,
+  type LogRequest,
+} from './log-entry.js';
+
+export interface Validator<T> {
+  check(value: unknown): value is T;
+  /** The first problem as "field: what is wrong", or undefined when the value fits. */
+  explain(value: unknown): string | undefined;
+}
+
+export function createValidator<S extends TSchema>(schema: S): Validator<Static<S>> {
+  let check: (value: unknown) => boolean;
+  try {
+    const compiled = TypeCompiler.Compile(schema);
+    check = (value) => compiled.Check(value);
+  } catch {
+    // A page under a strict CSP forbids generated code; the interpreter gives the same answers.
+    check = (value) => Value.Check(schema, value);
+  }
+  return {
+    check: (value: unknown): value is Static<S> => check(value),
+    explain(value) {
+      if (check(value)) return undefined;
+      const first = Value.Errors(schema, value).First();
+      return first === undefined ? 'invalid value' : describeError(first);
+    },
+  };
+}
+
+function fieldName(path: string): string {
+  if (path === '') return 'body';
+  return path
+    .slice(1)
+    .split('/')
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+function describeError(error: ValueError): string {
+  const field = fieldName(error.path);
+  const choices = literalChoices(error.schema);
+  if (choices !== undefined) return `${field}: must be one of ${choices.join(', ')}`;
+  if (error.value === undefined) return `${field}: is required`;
+  return `${field}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+}
+
+function literalChoices(schema: TSchema): string[] | undefined {
+  const anyOf = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!Array.isArray(anyOf)) return undefined;
+  const values = anyOf.map((s) => (s as { const?: unknown }).const);
+  return values.every((v) => typeof v === 'string') ? (values as string[]) : undefined;
+}
+
+export function assertTaskId(taskId: unknown): string {
+  if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
+    throw new KerutaError('INVALID_TASK_ID', 'taskId must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+  }
+  return taskId;
+}
+
+/** ISO 8601 with a date and time, e.g. 2024-01-01T00:00:00Z; returns epoch milliseconds. */
+export function parseTimestamp(value: string, field: string): number {
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const ms = iso.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw new KerutaError('INVALID_LOG_FORMAT', `${field}: must be an ISO 8601 date-time such as 2024-01-01T00:00:00Z`);
+  }
+  return ms;
+}
+
+const logRequestValidator = createValidator(LogRequestSchema);
+
+export interface NormalizeOptions {
+  maxMessageLength?: number;
+  /** Used when the request carries no timestamp. */
+  now?: number;
+  /** Prefix for field names in errors, e.g. "entries[3]". */
+  field?: string;
+}
+
+/** A LogRequest as stored: timestamp normalised to ISO UTC with milliseconds, long messages cut. */
+export interface NormalizedLogRequest extends LogRequest {
+  timestamp: string;
+  /** Epoch milliseconds of `timestamp`. */
+  timeMs: number;
+  metadata: Record<string, unknown>;
+}
+
+export function parseLogRequest(value: unknown, options: NormalizeOptions = {}): NormalizedLogRequest {
+  const prefix = options.field === undefined ? '' : `${options.field}.`;
+  const problem = logRequestValidator.explain(value);
+  if (problem !== undefined) throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}${problem}`);
+  const request = value as LogRequest;
+  if ((request.runId === undefined) !== (request.runSeq === undefined)) {
+    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}runId and runSeq: must be given together`);
+  }
+  const timeMs =
+    request.timestamp === undefined
+      ? (options.now ?? Date.now())
+      : parseTimestamp(request.timestamp, `${prefix}timestamp`);
+  let metadata = request.metadata ?? {};
+  if (request.metadata !== undefined && JSON.stringify(request.metadata).length > MAX_METADATA_BYTES) {
+    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}metadata: must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+  }
+  const max = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+  let message = request.message;
+  if (message.length > max) {
+    message = message.slice(0, max);
+    metadata = { ...metadata, truncated: true };
+  }
+  return { ...request, message, metadata, timestamp: new Date(timeMs).toISOString(), timeMs };
+}
+
+const clientMessageValidators = Object.fromEntries(
+  Object.entries(ClientMessageSchemas).map(([type, schema]) => [type, createValidator(schema)]),
+) as { [K in keyof typeof ClientMessageSchemas]: Validator<Static<(typeof ClientMessageSchemas)[K]>> };
+
+/** A WebSocket frame from a client: JSON of a known type, fitting its schema. */
+export function parseClientMessage(text: string): ClientMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KerutaError('INVALID_MESSAGE_FORMAT', 'message is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new KerutaError('INVALID_MESSAGE_FORMAT', 'message must be a JSON object with a "type"');
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(clientMessageValidators, type)) {
+    const known = Object.keys(ClientMessageSchemas).join(', ');
+    throw new KerutaError('INVALID_MESSAGE_FORMAT', `type: must be one of ${known}`);
+  }
+  const validator = clientMessageValidators[type as keyof typeof ClientMessageSchemas];
+  const problem = validator.explain(value);
+  if (problem !== undefined) {
+    const code: ErrorCode = type === 'log' ? 'INVALID_LOG_FORMAT' : 'INVALID_MESSAGE_FORMAT';
+    throw new KerutaError(code, problem);
+  }
+  return value as ClientMessage;
+}

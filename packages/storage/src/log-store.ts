@@ -1,0 +1,86 @@
+// The one LogStore interface every store (sqlite/, postgres/) implements, file for file.
+import type {
+  LogEntry,
+  LogLevel,
+  LogPage,
+  LogQuery,
+  LogSource,
+  LogStats,
+  NormalizedLogRequest,
+  TaskPage,
+  TaskSummary,
+} from '@keruta/protocol';
+
+/** Which entries a read considers. Every field narrows; none given means all. */
+export interface EntryFilter {
+  sources?: readonly LogSource[];
+  levels?: readonly LogLevel[];
+  /** Inclusive bounds on the entry's timestamp, epoch milliseconds. */
+  fromMs?: number;
+  toMs?: number;
+  /** Case-insensitive substring of the message; never a pattern. */
+  text?: string;
+}
+
+export interface AppendResult {
+  /** The entries this call stored, in `seq` order; duplicates are left out. */
+  stored: LogEntry[];
+  /** Entries whose (runId, runSeq) the task already had. */
+  duplicates: number;
+  /** The task's highest `seq` after this call. */
+  lastSeq: number;
+  /** The task's summary when this call changed its status (an agent's `started`/`exited` event). */
+  taskChanged?: TaskSummary;
+}
+
+export interface RangeQuery {
+  taskId: string;
+  /** Exclusive lower bound on `seq`. */
+  afterSeq: number;
+  /** Inclusive upper bound on `seq`: a reader that knows how far it wants to go gets no more. */
+  upToSeq?: number;
+  /** Most entries returned. */
+  limit: number;
+  filter?: EntryFilter;
+}
+
+export interface RangeResult {
+  /** Matching entries in `seq` order. */
+  entries: LogEntry[];
+  /**
+   * Everything up to this `seq` has been considered: the next read starts after it. Equal to
+   * the last entry's `seq` when `limit` was reached, else to the bound scanned to.
+   */
+  scannedTo: number;
+  /** True when nothing past `scannedTo` (within `upToSeq`) remains. */
+  done: boolean;
+}
+
+export interface LogStore {
+  readonly kind: string;
+  /**
+   * Stores a task's entries in one transaction, assigning each the next `seq`. Entries that
+   * carry a (runId, runSeq) the task already holds are skipped and counted as duplicates.
+   */
+  append(taskId: string, entries: readonly NormalizedLogRequest[]): Promise<AppendResult>;
+  /** A page of the task's entries by `seq`; undefined when the task has never had a log. */
+  queryLogs(taskId: string, query: LogQuery): Promise<LogPage | undefined>;
+  /** Entries after a `seq`, for catching a subscriber up and for streaming exports. */
+  readRange(query: RangeQuery): Promise<RangeResult>;
+  /**
+   * The `seq` after which the last `count` matching entries (up to `upToSeq`) begin: reading
+   * from it gives a tail. 0 when there are fewer.
+   */
+  tailStart(taskId: string, count: number, upToSeq: number, filter?: EntryFilter): Promise<number>;
+  stats(taskId: string): Promise<LogStats | undefined>;
+  /** Deletes the task's entries older than `beforeMs` (all without it); undefined for an unknown task. */
+  deleteLogs(taskId: string, beforeMs?: number): Promise<number | undefined>;
+  getTask(taskId: string): Promise<TaskSummary | undefined>;
+  /** Tasks, newest activity first. */
+  listTasks(page: number, size: number): Promise<TaskPage>;
+  /** The task's highest `seq`, 0 for an unknown task. */
+  lastSeq(taskId: string): Promise<number>;
+  /** Throws when the store cannot answer; for /health. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,88 @@
+// The SQLite schema as numbered migrations, applied in order and tracked in PRAGMA user_version.
+import type { Database } from 'better-sqlite3';
+import { KerutaError } from '@keruta/protocol';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tasks with maintained counters, logs keyed by (task_id, seq)',
+    sql: `
+      -- One row per task. The counters are kept by append and deleteLogs so that stats, page
+      -- totals and the contiguity check never need a COUNT(*) over the task's logs.
+      CREATE TABLE tasks (
+        task_id          TEXT PRIMARY KEY,
+        last_seq         INTEGER NOT NULL DEFAULT 0,
+        total_logs       INTEGER NOT NULL DEFAULT 0,
+        count_stdout     INTEGER NOT NULL DEFAULT 0,
+        count_stderr     INTEGER NOT NULL DEFAULT 0,
+        count_agent      INTEGER NOT NULL DEFAULT 0,
+        count_debug      INTEGER NOT NULL DEFAULT 0,
+        count_info       INTEGER NOT NULL DEFAULT 0,
+        count_warn       INTEGER NOT NULL DEFAULT 0,
+        count_error      INTEGER NOT NULL DEFAULT 0,
+        min_time_ms      INTEGER,
+        max_time_ms      INTEGER,
+        -- Never lowered, not even by a delete: a line number is not handed out twice.
+        next_line_stdout INTEGER NOT NULL DEFAULT 1,
+        next_line_stderr INTEGER NOT NULL DEFAULT 1,
+        next_line_agent  INTEGER NOT NULL DEFAULT 1,
+        status           TEXT NOT NULL DEFAULT 'unknown'
+                         CHECK (status IN ('running', 'succeeded', 'failed', 'unknown')),
+        exit_code        INTEGER,
+        started_at       INTEGER,
+        finished_at      INTEGER,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX tasks_by_activity ON tasks (updated_at DESC, task_id);
+
+      -- WITHOUT ROWID: the primary key is the clustering key, so a page by seq is one range
+      -- read of adjacent rows. The id is derived from (task_id, seq) and not stored.
+      CREATE TABLE logs (
+        task_id     TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        time_ms     INTEGER NOT NULL,
+        source      TEXT NOT NULL CHECK (source IN ('stdout', 'stderr', 'agent')),
+        level       TEXT NOT NULL CHECK (level IN ('DEBUG', 'INFO', 'WARN', 'ERROR')),
+        message     TEXT NOT NULL,
+        line_number INTEGER NOT NULL,
+        -- JSON text; NULL for the common empty object, to save the parse on every read.
+        metadata    TEXT,
+        run_id      TEXT,
+        run_seq     INTEGER,
+        PRIMARY KEY (task_id, seq)
+      ) WITHOUT ROWID;
+      -- An agent's resend after a reconnect carries the same (run_id, run_seq): stored once.
+      CREATE UNIQUE INDEX logs_run_once ON logs (task_id, run_id, run_seq) WHERE run_id IS NOT NULL;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/**
+ * Brings the database to SCHEMA_VERSION. Each migration runs in its own IMMEDIATE transaction
+ * and re-reads the version inside it, so two processes opening a new file at once migrate it once.
+ */
+export function migrate(db: Database): void {
+  for (const migration of MIGRATIONS) {
+    const apply = db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > SCHEMA_VERSION) {
+        throw new KerutaError(
+          'DATABASE_ERROR',
+          `the database has schema version ${current}, newer than this keruta knows (${SCHEMA_VERSION})`,
+        );
+      }
+      if (current >= migration.version) return;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    apply.immediate();
+  }
+}

@@ -1,0 +1,93 @@
+// The LogStore on one SQLite file (or :memory:), through better-sqlite3.
+import { DEFAULT_MAX_MESSAGE_LENGTH, type NormalizedLogRequest } from '@keruta/protocol';
+import { toDatabaseError } from '../database-error.js';
+import type { EntryFilter, LogStore, RangeQuery } from '../log-store.js';
+import { totalPages } from '../entry-filter.js';
+import { appendEntries } from './append-entries.js';
+import { deleteLogs } from './delete-logs.js';
+import { openDatabase } from './open-database.js';
+import { queryLogs, readRange, tailStart } from './read-logs.js';
+import { toLogStats, toTaskSummary } from './row-mapping.js';
+import { prepareStatements } from './statements.js';
+
+export interface SqliteLogStoreOptions {
+  /** A file path (its directory is created when missing) or ":memory:". */
+  path: string;
+  /** Longest message stored; a longer one is cut and marked `metadata.truncated`. */
+  maxMessageLength?: number;
+  /** How long a write waits for another connection's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
+  const db = guard('open the database', () =>
+    openDatabase(
+      options.busyTimeoutMs === undefined ? { path: options.path } : { path: options.path, busyTimeoutMs: options.busyTimeoutMs },
+    ),
+  );
+  const statements = guard('prepare its statements', () => prepareStatements(db));
+  const maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+
+  // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
+  // instead of failing when it upgrades a read lock halfway through.
+  const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[]) =>
+    appendEntries({ statements, maxMessageLength, now: Date.now() }, taskId, entries),
+  );
+  const deleteTransaction = db.transaction((taskId: string, beforeMs: number | undefined) =>
+    deleteLogs(statements, taskId, beforeMs),
+  );
+  // Reads of several statements (task row, count, page) see one snapshot.
+  const readTransaction = db.transaction((body: () => unknown) => body());
+  const read = <T>(body: () => T): T => readTransaction(body) as T;
+
+  return {
+    kind: 'sqlite',
+    append: async (taskId, entries) => guard('store the entries', () => appendTransaction.immediate(taskId, entries)),
+    queryLogs: async (taskId, query) => guard('read the logs', () => read(() => queryLogs(statements, taskId, query))),
+    readRange: async (query: RangeQuery) => guard('read the logs', () => read(() => readRange(statements, query))),
+    tailStart: async (taskId: string, count: number, upToSeq: number, filter?: EntryFilter) =>
+      guard('read the logs', () => read(() => tailStart(statements, taskId, count, upToSeq, filter))),
+    stats: async (taskId) =>
+      guard('read the task', () => {
+        const task = statements.selectTask.get(taskId);
+        return task === undefined ? undefined : toLogStats(task);
+      }),
+    deleteLogs: async (taskId, beforeMs) =>
+      guard('delete the logs', () => deleteTransaction.immediate(taskId, beforeMs)),
+    getTask: async (taskId) =>
+      guard('read the task', () => {
+        const task = statements.selectTask.get(taskId);
+        return task === undefined ? undefined : toTaskSummary(task);
+      }),
+    listTasks: async (page, size) =>
+      guard('list the tasks', () =>
+        read(() => {
+          const totalElements = statements.countTasks.get() ?? 0;
+          const rows = size > 0 ? statements.listTasks.all(size, page * size) : [];
+          return {
+            content: rows.map(toTaskSummary),
+            totalElements,
+            totalPages: totalPages(totalElements, size),
+            size,
+            number: page,
+          };
+        }),
+      ),
+    lastSeq: async (taskId) => guard('read the task', () => statements.selectTask.get(taskId)?.last_seq ?? 0),
+    ping: async () => {
+      guard('answer a ping', () => statements.ping.get());
+    },
+    close: async () => {
+      // Closing twice is harmless: shutdown paths may race.
+      if (db.open) db.close();
+    },
+  };
+}
+
+function guard<T>(operation: string, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    throw toDatabaseError(operation, error);
+  }
+}

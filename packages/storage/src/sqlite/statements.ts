@@ -1,0 +1,84 @@
+// Every statement the SQLite store runs, prepared once per connection.
+import type Database from 'better-sqlite3';
+import type { TaskRow } from './row-mapping.js';
+
+const TASK_COLUMNS = [
+  'task_id',
+  'last_seq',
+  'total_logs',
+  'count_stdout',
+  'count_stderr',
+  'count_agent',
+  'count_debug',
+  'count_info',
+  'count_warn',
+  'count_error',
+  'min_time_ms',
+  'max_time_ms',
+  'next_line_stdout',
+  'next_line_stderr',
+  'next_line_agent',
+  'status',
+  'exit_code',
+  'started_at',
+  'finished_at',
+  'updated_at',
+] as const satisfies readonly (keyof TaskRow)[];
+
+type Sql = string | number | null;
+
+export interface Statements {
+  selectTask: Database.Statement<[string], TaskRow>;
+  /** Writes a whole TaskRow, bound by column name. */
+  upsertTask: Database.Statement<[TaskRow], unknown>;
+  /** A (run_id, run_seq) the task already holds changes nothing: `changes` is 0. */
+  insertLog: Database.Statement<[string, number, number, string, string, string, number, string | null, string | null, number | null]>;
+  firstSeq: Database.Statement<[string], number>;
+  timeRange: Database.Statement<[string], { min: number | null; max: number | null }>;
+  countBefore: Database.Statement<[string, number], { source: string; level: string; n: number }>;
+  deleteAll: Database.Statement<[string]>;
+  deleteBefore: Database.Statement<[string, number]>;
+  listTasks: Database.Statement<[number, number], TaskRow>;
+  countTasks: Database.Statement<[], number>;
+  ping: Database.Statement<[], number>;
+  /** A statement whose SQL depends on the filter, prepared on first use and kept. */
+  cached<Result>(sql: string): Database.Statement<Sql[], Result>;
+}
+
+export function prepareStatements(db: Database.Database): Statements {
+  const cache = new Map<string, Database.Statement<Sql[], unknown>>();
+  return {
+    selectTask: db.prepare('SELECT * FROM tasks WHERE task_id = ?'),
+    upsertTask: db.prepare(
+      `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (task_id) DO UPDATE SET ${TASK_COLUMNS.slice(1)
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
+    ),
+    // The conflict target names the run index only: a clash on (task_id, seq) would mean
+    // last_seq is wrong, and must fail loudly rather than be skipped as a duplicate.
+    insertLog: db.prepare(
+      `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task_id, run_id, run_seq) WHERE run_id IS NOT NULL DO NOTHING`,
+    ),
+    firstSeq: db.prepare<[string], number>('SELECT seq FROM logs WHERE task_id = ? ORDER BY seq LIMIT 1').pluck(),
+    timeRange: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ?'),
+    countBefore: db.prepare(
+      'SELECT source, level, COUNT(*) AS n FROM logs WHERE task_id = ? AND time_ms < ? GROUP BY source, level',
+    ),
+    deleteAll: db.prepare('DELETE FROM logs WHERE task_id = ?'),
+    deleteBefore: db.prepare('DELETE FROM logs WHERE task_id = ? AND time_ms < ?'),
+    listTasks: db.prepare('SELECT * FROM tasks ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?'),
+    countTasks: db.prepare<[], number>('SELECT COUNT(*) FROM tasks').pluck(),
+    ping: db.prepare<[], number>('SELECT 1').pluck(),
+    cached<Result>(sql: string) {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = db.prepare<Sql[], unknown>(sql);
+        cache.set(sql, statement);
+      }
+      return statement as Database.Statement<Sql[], Result>;
+    },
+  };
+}

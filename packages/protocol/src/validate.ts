@@ -48,9 +48,9 @@ function fieldName(path: string): string {
 
 function describeError(error: ValueError): string {
   const field = fieldName(error.path);
+  if (error.value === undefined) return `${field}: is required`;
   const choices = literalChoices(error.schema);
   if (choices !== undefined) return `${field}: must be one of ${choices.join(', ')}`;
-  if (error.value === undefined) return `${field}: is required`;
   return `${field}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
 }
 

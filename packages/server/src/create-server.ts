@@ -1,0 +1,123 @@
+// Builds a keruta-api instance from a frozen config: store, bus, HTTP routes and the WebSocket
+// endpoint, ready to listen. Tests and the CLI both start servers through here.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { KerutaError } from '@keruta/protocol';
+import { createLogStore, type LogStore } from '@keruta/storage';
+import { createBus } from './bus/create-bus.js';
+import type { LogBus } from './bus/log-bus.js';
+import type { ServerConfig } from './config.js';
+import { errorHandler, sendError } from './http-errors.js';
+import { createIngest } from './ingest.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { registerLogRoutes } from './routes/logs.js';
+import { registerOperationRoutes } from './routes/operations.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { createTaskFeeds } from './ws/task-feed.js';
+import { attachWebSocketEndpoint, type WsEndpoint } from './ws/ws-server.js';
+
+export interface KerutaServer {
+  readonly config: ServerConfig;
+  readonly app: FastifyInstance;
+  readonly store: LogStore;
+  readonly bus: LogBus;
+  readonly metrics: ServerMetrics;
+  /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:8080. */
+  listen(): Promise<string>;
+  /** Stops accepting, closes subscribers with a reconnect hint, then the store and bus. */
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions {
+  /** Defaults to JSON lines on stderr at config.logLevel. */
+  logger?: Logger;
+  /** Use this store instead of opening config.databaseUrl (the server then does not close it). */
+  store?: LogStore;
+}
+
+const MAX_CONNECTIONS = 10_000;
+
+export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<KerutaServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { name: 'keruta-api' } }, pino.destination(2));
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? (await createLogStore(config.databaseUrl, { maxMessageLength: config.maxMessageLength }));
+  const bus = createBus(config.busUrl);
+  const metrics = createMetrics();
+  const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines would drown the server's own events at ingest rates; /metrics counts requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    // Long ids must reach the handler to be answered with INVALID_TASK_ID, not a bare 404.
+    routerOptions: { maxParamLength: 1024 },
+    return503OnClosing: true,
+  });
+  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(new KerutaError('INVALID_LOG_FORMAT', 'body: is empty; send a JSON log entry'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new KerutaError('INVALID_LOG_FORMAT', 'body: is not valid JSON'), undefined);
+    }
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply.code(404), new KerutaError('INVALID_MESSAGE_FORMAT', `no route ${request.method} ${request.url.split('?')[0]}`)).code(404),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
+  });
+
+  registerLogRoutes(app, { store, ingest, metrics });
+  registerTaskRoutes(app, { store });
+  registerOperationRoutes(app, { store, bus, metrics });
+
+  let ws: WsEndpoint | undefined;
+  const feeds = createTaskFeeds({ bus });
+
+  return {
+    config,
+    app,
+    store,
+    bus,
+    metrics,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      ws = attachWebSocketEndpoint({
+        server: app.server,
+        store,
+        feeds,
+        ingest,
+        metrics,
+        logger,
+        maxFrameBytes: config.maxBodyBytes,
+        highWaterBytes: config.subscriberHighWaterBytes,
+        slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxConnections: MAX_CONNECTIONS,
+      });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}`;
+    },
+    async close() {
+      await ws?.close();
+      await app.close();
+      await bus.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// The public entry of keruta-api, for embedding it and for tests.
+export { createServer, type KerutaServer, type CreateServerOptions } from './create-server.js';
+export { loadConfig, defineConfig, isLoopback, ConfigError, type ServerConfig, type AuthMode } from './config.js';

@@ -1,0 +1,45 @@
+// The one write path, shared by REST POST and the WebSocket agent path: validate, store in one
+// transaction, then publish what was stored. Nothing is published before it is committed.
+import {
+  KerutaError,
+  MAX_BATCH_ENTRIES,
+  parseLogRequest,
+  type NormalizedLogRequest,
+} from '@keruta/protocol';
+import type { AppendResult, LogStore } from '@keruta/storage';
+import type { LogBus } from './bus/log-bus.js';
+import type { ServerMetrics } from './metrics.js';
+
+export interface Ingest {
+  /** Validates every entry (naming the first bad one), then appends them all or none. */
+  append(taskId: string, entries: readonly unknown[], path: 'ws' | 'rest', field?: string): Promise<AppendResult>;
+}
+
+export interface IngestDeps {
+  store: LogStore;
+  bus: LogBus;
+  metrics: ServerMetrics;
+  maxMessageLength: number;
+}
+
+export function createIngest({ store, bus, metrics, maxMessageLength }: IngestDeps): Ingest {
+  return {
+    async append(taskId, entries, path, field = 'entries') {
+      if (entries.length > MAX_BATCH_ENTRIES) {
+        throw new KerutaError('MESSAGE_TOO_LARGE', `${field}: at most ${MAX_BATCH_ENTRIES} entries in one batch, got ${entries.length}`);
+      }
+      const now = Date.now();
+      const requests: NormalizedLogRequest[] = entries.map((entry, i) =>
+        parseLogRequest(entry, { maxMessageLength, now, field: `${field}[${i}]` }),
+      );
+      const result = await metrics.timeStore('append', () => store.append(taskId, requests));
+      if (result.stored.length > 0) {
+        bus.publish({ kind: 'entries', taskId, entries: result.stored });
+        metrics.entriesAppended.inc({ path }, result.stored.length);
+      }
+      if (result.duplicates > 0) metrics.duplicatesSkipped.inc(result.duplicates);
+      if (result.taskChanged !== undefined) bus.publish({ kind: 'task', taskId, task: result.taskChanged });
+      return result;
+    },
+  };
+}

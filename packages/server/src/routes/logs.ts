@@ -1,0 +1,106 @@
+// /api/v1/tasks/{taskId}/logs: read, post, delete, stats and the streamed export.
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { KerutaError, assertTaskId, entryId } from '@keruta/protocol';
+import type { LogStore } from '@keruta/storage';
+import { exportFileName, exportWriter } from '../export-format.js';
+import type { Ingest } from '../ingest.js';
+import type { ServerMetrics } from '../metrics.js';
+import { parseBefore, parseExportFormat, parseFilter, parseLogQuery, type RawQuery } from '../query-params.js';
+
+export interface LogRoutesDeps {
+  store: LogStore;
+  ingest: Ingest;
+  metrics: ServerMetrics;
+}
+
+/** Entries read from the store per chunk of an export. */
+const EXPORT_CHUNK = 2000;
+
+interface TaskParams {
+  taskId: string;
+}
+
+function notFound(taskId: string): KerutaError {
+  return new KerutaError('TASK_NOT_FOUND', `task ${taskId} has no logs`);
+}
+
+export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics }: LogRoutesDeps): void {
+  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', async (request) => {
+    const taskId = assertTaskId(request.params.taskId);
+    const query = parseLogQuery(request.query);
+    const page = await metrics.timeStore('query', () => store.queryLogs(taskId, query));
+    if (page === undefined) throw notFound(taskId);
+    return page;
+  });
+
+  app.post<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs', async (request, reply) => {
+    const taskId = assertTaskId(request.params.taskId);
+    const body: unknown = request.body;
+    if (Array.isArray(body) || (typeof body === 'object' && body !== null && 'entries' in body)) {
+      const entries = Array.isArray(body) ? body : (body as { entries: unknown }).entries;
+      if (!Array.isArray(entries)) throw new KerutaError('INVALID_LOG_FORMAT', 'entries: must be an array of log entries');
+      const field = Array.isArray(body) ? 'body' : 'entries';
+      const result = await ingest.append(taskId, entries, 'rest', field);
+      return reply.code(201).send({ accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq });
+    }
+    const result = await ingest.append(taskId, [body], 'rest', 'body');
+    const stored = result.stored[0];
+    const seq = stored?.seq ?? result.lastSeq;
+    return reply.code(201).send({
+      id: stored?.id ?? entryId(taskId, seq),
+      taskId,
+      timestamp: stored?.timestamp ?? new Date().toISOString(),
+      success: true,
+      seq,
+      duplicate: stored === undefined,
+    });
+  });
+
+  app.get<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs/stats', async (request) => {
+    const taskId = assertTaskId(request.params.taskId);
+    const stats = await metrics.timeStore('stats', () => store.stats(taskId));
+    if (stats === undefined) throw notFound(taskId);
+    return stats;
+  });
+
+  app.delete<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', async (request) => {
+    const taskId = assertTaskId(request.params.taskId);
+    const before = parseBefore(request.query);
+    const deletedCount = await metrics.timeStore('delete', () => store.deleteLogs(taskId, before));
+    if (deletedCount === undefined) throw notFound(taskId);
+    const scope = before === undefined ? '' : ` older than ${new Date(before).toISOString()}`;
+    return { deletedCount, message: `deleted ${deletedCount} log entries${scope} of task ${taskId}` };
+  });
+
+  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs/export', async (request, reply) => {
+    const taskId = assertTaskId(request.params.taskId);
+    const writer = exportWriter(parseExportFormat(request.query));
+    const { fromMs, toMs } = parseFilter({ from: request.query.from, to: request.query.to });
+    const filter = { ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) };
+    const task = await store.getTask(taskId);
+    if (task === undefined) throw notFound(taskId);
+    // A snapshot: entries appended while the download runs are left for the next one.
+    const upToSeq = task.lastSeq;
+    async function* chunks(): AsyncGenerator<string> {
+      yield writer.head;
+      let cursor = 0;
+      let first = true;
+      for (;;) {
+        const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq, limit: EXPORT_CHUNK, filter });
+        if (range.entries.length > 0) {
+          yield writer.chunk(range.entries, first);
+          first = false;
+        }
+        cursor = range.scannedTo;
+        if (range.done || cursor >= upToSeq) break;
+      }
+      yield writer.tail;
+    }
+    return reply
+      .type(writer.contentType)
+      .header('Content-Disposition', `attachment; filename="${exportFileName(taskId, writer.extension)}"`)
+      .header('Cache-Control', 'no-store')
+      .send(Readable.from(chunks(), { objectMode: false }));
+  });
+}

@@ -1,0 +1,180 @@
+// One WebSocket connection on /ws/tasks/{taskId}: parses each frame, answers pings, runs the
+// subscriptions it asks for, and appends what an agent sends, in order, acknowledging each batch
+// only once it is stored.
+import type { WebSocket } from 'ws';
+import {
+  ERROR_CODES,
+  KerutaError,
+  assertTaskId,
+  isKerutaError,
+  parseClientMessage,
+  type ClientMessage,
+  type ErrorCode,
+} from '@keruta/protocol';
+import type { LogStore } from '@keruta/storage';
+import type { Logger } from 'pino';
+import type { Ingest } from '../ingest.js';
+import type { ServerMetrics } from '../metrics.js';
+import { errorFrame, frame } from './frames.js';
+import { createOutbox } from './outbox.js';
+import { createSubscription, type Subscription } from './subscription.js';
+import type { TaskFeeds } from './task-feed.js';
+
+export interface ConnectionDeps {
+  store: LogStore;
+  feeds: TaskFeeds;
+  ingest: Ingest;
+  metrics: ServerMetrics;
+  logger: Logger;
+  maxFrameBytes: number;
+  highWaterBytes: number;
+  slowConsumerTimeoutMs: number;
+}
+
+/** Subscriptions one connection may hold at once. */
+const MAX_SUBSCRIPTIONS = 64;
+
+export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, deps: ConnectionDeps): void {
+  const outbox = createOutbox(ws);
+  const subscriptions = new Map<string, Subscription>();
+  /** Agent writes run one after another so that batches are stored in the order they were sent. */
+  let writes: Promise<void> = Promise.resolve();
+  let closing = false;
+
+  const sendError = (code: ErrorCode, message: string, batchId?: string): void => {
+    outbox.send(errorFrame(code, message, batchId));
+  };
+
+  const close = (code: ErrorCode, message: string): void => {
+    if (closing) return;
+    closing = true;
+    sendError(code, message);
+    ws.close(ERROR_CODES[code].closeCode, code);
+    // A peer that does not read never answers the close handshake; don't wait for it forever.
+    setTimeout(() => ws.terminate(), 2000).unref();
+  };
+
+  const report = (error: unknown, batchId?: string): void => {
+    if (isKerutaError(error)) {
+      sendError(error.code, error.message, batchId);
+      return;
+    }
+    deps.logger.error({ err: error }, 'websocket message failed');
+    sendError('DATABASE_ERROR', 'the server could not complete the request', batchId);
+  };
+
+  const taskIdOf = (message: { taskId?: string | undefined }): string => {
+    const taskId = message.taskId ?? pathTaskId;
+    if (taskId === undefined) throw new KerutaError('INVALID_TASK_ID', 'taskId: is required on /ws/tasks');
+    return assertTaskId(taskId);
+  };
+
+  const unsubscribe = (taskId: string): boolean => {
+    const existing = subscriptions.get(taskId);
+    if (existing === undefined) return false;
+    existing.stop();
+    subscriptions.delete(taskId);
+    deps.metrics.subscribers.dec();
+    return true;
+  };
+
+  const subscribe = (message: Extract<ClientMessage, { type: 'subscribe' }>): void => {
+    const taskId = taskIdOf(message);
+    unsubscribe(taskId);
+    if (subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      throw new KerutaError('RATE_LIMIT_EXCEEDED', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    }
+    const subscription = createSubscription({
+      taskId,
+      options: message.options ?? {},
+      store: deps.store,
+      feeds: deps.feeds,
+      outbox,
+      highWaterBytes: deps.highWaterBytes,
+      slowConsumerTimeoutMs: deps.slowConsumerTimeoutMs,
+      onSlowConsumer: () => {
+        deps.metrics.slowConsumers.inc();
+        close('SLOW_CONSUMER', `subscriber to ${taskId} fell behind; reconnect and resume with "since"`);
+      },
+      onFailure: (error) => {
+        if (subscriptions.get(taskId) === subscription) unsubscribe(taskId);
+        report(error);
+      },
+      onDone: () => {
+        if (subscriptions.get(taskId) === subscription) unsubscribe(taskId);
+      },
+    });
+    subscriptions.set(taskId, subscription);
+    deps.metrics.subscribers.inc();
+    void subscription.start();
+  };
+
+  const write = (taskId: string, entries: unknown[], batchId: string, field: string): void => {
+    writes = writes.then(async () => {
+      try {
+        const result = await deps.ingest.append(taskId, entries, 'ws', field);
+        outbox.send(
+          frame({ type: 'ack', batchId, accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq }),
+        );
+      } catch (error) {
+        report(error, batchId);
+      }
+    });
+  };
+
+  const dispatch = (message: ClientMessage): void => {
+    switch (message.type) {
+      case 'ping':
+        outbox.send(frame({ type: 'pong', timestamp: new Date().toISOString() }));
+        return;
+      case 'subscribe':
+        subscribe(message);
+        return;
+      case 'unsubscribe': {
+        const taskId = taskIdOf(message);
+        unsubscribe(taskId);
+        outbox.send(frame({ type: 'unsubscribed', taskId, timestamp: new Date().toISOString() }));
+        return;
+      }
+      case 'auth':
+        // Auth mode "none": every connection is already allowed; the token is not needed.
+        return;
+      case 'log': {
+        const { type: _type, taskId: _taskId, batchId, ...entry } = message as typeof message & { batchId?: unknown };
+        const id = typeof batchId === 'string' ? batchId : entry.runId === undefined ? '' : `${entry.runId}:${entry.runSeq}`;
+        write(taskIdOf(message), [entry], id, 'log');
+        return;
+      }
+      case 'logs':
+        write(taskIdOf(message), message.entries, message.batchId, 'entries');
+        return;
+    }
+  };
+
+  deps.metrics.connections.inc();
+  ws.on('message', (data, isBinary) => {
+    if (closing) return;
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+    if (size > deps.maxFrameBytes) {
+      sendError('MESSAGE_TOO_LARGE', `frame: at most ${deps.maxFrameBytes} bytes, got ${size}`);
+      return;
+    }
+    if (isBinary) {
+      sendError('INVALID_MESSAGE_FORMAT', 'frame: must be text (JSON), not binary');
+      return;
+    }
+    try {
+      dispatch(parseClientMessage(data.toString()));
+    } catch (error) {
+      report(error);
+    }
+  });
+  ws.on('close', () => {
+    closing = true;
+    for (const taskId of [...subscriptions.keys()]) unsubscribe(taskId);
+    deps.metrics.connections.dec();
+  });
+  ws.on('error', (error) => {
+    deps.logger.debug({ err: error }, 'websocket error');
+  });
+}

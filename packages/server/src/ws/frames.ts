@@ -1,0 +1,34 @@
+// Server-to-client frames, serialised once and shared by every subscriber that wants the same bytes.
+import type { ErrorCode, LogEntry, ServerMessage, TaskSummary } from '@keruta/protocol';
+
+export function frame(message: ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** `{"type":"log", …entry}` without copying the entry into a new object. */
+export function logFrame(entry: LogEntry): string {
+  return `{"type":"log",${JSON.stringify(entry).slice(1)}`;
+}
+
+export function logsFrame(taskId: string, entries: readonly LogEntry[]): string {
+  return `{"type":"logs","taskId":${JSON.stringify(taskId)},"entries":[${entries.map((e) => JSON.stringify(e)).join(',')}]}`;
+}
+
+export function errorFrame(code: ErrorCode, message: string, batchId?: string): string {
+  return frame({
+    type: 'error',
+    code,
+    message,
+    timestamp: new Date().toISOString(),
+    ...(batchId === undefined ? {} : { batchId }),
+  });
+}
+
+export function taskFrame(task: TaskSummary): string {
+  return frame({
+    type: 'task',
+    taskId: task.taskId,
+    status: task.status,
+    ...(task.exitCode === undefined ? {} : { exitCode: task.exitCode }),
+  });
+}

@@ -1,0 +1,104 @@
+// The WebSocket endpoint /ws/tasks/{taskId} on the HTTP server: upgrades, heartbeats
+// (a JSON `ping` for clients, a protocol ping to find dead peers) and shutdown.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
+import { handleConnection, type ConnectionDeps } from './connection.js';
+import { errorFrame, frame } from './frames.js';
+
+export interface WsEndpoint {
+  /** Closes every connection with 1001 (going away: reconnect) and stops accepting new ones. */
+  close(): Promise<void>;
+  readonly clients: number;
+}
+
+export interface WsEndpointOptions extends ConnectionDeps {
+  server: Server;
+  heartbeatIntervalMs: number;
+  maxConnections: number;
+}
+
+const PATH = /^\/ws\/tasks(?:\/([^/?#]*))?\/?$/;
+
+export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint {
+  // Frames up to twice the limit are read and answered with MESSAGE_TOO_LARGE; beyond that
+  // ws closes the connection (1009) before buffering more.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2, perMessageDeflate: false });
+  const alive = new WeakMap<WebSocket, boolean>();
+  let shuttingDown = false;
+
+  const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID', message: string): void => {
+    ws.send(errorFrame(code, message));
+    ws.close(ERROR_CODES[code].closeCode, code);
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const match = PATH.exec(path);
+    if (match === null) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (shuttingDown || wss.clients.size > options.maxConnections) {
+        refuse(ws, 'WEBSOCKET_CONNECTION_FAILED', shuttingDown ? 'the server is shutting down; reconnect shortly' : 'too many connections; retry later');
+        return;
+      }
+      let taskId: string | undefined;
+      if (match[1] !== undefined && match[1] !== '') {
+        try {
+          taskId = decodeURIComponent(match[1]);
+        } catch {
+          taskId = match[1];
+        }
+        if (!TASK_ID_PATTERN.test(taskId)) {
+          refuse(ws, 'INVALID_TASK_ID', 'taskId must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+          return;
+        }
+      }
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      handleConnection(ws, taskId, options);
+    });
+  };
+  options.server.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+      ws.send(ping);
+    }
+  }, options.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  return {
+    get clients() {
+      return wss.clients.size;
+    },
+    async close() {
+      shuttingDown = true;
+      clearInterval(heartbeat);
+      options.server.off('upgrade', onUpgrade);
+      const closed = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.close(1001, 'server shutting down');
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 2000).unref();
+          }),
+      );
+      await Promise.all(closed);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,5 @@
+// The public entry of @keruta/testing.
+export { makeTempDir, type TempDir } from './temp-dir.js';
+export { startServer, type TestServer, type StartServerOptions } from './start-server.js';
+export { spawnServer, freePort, type SpawnedServer, type SpawnServerOptions } from './spawn-server.js';
+export { connectClient, type RecordingClient } from './ws-client.js';

@@ -1,5 +1,5 @@
 // The body of LogStore.append for SQLite; runs inside one IMMEDIATE transaction.
-import { entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
+import { KerutaError, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
 import type { AppendResult } from '../log-store.js';
 import { UNKNOWN_TASK_STATE, applyStatusEvent, sameTaskState } from '../task-status.js';
 import {
@@ -11,6 +11,9 @@ import {
   type TaskRow,
 } from './row-mapping.js';
 import type { Statements } from './statements.js';
+
+/** Rows per INSERT statement; 10 parameters each, far below SQLite's limit. */
+const INSERT_CHUNK = 100;
 
 export interface AppendContext {
   statements: Statements;
@@ -35,16 +38,33 @@ export function appendEntries(
   const stored: LogEntry[] = [];
   let duplicates = 0;
 
+  const held = heldRunSeqs(statements, taskId, entries);
+  const insert = createBulkInsert(statements);
   for (const request of entries) {
-    const seq = row.last_seq + 1;
+    if (request.runId !== undefined && request.runSeq !== undefined) {
+      const seen = held.get(request.runId);
+      if (seen?.has(request.runSeq) === true) {
+        duplicates += 1;
+        continue;
+      }
+      // Remembered, so that the same pair repeated later in this batch is a duplicate too.
+      seen?.add(request.runSeq);
+    }
     const nextLine = NEXT_LINE_COLUMN[request.source];
+    const sourceCount = SOURCE_COUNT_COLUMN[request.source];
+    const levelCount = LEVEL_COUNT_COLUMN[request.level];
+    // The type says this cannot happen; a caller that skipped validation would corrupt the counters.
+    if (nextLine === undefined || levelCount === undefined) {
+      throw new KerutaError('INVALID_LOG_FORMAT', 'source or level: not one of the protocol\'s values');
+    }
+    const seq = row.last_seq + 1;
     const lineNumber = request.lineNumber ?? row[nextLine];
     let { message, metadata } = request;
     if (message.length > maxMessageLength) {
       message = message.slice(0, maxMessageLength);
       metadata = { ...metadata, truncated: true };
     }
-    const { changes } = statements.insertLog.run(
+    insert.add(
       taskId,
       seq,
       request.timeMs,
@@ -56,15 +76,11 @@ export function appendEntries(
       request.runId ?? null,
       request.runSeq ?? null,
     );
-    if (changes === 0) {
-      duplicates += 1;
-      continue;
-    }
 
     row.last_seq = seq;
     row.total_logs += 1;
-    row[SOURCE_COUNT_COLUMN[request.source]] += 1;
-    row[LEVEL_COUNT_COLUMN[request.level]] += 1;
+    row[sourceCount] += 1;
+    row[levelCount] += 1;
     // A caller-given number moves the counter past it, so an assigned one never repeats it.
     if (lineNumber >= row[nextLine]) row[nextLine] = lineNumber + 1;
     if (row.min_time_ms === null || request.timeMs < row.min_time_ms) row.min_time_ms = request.timeMs;
@@ -86,6 +102,7 @@ export function appendEntries(
     if (request.runSeq !== undefined) entry.runSeq = request.runSeq;
     stored.push(entry);
   }
+  insert.flush();
 
   // Nothing new (a resent batch): the task's activity time stays where it was.
   if (stored.length === 0) return { stored, duplicates, lastSeq: row.last_seq };
@@ -130,4 +147,54 @@ function newTaskRow(taskId: string, now: number): TaskRow {
 function hasKeys(object: Record<string, unknown>): boolean {
   for (const _key in object) return true;
   return false;
+}
+
+/**
+ * The runSeqs the task already holds for each runId in the batch: one range read of the run
+ * index per run (an agent's batch is one run and a short run of runSeqs).
+ */
+function heldRunSeqs(
+  statements: Statements,
+  taskId: string,
+  entries: readonly NormalizedLogRequest[],
+): Map<string, Set<number>> {
+  const ranges = new Map<string, { min: number; max: number }>();
+  for (const { runId, runSeq } of entries) {
+    if (runId === undefined || runSeq === undefined) continue;
+    const range = ranges.get(runId);
+    if (range === undefined) ranges.set(runId, { min: runSeq, max: runSeq });
+    else if (runSeq < range.min) range.min = runSeq;
+    else if (runSeq > range.max) range.max = runSeq;
+  }
+  const held = new Map<string, Set<number>>();
+  for (const [runId, { min, max }] of ranges) {
+    held.set(runId, new Set(statements.heldRunSeqs.all(taskId, runId, min, max)));
+  }
+  return held;
+}
+
+type LogValues = [string, number, number, string, string, string, number, string | null, string | null, number | null];
+
+/**
+ * Collects rows and writes them INSERT_CHUNK at a time. Measured on 200,000 lines in batches
+ * of 1,000: one `INSERT … ON CONFLICT DO NOTHING` per row (duplicates told by `changes`) took
+ * ~560 ms, finding duplicates first with one range read and writing 100 rows per INSERT ~400 ms.
+ * The run index still refuses a duplicate that slipped through, failing the whole batch.
+ */
+function createBulkInsert(statements: Statements) {
+  let values: LogValues[number][] = [];
+  let rows = 0;
+  const write = () => {
+    if (rows > 0) statements.insertLogs(rows).run(...values);
+    values = [];
+    rows = 0;
+  };
+  return {
+    add(...row: LogValues): void {
+      values.push(...row);
+      rows += 1;
+      if (rows === INSERT_CHUNK) write();
+    },
+    flush: write,
+  };
 }

@@ -47,8 +47,10 @@ export const MIGRATIONS: readonly Migration[] = [
         task_id     TEXT NOT NULL,
         seq         INTEGER NOT NULL,
         time_ms     INTEGER NOT NULL,
-        source      TEXT NOT NULL CHECK (source IN ('stdout', 'stderr', 'agent')),
-        level       TEXT NOT NULL CHECK (level IN ('DEBUG', 'INFO', 'WARN', 'ERROR')),
+        -- No CHECK on source and level: it doubled the cost of an insert. append() rejects
+        -- a source or level outside the protocol's lists before it writes.
+        source      TEXT NOT NULL,
+        level       TEXT NOT NULL,
         message     TEXT NOT NULL,
         line_number INTEGER NOT NULL,
         -- JSON text; NULL for the common empty object, to save the parse on every read.

@@ -31,8 +31,9 @@ export interface Statements {
   selectTask: Database.Statement<[string], TaskRow>;
   /** Writes a whole TaskRow, bound by column name. */
   upsertTask: Database.Statement<[TaskRow], unknown>;
-  /** A (run_id, run_seq) the task already holds changes nothing: `changes` is 0. */
-  insertLog: Database.Statement<[string, number, number, string, string, string, number, string | null, string | null, number | null]>;
+  /** INSERT of `rows` log rows, 10 parameters each in the column order of the logs table. */
+  insertLogs(rows: number): Database.Statement<Sql[]>;
+  heldRunSeqs: Database.Statement<[string, string, number, number], number>;
   firstSeq: Database.Statement<[string], number>;
   timeRange: Database.Statement<[string], { min: number | null; max: number | null }>;
   countBefore: Database.Statement<[string, number], { source: string; level: string; n: number }>;
@@ -55,13 +56,16 @@ export function prepareStatements(db: Database.Database): Statements {
          .map((c) => `${c} = excluded.${c}`)
          .join(', ')}`,
     ),
-    // The conflict target names the run index only: a clash on (task_id, seq) would mean
-    // last_seq is wrong, and must fail loudly rather than be skipped as a duplicate.
-    insertLog: db.prepare(
-      `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (task_id, run_id, run_seq) WHERE run_id IS NOT NULL DO NOTHING`,
-    ),
+    insertLogs(rows: number) {
+      const sql = `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
+        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+      return this.cached(sql);
+    },
+    heldRunSeqs: db
+      .prepare<[string, string, number, number], number>(
+        'SELECT run_seq FROM logs WHERE task_id = ? AND run_id = ? AND run_seq BETWEEN ? AND ?',
+      )
+      .pluck(),
     firstSeq: db.prepare<[string], number>('SELECT seq FROM logs WHERE task_id = ? ORDER BY seq LIMIT 1').pluck(),
     timeRange: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ?'),
     countBefore: db.prepare(

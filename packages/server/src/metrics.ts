@@ -11,6 +11,8 @@ export interface ServerMetrics {
   readonly connections: Gauge;
   readonly slowConsumers: Counter;
   readonly storeLatency: Histogram<'operation'>;
+  /** Tells the buffered-bytes gauge where to read the sum of unsent WebSocket bytes. */
+  setWsBufferedSource(source: () => number): void;
   /** Times `work` into the store-latency histogram under `operation`. */
   timeStore<T>(operation: string, work: () => Promise<T>): Promise<T>;
 }
@@ -25,8 +27,20 @@ export function createMetrics(): ServerMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  let wsBufferedSource = (): number => 0;
+  new Gauge({
+    name: 'keruta_ws_buffered_bytes',
+    help: 'Bytes queued in the server for WebSocket clients and not yet handed to the kernel',
+    registers: [registry],
+    collect() {
+      this.set(wsBufferedSource());
+    },
+  });
   return {
     registry,
+    setWsBufferedSource(source) {
+      wsBufferedSource = source;
+    },
     httpRequests: new Counter({
       name: 'keruta_http_requests_total',
       help: 'HTTP requests answered, by method, route and status',

@@ -37,6 +37,7 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
   app.post<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs', async (request, reply) => {
     const taskId = assertTaskId(request.params.taskId);
     const body: unknown = request.body;
+    if (body === undefined) throw new KerutaError('INVALID_LOG_FORMAT', 'body: is empty; send a JSON log entry');
     if (Array.isArray(body) || (typeof body === 'object' && body !== null && 'entries' in body)) {
       const entries = Array.isArray(body) ? body : (body as { entries: unknown }).entries;
       if (!Array.isArray(entries)) throw new KerutaError('INVALID_LOG_FORMAT', 'entries: must be an array of log entries');

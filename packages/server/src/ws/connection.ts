@@ -33,12 +33,18 @@ export interface ConnectionDeps {
 
 /** Subscriptions one connection may hold at once. */
 const MAX_SUBSCRIPTIONS = 64;
+/**
+ * Agent batches received but not yet stored. Beyond this the connection stops reading, so that
+ * a writer faster than the store waits in TCP instead of in the server's memory.
+ */
+const MAX_PENDING_WRITES = 4;
 
 export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, deps: ConnectionDeps): void {
   const outbox = createOutbox(ws);
   const subscriptions = new Map<string, Subscription>();
   /** Agent writes run one after another so that batches are stored in the order they were sent. */
   let writes: Promise<void> = Promise.resolve();
+  let pendingWrites = 0;
   let closing = false;
 
   const sendError = (code: ErrorCode, message: string, batchId?: string): void => {
@@ -110,6 +116,8 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
   };
 
   const write = (taskId: string, entries: unknown[], batchId: string, field: string): void => {
+    pendingWrites += 1;
+    if (pendingWrites >= MAX_PENDING_WRITES) ws.pause();
     writes = writes.then(async () => {
       try {
         const result = await deps.ingest.append(taskId, entries, 'ws', field);
@@ -118,6 +126,9 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
         );
       } catch (error) {
         report(error, batchId);
+      } finally {
+        pendingWrites -= 1;
+        if (pendingWrites < MAX_PENDING_WRITES && ws.isPaused) ws.resume();
       }
     });
   };

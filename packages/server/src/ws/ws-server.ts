@@ -63,6 +63,11 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     });
   };
   options.server.on('upgrade', onUpgrade);
+  options.metrics.setWsBufferedSource(() => {
+    let total = 0;
+    for (const ws of wss.clients) total += ws.bufferedAmount;
+    return total;
+  });
 
   const heartbeat = setInterval(() => {
     const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });

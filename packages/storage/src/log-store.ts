@@ -49,7 +49,9 @@ export interface RangeResult {
   entries: LogEntry[];
   /**
    * Everything up to this `seq` has been considered: the next read starts after it. Equal to
-   * the last entry's `seq` when `limit` was reached, else to the bound scanned to.
+   * the last entry's `seq` when more matching entries follow it, else to the bound scanned to.
+   * A store may scan a filtered read in bounded windows, so fewer than `limit` entries (even
+   * none) does not mean the end: read on from `scannedTo` until `done`.
    */
   scannedTo: number;
   /** True when nothing past `scannedTo` (within `upToSeq`) remains. */

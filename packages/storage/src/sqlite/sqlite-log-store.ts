@@ -5,6 +5,7 @@ import type { EntryFilter, LogStore, RangeQuery } from '../log-store.js';
 import { totalPages } from '../entry-filter.js';
 import { appendEntries } from './append-entries.js';
 import { deleteLogs } from './delete-logs.js';
+import { captureFileIdentity } from './file-identity.js';
 import { openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary } from './row-mapping.js';
@@ -26,6 +27,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     ),
   );
   const statements = guard('prepare its statements', () => prepareStatements(db));
+  const file = guard('open the database', () => captureFileIdentity(options.path));
   const maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
 
   // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
@@ -42,7 +44,11 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
 
   return {
     kind: 'sqlite',
-    append: async (taskId, entries) => guard('store the entries', () => appendTransaction.immediate(taskId, entries)),
+    append: async (taskId, entries) =>
+      guard('store the entries', () => {
+        file.assertUnchanged();
+        return appendTransaction.immediate(taskId, entries);
+      }),
     queryLogs: async (taskId, query) => guard('read the logs', () => read(() => queryLogs(statements, taskId, query))),
     readRange: async (query: RangeQuery) => guard('read the logs', () => read(() => readRange(statements, query))),
     tailStart: async (taskId: string, count: number, upToSeq: number, filter?: EntryFilter) =>
@@ -53,7 +59,10 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         return task === undefined ? undefined : toLogStats(task);
       }),
     deleteLogs: async (taskId, beforeMs) =>
-      guard('delete the logs', () => deleteTransaction.immediate(taskId, beforeMs)),
+      guard('delete the logs', () => {
+        file.assertUnchanged();
+        return deleteTransaction.immediate(taskId, beforeMs);
+      }),
     getTask: async (taskId) =>
       guard('read the task', () => {
         const task = statements.selectTask.get(taskId);
@@ -75,7 +84,10 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
       ),
     lastSeq: async (taskId) => guard('read the task', () => statements.selectTask.get(taskId)?.last_seq ?? 0),
     ping: async () => {
-      guard('answer a ping', () => statements.ping.get());
+      guard('answer a ping', () => {
+        statements.ping.get();
+        file.assertUnchanged();
+      });
     },
     close: async () => {
       // Closing twice is harmless: shutdown paths may race.

@@ -1,0 +1,72 @@
+// createLogStore: which store a KERUTA_DATABASE_URL opens, and the errors for the ones it cannot.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogStore, type LogStore } from '../src/index.js';
+
+describe('createLogStore', () => {
+  let dir: string;
+  let opened: LogStore[];
+
+  async function open(url: string): Promise<LogStore> {
+    const store = await createLogStore(url);
+    opened.push(store);
+    return store;
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keruta-url-'));
+    opened = [];
+  });
+
+  afterEach(async () => {
+    for (const store of opened) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens SQLite at an absolute path for sqlite:/abs/path', async () => {
+    const store = await open(`sqlite:${join(dir, 'keruta.db')}`);
+    expect(store.kind).toBe('sqlite');
+    expect(existsSync(join(dir, 'keruta.db'))).toBe(true);
+  });
+
+  it('opens SQLite relative to the working directory for sqlite:./path', async () => {
+    await open(`sqlite:./${relative(process.cwd(), join(dir, 'data', 'keruta.db'))}`);
+    expect(existsSync(join(dir, 'data', 'keruta.db'))).toBe(true);
+  });
+
+  it('reads sqlite:///abs/path like sqlite:/abs/path', async () => {
+    await open(`sqlite://${join(dir, 'keruta.db')}`);
+    expect(existsSync(join(dir, 'keruta.db'))).toBe(true);
+  });
+
+  it('opens SQLite in memory for sqlite::memory:', async () => {
+    const store = await open('sqlite::memory:');
+    await store.append('build-1', [
+      { source: 'stdout', level: 'INFO', message: 'hi', metadata: {}, timeMs: 0, timestamp: new Date(0).toISOString() },
+    ]);
+    expect(await store.lastSeq('build-1')).toBe(1);
+  });
+
+  it('refuses postgres:// in this version with DATABASE_ERROR', async () => {
+    await expect(createLogStore('postgres://keruta:secret@localhost/keruta')).rejects.toMatchObject({
+      code: 'DATABASE_ERROR',
+      message: expect.stringMatching(/PostgreSQL/),
+    });
+  });
+
+  it('names KERUTA_DATABASE_URL for an unknown scheme, without echoing its credentials', async () => {
+    const error = await createLogStore('mysql://root:hunter2@db/keruta').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toMatchObject({ code: 'DATABASE_ERROR', message: expect.stringMatching(/KERUTA_DATABASE_URL/) });
+    expect(error?.message).not.toMatch(/hunter2/);
+    await expect(createLogStore('keruta.db')).rejects.toMatchObject({ message: expect.stringMatching(/KERUTA_DATABASE_URL/) });
+  });
+
+  it('refuses sqlite: without a path', async () => {
+    await expect(createLogStore('sqlite:')).rejects.toMatchObject({ message: expect.stringMatching(/KERUTA_DATABASE_URL/) });
+  });
+});

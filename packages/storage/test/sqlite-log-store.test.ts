@@ -1,0 +1,167 @@
+// What only the SQLite store promises: its file, its pragmas, its migrations, its bounded scans.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NormalizedLogRequest } from '@keruta/protocol';
+import { createSqliteLogStore, type LogStore } from '../src/index.js';
+import { MAX_FILTERED_SCAN } from '../src/sqlite/read-logs.js';
+import { SCHEMA_VERSION } from '../src/sqlite/schema.js';
+
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+
+function lines(count: number, firstRunSeq?: number): NormalizedLogRequest[] {
+  return Array.from({ length: count }, (_, i) => {
+    const entry: NormalizedLogRequest = {
+      source: 'stdout',
+      level: 'INFO',
+      message: `line ${i + 1}`,
+      metadata: {},
+      timeMs: T0 + i,
+      timestamp: new Date(T0 + i).toISOString(),
+    };
+    if (firstRunSeq !== undefined) Object.assign(entry, { runId: 'run-a', runSeq: firstRunSeq + i });
+    return entry;
+  });
+}
+
+function inspect<T>(path: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite log store', () => {
+  let dir: string;
+  let path: string;
+  let opened: LogStore[];
+
+  function open(at = path): LogStore {
+    const store = createSqliteLogStore({ path: at });
+    opened.push(store);
+    return store;
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keruta-sqlite-'));
+    path = join(dir, 'keruta.db');
+    opened = [];
+  });
+
+  afterEach(async () => {
+    for (const store of opened) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens its file in WAL mode', () => {
+    open();
+    expect(inspect(path, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+
+  it('creates the missing directories of its file', async () => {
+    const nested = join(dir, 'a', 'b', 'keruta.db');
+    const store = open(nested);
+    await store.append('build-1', lines(1));
+    expect(existsSync(nested)).toBe(true);
+  });
+
+  it('works in memory', async () => {
+    const store = open(':memory:');
+    await store.append('build-1', lines(3));
+    expect((await store.stats('build-1'))?.totalLogs).toBe(3);
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('migrates a file once: a second store on the same file finds the schema and the data', async () => {
+    const first = open();
+    await first.append('build-1', lines(2));
+    const second = open();
+    expect(await second.lastSeq('build-1')).toBe(2);
+    expect(inspect(path, (db) => db.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
+    const tables = inspect(path, (db) =>
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
+    );
+    expect(tables).toEqual(['logs', 'tasks']);
+    await second.close();
+    await first.close();
+    const third = open();
+    expect(await third.lastSeq('build-1')).toBe(2);
+  });
+
+  it('never hands out one seq twice when two stores write to one file', async () => {
+    const first = open();
+    const second = open();
+    const seqs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const writer = i % 2 === 0 ? first : second;
+      seqs.push(...(await writer.append('build-1', lines(3))).stored.map((e) => e.seq));
+    }
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect((await first.stats('build-1'))?.totalLogs).toBe(30);
+  });
+
+  it('refuses a file written by a newer schema', () => {
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => open()).toThrow(expect.objectContaining({ code: 'DATABASE_ERROR', message: expect.stringMatching(/newer/) }));
+  });
+
+  it('fails writes and pings with DATABASE_ERROR once its file is removed', async () => {
+    const store = open();
+    await store.append('build-1', lines(1));
+    rmSync(dir, { recursive: true, force: true });
+    await expect(store.append('build-1', lines(1))).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
+    await expect(store.deleteLogs('build-1')).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
+    await expect(store.ping()).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
+  });
+
+  it('keeps an acknowledged batch when the process is killed right after', async () => {
+    // A real process, killed with SIGKILL the moment append resolves: nothing gets to close
+    // the database or checkpoint the WAL.
+    const script = `
+      import { createSqliteLogStore } from '@keruta/storage';
+      const store = createSqliteLogStore({ path: ${JSON.stringify(path)} });
+      const entries = Array.from({ length: 500 }, (_, i) => ({
+        source: 'stdout', level: 'INFO', message: 'line ' + i, metadata: {},
+        timeMs: ${T0} + i, timestamp: new Date(${T0} + i).toISOString(), runId: 'run-a', runSeq: i + 1,
+      }));
+      await store.append('build-1', entries);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    expect(() => execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' })).toThrow();
+    const store = open();
+    expect(await store.lastSeq('build-1')).toBe(500);
+    expect((await store.append('build-1', lines(500, 1))).duplicates).toBe(500);
+  });
+
+  it('scans a filtered range in bounded windows, reporting how far each got', async () => {
+    const store = open();
+    const total = MAX_FILTERED_SCAN * 2 + 10;
+    for (let done = 0; done < total; done += 10_000) await store.append('build-1', lines(Math.min(10_000, total - done)));
+    const reads: { scannedTo: number; done: boolean }[] = [];
+    let afterSeq = 0;
+    for (;;) {
+      const { entries, scannedTo, done } = await store.readRange({
+        taskId: 'build-1',
+        afterSeq,
+        limit: 100,
+        filter: { levels: ['ERROR'] },
+      });
+      expect(entries).toEqual([]);
+      reads.push({ scannedTo, done });
+      afterSeq = scannedTo;
+      if (done) break;
+    }
+    expect(reads).toEqual([
+      { scannedTo: MAX_FILTERED_SCAN, done: false },
+      { scannedTo: MAX_FILTERED_SCAN * 2, done: false },
+      { scannedTo: total, done: true },
+    ]);
+  });
+});

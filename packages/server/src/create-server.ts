@@ -7,12 +7,13 @@ import { createLogStore, type LogStore } from '@keruta/storage';
 import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
-import { errorHandler, sendError } from './http-errors.js';
+import { errorHandler } from './http-errors.js';
 import { createIngest } from './ingest.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { startRetention, type Retention } from './retention.js';
 import { createTaskFeeds } from './ws/task-feed.js';
 import { attachWebSocketEndpoint, type WsEndpoint } from './ws/ws-server.js';
 
@@ -71,9 +72,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     }
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply.code(404), new KerutaError('INVALID_MESSAGE_FORMAT', `no route ${request.method} ${request.url.split('?')[0]}`)).code(404),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const error = new KerutaError('INVALID_MESSAGE_FORMAT', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).type('application/json; charset=utf-8').send(error.toBody());
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({
       method: request.method,
@@ -87,6 +89,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   registerOperationRoutes(app, { store, bus, metrics });
 
   let ws: WsEndpoint | undefined;
+  let retention: Retention | undefined;
   const feeds = createTaskFeeds({ bus });
 
   return {
@@ -110,12 +113,16 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxConnections: MAX_CONNECTIONS,
       });
+      if (config.retentionDays !== undefined) {
+        retention = startRetention({ store, days: config.retentionDays, logger });
+      }
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
       return `http://${host}:${port}`;
     },
     async close() {
+      retention?.stop();
       await ws?.close();
       await app.close();
       await bus.close();

@@ -11,8 +11,11 @@ import type { LogBus } from './bus/log-bus.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface Ingest {
-  /** Validates every entry (naming the first bad one), then appends them all or none. */
-  append(taskId: string, entries: readonly unknown[], path: 'ws' | 'rest', field?: string): Promise<AppendResult>;
+  /**
+   * Validates every entry (naming the first bad one, as `field[i].name`, or just `name` when
+   * `field` is undefined for a single entry), then appends them all or none.
+   */
+  append(taskId: string, entries: readonly unknown[], path: 'ws' | 'rest', field: string | undefined): Promise<AppendResult>;
 }
 
 export interface IngestDeps {
@@ -24,13 +27,13 @@ export interface IngestDeps {
 
 export function createIngest({ store, bus, metrics, maxMessageLength }: IngestDeps): Ingest {
   return {
-    async append(taskId, entries, path, field = 'entries') {
+    async append(taskId, entries, path, field) {
       if (entries.length > MAX_BATCH_ENTRIES) {
-        throw new KerutaError('MESSAGE_TOO_LARGE', `${field}: at most ${MAX_BATCH_ENTRIES} entries in one batch, got ${entries.length}`);
+        throw new KerutaError('MESSAGE_TOO_LARGE', `${field ?? 'entries'}: at most ${MAX_BATCH_ENTRIES} entries in one batch, got ${entries.length}`);
       }
       const now = Date.now();
       const requests: NormalizedLogRequest[] = entries.map((entry, i) =>
-        parseLogRequest(entry, { maxMessageLength, now, field: `${field}[${i}]` }),
+        parseLogRequest(entry, { maxMessageLength, now, ...(field === undefined ? {} : { field: `${field}[${i}]` }) }),
       );
       const result = await metrics.timeStore('append', () => store.append(taskId, requests));
       if (result.stored.length > 0) {

@@ -45,7 +45,7 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
       const result = await ingest.append(taskId, entries, 'rest', field);
       return reply.code(201).send({ accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq });
     }
-    const result = await ingest.append(taskId, [body], 'rest', 'body');
+    const result = await ingest.append(taskId, [body], 'rest', undefined);
     const stored = result.stored[0];
     const seq = stored?.seq ?? result.lastSeq;
     return reply.code(201).send({

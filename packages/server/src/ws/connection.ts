@@ -115,7 +115,7 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
     void subscription.start();
   };
 
-  const write = (taskId: string, entries: unknown[], batchId: string, field: string): void => {
+  const write = (taskId: string, entries: unknown[], batchId: string, field: string | undefined): void => {
     pendingWrites += 1;
     if (pendingWrites >= MAX_PENDING_WRITES) ws.pause();
     writes = writes.then(async () => {
@@ -153,7 +153,7 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
       case 'log': {
         const { type: _type, taskId: _taskId, batchId, ...entry } = message as typeof message & { batchId?: unknown };
         const id = typeof batchId === 'string' ? batchId : entry.runId === undefined ? '' : `${entry.runId}:${entry.runSeq}`;
-        write(taskIdOf(message), [entry], id, 'log');
+        write(taskIdOf(message), [entry], id, undefined);
         return;
       }
       case 'logs':

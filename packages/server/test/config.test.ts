@@ -1,0 +1,97 @@
+// keruta-api's settings: flags over variables over the config file over defaults, and the
+// start-up refusals a user can meet.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, ConfigError, type ServerConfig } from 'keruta-api';
+import { makeTempDir } from '@keruta/testing';
+
+const cli = join(createRequire(import.meta.url).resolve('keruta-api'), '..', 'cli.js');
+const run = promisify(execFile);
+
+function config(argv: string[], env: Record<string, string> = {}): ServerConfig {
+  const loaded = loadConfig({ argv, env });
+  if (loaded.help) throw new Error('unexpected help');
+  return loaded.config;
+}
+
+describe('keruta-api configuration', () => {
+  it('defaults to 127.0.0.1:8080, SQLite under ./data, the memory bus and no auth', () => {
+    expect(config([])).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      databaseUrl: 'sqlite:./data/keruta.db',
+      busUrl: 'memory',
+      auth: { mode: 'none' },
+    });
+  });
+
+  it('takes flags over KERUTA_* variables over the config file', async () => {
+    await using dir = await makeTempDir();
+    const file = join(dir.path, 'keruta.yaml');
+    await writeFile(file, 'port: 9000\ndatabaseUrl: sqlite:/tmp/file.db\nbusUrl: memory\nretentionDays: 7\n');
+    const fromFile = config(['--config', file]);
+    expect(fromFile).toMatchObject({ port: 9000, databaseUrl: 'sqlite:/tmp/file.db', retentionDays: 7 });
+    const fromEnv = config(['--config', file], { KERUTA_API_PORT: '9100' });
+    expect(fromEnv.port).toBe(9100);
+    const fromFlag = config(['--config', file, '--port', '9200', '--db', 'sqlite:/tmp/flag.db'], { KERUTA_API_PORT: '9100' });
+    expect(fromFlag).toMatchObject({ port: 9200, databaseUrl: 'sqlite:/tmp/flag.db' });
+    expect(Object.isFrozen(fromFlag)).toBe(true);
+  });
+
+  it.each([
+    [['--port', 'eighty'], {}, '--port'],
+    [[], { KERUTA_API_PORT: '70000' }, 'KERUTA_API_PORT'],
+    [[], { KERUTA_AUTH_MODE: 'magic' }, 'KERUTA_AUTH_MODE'],
+    [[], { KERUTA_RETENTION_DAYS: '-1' }, 'KERUTA_RETENTION_DAYS'],
+    [['--wat'], {}, 'wat'],
+    [['--config', '/nonexistent/keruta.yaml'], {}, '/nonexistent/keruta.yaml'],
+  ])('rejects %j %j naming %s', (argv, env, name) => {
+    expect(() => config(argv, env)).toThrow(ConfigError);
+    expect(() => config(argv, env)).toThrow(name);
+  });
+
+  it('refuses to listen beyond loopback without authentication, saying why', () => {
+    expect(() => config(['--host', '0.0.0.0'])).toThrow(/refusing to listen on 0\.0\.0\.0 without authentication/);
+    expect(config(['--host', 'localhost']).host).toBe('localhost');
+    expect(config(['--host', '::1']).host).toBe('::1');
+  });
+});
+
+describe('keruta-api command', () => {
+  it('prints its URL when listening and logs JSON lines to stderr', async () => {
+    await using dir = await makeTempDir();
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [cli, '--port', '0', '--db', `sqlite:${join(dir.path, 'sub', 'k.db')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => ((out += c.toString()), out.includes('\n') && resolve())));
+    expect(out).toMatch(/^keruta-api listening on http:\/\/127\.0\.0\.1:\d+\n/);
+    const url = /http:\/\/\S+/.exec(out)?.[0] ?? '';
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = err.trim().split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+
+  it('exits 2 with a clear message on a bad setting, and refuses 0.0.0.0 without auth', async () => {
+    const bad = await run(process.execPath, [cli, '--port', 'x']).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toContain('--port');
+    const open = await run(process.execPath, [cli, '--host', '0.0.0.0']).catch((e: { code: number; stderr: string }) => e);
+    expect(open).toMatchObject({ code: 2 });
+    expect((open as { stderr: string }).stderr).toContain('without authentication');
+  });
+
+  it('prints its usage with --help', async () => {
+    const { stdout } = await run(process.execPath, [cli, '--help']);
+    expect(stdout).toContain('--db URL');
+  });
+});

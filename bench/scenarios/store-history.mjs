@@ -1,0 +1,164 @@
+// Fills a SQLite store with a long task history and times the pages the admin page reads from it.
+// Run alone: node bench/scenarios/store-history.mjs [--quick]   (needs `npm run build` first)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { createSqliteLogStore } from '@keruta/storage';
+
+const SCENARIO = 'store-history';
+const TASK_ID = 'history';
+const BATCH = 1_000;
+const PAGE_SIZE = 1_000;
+const SAMPLES = 1_000;
+const BASELINE_SAMPLES = 100;
+/** PROTOCOL.md's promise of a history page out of a million lines. */
+const PAGE_P99_TARGET_MS = 20;
+/** 200,000 lines in batches of 1,000 well under a second. */
+const APPEND_TARGET_LINES_PER_S = 200_000;
+const T0 = Date.parse('2024-05-01T00:00:00.000Z');
+
+export async function run({ quick = false } = {}) {
+  const total = quick ? 200_000 : 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'keruta-bench-history-'));
+  const path = join(dir, 'keruta.db');
+  const store = createSqliteLogStore({ path });
+  try {
+    const appendNs = await fill(store, total);
+    const linesPerSecond = Math.round(total / (Number(appendNs) / 1e9));
+    const pages = Math.ceil(total / PAGE_SIZE);
+
+    const byPage = await timeQueries(store, (random) => ({ page: Math.floor(random() * pages), size: PAGE_SIZE }));
+    const byAfterSeq = await timeQueries(store, (random) => ({
+      page: 0,
+      size: PAGE_SIZE,
+      afterSeq: Math.floor(random() * (total - PAGE_SIZE)),
+    }));
+    // The baseline: the same pages read the obvious way, LIMIT … OFFSET, on the same file.
+    const byOffset = timeOffsetBaseline(path, pages);
+
+    return [
+      row('append', linesPerSecond, 'lines/s', APPEND_TARGET_LINES_PER_S, linesPerSecond >= APPEND_TARGET_LINES_PER_S),
+      row('append total', ms(appendNs), 'ms'),
+      ...percentileRows('page by number', byPage, true),
+      ...percentileRows('page by afterSeq', byAfterSeq, true),
+      ...percentileRows('page by OFFSET (baseline)', byOffset, false),
+      row('OFFSET p50 / page-by-number p50', round(percentile(byOffset, 50) / percentile(byPage, 50)), 'x'),
+    ];
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Appends `total` lines of 100 bytes, as an agent sends them; returns the time inside append. */
+async function fill(store, total) {
+  let spent = 0n;
+  let runSeq = 0;
+  while (runSeq < total) {
+    const batch = [];
+    for (let i = 0; i < BATCH && runSeq < total; i++) {
+      runSeq += 1;
+      const timeMs = T0 + runSeq;
+      batch.push({
+        source: runSeq % 10 === 0 ? 'stderr' : 'stdout',
+        level: runSeq % 50 === 0 ? 'WARN' : 'INFO',
+        message: messageOf(runSeq),
+        metadata: {},
+        timeMs,
+        timestamp: new Date(timeMs).toISOString(),
+        runId: 'bench-run',
+        runSeq,
+      });
+    }
+    const start = process.hrtime.bigint();
+    await store.append(TASK_ID, batch);
+    spent += process.hrtime.bigint() - start;
+  }
+  return spent;
+}
+
+function messageOf(n) {
+  const head = `step ${n} compiled module-${n % 997} in ${n % 89} ms `;
+  return head.padEnd(100, 'x');
+}
+
+async function timeQueries(store, queryOf) {
+  const random = seededRandom(42);
+  for (let i = 0; i < 20; i++) await store.queryLogs(TASK_ID, queryOf(random)); // JIT and cache warm-up
+  const samples = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const query = queryOf(random);
+    const start = process.hrtime.bigint();
+    const page = await store.queryLogs(TASK_ID, query);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (page === undefined || page.content.length === 0) throw new Error(`empty page for ${JSON.stringify(query)}`);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+function timeOffsetBaseline(path, pages) {
+  const db = new Database(path, { readonly: true });
+  try {
+    const statement = db.prepare('SELECT * FROM logs WHERE task_id = ? ORDER BY seq LIMIT ? OFFSET ?');
+    const random = seededRandom(7);
+    const samples = [];
+    for (let i = 0; i < BASELINE_SAMPLES; i++) {
+      const offset = Math.floor(random() * pages) * PAGE_SIZE;
+      const start = process.hrtime.bigint();
+      statement.all(TASK_ID, PAGE_SIZE, offset);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return samples.sort((a, b) => a - b);
+  } finally {
+    db.close();
+  }
+}
+
+function percentileRows(name, sorted, withTarget) {
+  const p99 = round(percentile(sorted, 99));
+  return [
+    row(`${name} p50`, round(percentile(sorted, 50)), 'ms'),
+    withTarget ? row(`${name} p99`, p99, 'ms', PAGE_P99_TARGET_MS, p99 <= PAGE_P99_TARGET_MS) : row(`${name} p99`, p99, 'ms'),
+    row(`${name} max`, round(sorted[sorted.length - 1] ?? 0), 'ms'),
+  ];
+}
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function row(metric, value, unit, target, pass) {
+  const result = { scenario: SCENARIO, metric, value, unit };
+  if (target !== undefined) Object.assign(result, { target, pass });
+  return result;
+}
+
+function ms(ns) {
+  return round(Number(ns) / 1e6);
+}
+
+function round(value) {
+  return Math.round(value * 100) / 100;
+}
+
+/** Mulberry32: the same "random" pages in every run, so runs compare. */
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = await run({ quick: process.argv.includes('--quick') });
+  console.table(rows);
+  if (rows.some((r) => r.pass === false)) process.exitCode = 1;
+}

@@ -1,0 +1,64 @@
+// Shared measuring tools for the benchmarks: latency histograms (HdrHistogram), peak RSS of a
+// process from /proc, and the row shape every scenario returns.
+import { readFileSync } from 'node:fs';
+import hdr from 'hdr-histogram-js';
+
+/** Records durations in microseconds; reports milliseconds. */
+export function createLatencyRecorder() {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  return {
+    /** `ms` may be fractional. */
+    record(ms) {
+      histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+    },
+    percentile(p) {
+      return histogram.getValueAtPercentile(p) / 1000;
+    },
+    get max() {
+      return histogram.maxValue / 1000;
+    },
+    get count() {
+      return histogram.totalCount;
+    },
+  };
+}
+
+/** Current resident set of a process, in bytes. */
+export function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; `stop()` returns the peak in bytes. */
+export function samplePeakRss(pid, intervalMs = 20) {
+  let peak = rssOf(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssOf(pid));
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rssOf(pid));
+      return peak;
+    },
+  };
+}
+
+export const MB = 1024 * 1024;
+
+/**
+ * One line of the results table. `target` is a human-readable goal ("<= 20 ms"); `pass` is
+ * true/false when the row has a target, undefined otherwise.
+ */
+export function row(scenario, metric, value, unit, extra = {}) {
+  return { scenario, metric, value, unit, ...extra };
+}
+
+export function round(value, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

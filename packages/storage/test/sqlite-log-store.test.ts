@@ -140,6 +140,19 @@ describe('SQLite log store', () => {
     expect((await store.append('build-1', lines(500, 1))).duplicates).toBe(500);
   });
 
+  it('searches for a text longer than a LIKE pattern may be, literally and ignoring case', async () => {
+    // Over SQLite's 50,000-byte limit on a LIKE pattern.
+    const store = createSqliteLogStore({ path, maxMessageLength: 100_000 });
+    opened.push(store);
+    const long = 'a'.repeat(60_000);
+    await store.append('build-1', [
+      { ...lines(1)[0]!, message: `x%${long}y` },
+      { ...lines(1)[0]!, message: `x_${long}y` },
+    ]);
+    const found = await store.queryLogs('build-1', { page: 0, size: 10, q: `%${long.toUpperCase()}Y` });
+    expect(found?.content.map((e) => e.seq)).toEqual([1]);
+  });
+
   it('scans a filtered range in bounded windows, reporting how far each got', async () => {
     const store = open();
     const total = MAX_FILTERED_SCAN * 2 + 10;

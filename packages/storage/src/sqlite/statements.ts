@@ -25,14 +25,14 @@ const TASK_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof TaskRow)[];
 
-type Sql = string | number | null;
+type SqlValue = string | number | null;
 
 export interface Statements {
   selectTask: Database.Statement<[string], TaskRow>;
   /** Writes a whole TaskRow, bound by column name. */
   upsertTask: Database.Statement<[TaskRow], unknown>;
   /** INSERT of `rows` log rows, 10 parameters each in the column order of the logs table. */
-  insertLogs(rows: number): Database.Statement<Sql[]>;
+  insertLogs(rows: number): Database.Statement<SqlValue[]>;
   heldRunSeqs: Database.Statement<[string, string, number, number], number>;
   firstSeq: Database.Statement<[string], number>;
   timeRange: Database.Statement<[string], { min: number | null; max: number | null }>;
@@ -43,11 +43,19 @@ export interface Statements {
   countTasks: Database.Statement<[], number>;
   ping: Database.Statement<[], number>;
   /** A statement whose SQL depends on the filter, prepared on first use and kept. */
-  cached<Result>(sql: string): Database.Statement<Sql[], Result>;
+  cached<Result>(sql: string): Database.Statement<SqlValue[], Result>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
-  const cache = new Map<string, Database.Statement<Sql[], unknown>>();
+  const cache = new Map<string, Database.Statement<SqlValue[], unknown>>();
+  const cached = <Result>(sql: string): Database.Statement<SqlValue[], Result> => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<SqlValue[], unknown>(sql);
+      cache.set(sql, statement);
+    }
+    return statement as Database.Statement<SqlValue[], Result>;
+  };
   return {
     selectTask: db.prepare('SELECT * FROM tasks WHERE task_id = ?'),
     upsertTask: db.prepare(
@@ -56,11 +64,11 @@ export function prepareStatements(db: Database.Database): Statements {
          .map((c) => `${c} = excluded.${c}`)
          .join(', ')}`,
     ),
-    insertLogs(rows: number) {
-      const sql = `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
-        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-      return this.cached(sql);
-    },
+    insertLogs: (rows) =>
+      cached(
+        `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
+         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ),
     heldRunSeqs: db
       .prepare<[string, string, number, number], number>(
         'SELECT run_seq FROM logs WHERE task_id = ? AND run_id = ? AND run_seq BETWEEN ? AND ?',
@@ -76,13 +84,6 @@ export function prepareStatements(db: Database.Database): Statements {
     listTasks: db.prepare('SELECT * FROM tasks ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?'),
     countTasks: db.prepare<[], number>('SELECT COUNT(*) FROM tasks').pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
-    cached<Result>(sql: string) {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = db.prepare<Sql[], unknown>(sql);
-        cache.set(sql, statement);
-      }
-      return statement as Database.Statement<Sql[], Result>;
-    },
+    cached,
   };
 }

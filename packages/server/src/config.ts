@@ -83,7 +83,7 @@ Options:
   --port P         port to listen on, 0 for any free one (KERUTA_API_PORT, default 8080)
   --db URL         log store: sqlite:PATH or postgres://... (KERUTA_DATABASE_URL, default sqlite:./data/keruta.db)
   --bus URL        live fan-out between instances: memory or redis://... (KERUTA_BUS_URL, default memory)
-  --auth-mode M    none | jwt | apikey (KERUTA_AUTH_MODE, default none: loopback only)
+  --auth-mode M    none (KERUTA_AUTH_MODE, default none: loopback only; jwt and apikey are not available yet)
   --log-level L    the server's own log level: debug, info, warn, error (KERUTA_LOG_LEVEL, default info)
   --config FILE    a YAML or JSON file with the same settings
   -h, --help       show this help
@@ -161,6 +161,13 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     throw new ConfigError(`${raw('authMode')?.source ?? 'KERUTA_AUTH_MODE'}: must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   }
   const authMode = mode as AuthMode;
+  if (authMode !== 'none') {
+    // Accepting the name without checking credentials would open a non-loopback server to anyone.
+    throw new ConfigError(
+      `${raw('authMode')?.source ?? 'KERUTA_AUTH_MODE'}: ${authMode} authentication is not available in this version; ` +
+        'use "none" on a loopback address',
+    );
+  }
   if (authMode === 'none' && !isLoopback(host)) {
     throw new ConfigError(
       `refusing to listen on ${host} without authentication: logs would be open to the network. ` +

@@ -1,0 +1,232 @@
+// createRestClient: one typed method per endpoint of PROTOCOL.md §2. Answers are checked against
+// protocol's schemas; failures are KerutaClientError with the server's code, HTTP status and
+// Retry-After. Uses the global fetch (browsers, Node 20) unless given another.
+import {
+  AppendBatchResultSchema,
+  AppendOneResultSchema,
+  DeleteResultSchema,
+  HealthSchema,
+  LogPageSchema,
+  LogStatsSchema,
+  MAX_PAGE_SIZE,
+  TaskPageSchema,
+  TaskSummarySchema,
+  createValidator,
+  type AppendBatchResult,
+  type AppendOneResult,
+  type DeleteResult,
+  type Health,
+  type LogEntry,
+  type LogPage,
+  type LogRequest,
+  type LogStats,
+  type TaskPage,
+  type TaskSummary,
+  type Validator,
+} from '@keruta/protocol';
+import { KerutaClientError, errorFromResponse } from './client-error.js';
+import {
+  exportQueryParams,
+  logQueryParams,
+  timeParam,
+  withQuery,
+  type ExportOptions,
+  type GetLogsParams,
+  type LogFilter,
+  type TimeBound,
+} from './log-query.js';
+import { checkTaskId, defaultApiUrl } from './urls.js';
+
+export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface RestClientOptions {
+  /** keruta-api's `/api/v1`, e.g. `http://keruta-api:8080/api/v1`. Default: `/api/v1` of the page in a browser, `http://127.0.0.1:8080/api/v1` elsewhere. */
+  baseUrl?: string;
+  /** A JWT, sent as `Authorization: Bearer …`. */
+  token?: string;
+  /** An API key, sent as `X-API-Key`. */
+  apiKey?: string;
+  /** The fetch to use; the global one by default. */
+  fetch?: FetchFunction;
+  /** Extra headers for every request. */
+  headers?: Record<string, string>;
+}
+
+export interface IterateLogsOptions extends LogFilter {
+  /** Start after this seq (default 0: from the first entry). */
+  afterSeq?: number;
+  /** Stop after this seq (default: at the end of what is stored). */
+  upToSeq?: number;
+  /** Entries per request, 1–1000 (default 1000). */
+  pageSize?: number;
+}
+
+export interface DeleteLogsOptions {
+  /** Only entries older than this; without it, all of the task's entries. */
+  before?: TimeBound;
+}
+
+export interface ListTasksParams {
+  page?: number;
+  size?: number;
+}
+
+export interface RestClient {
+  /** The `/api/v1` base every path is relative to. */
+  readonly baseUrl: string;
+  /** GET /tasks/{taskId}/logs: one page, ordered by seq. */
+  getLogs(taskId: string, params?: GetLogsParams): Promise<LogPage>;
+  /** Every matching entry after `afterSeq`, in seq order, fetched a page at a time with the `afterSeq` cursor. */
+  iterateLogs(taskId: string, options?: IterateLogsOptions): AsyncGenerator<LogEntry, void, undefined>;
+  /** GET /tasks/{taskId}/logs/stats */
+  getStats(taskId: string): Promise<LogStats>;
+  /** DELETE /tasks/{taskId}/logs */
+  deleteLogs(taskId: string, options?: DeleteLogsOptions): Promise<DeleteResult>;
+  /** The URL of GET /tasks/{taskId}/logs/export, e.g. for a download link (a link cannot carry the token). */
+  exportUrl(taskId: string, options?: ExportOptions): string;
+  /** GET /tasks/{taskId}/logs/export: the Response, to stream its body (`response.body`). */
+  exportLogs(taskId: string, options?: ExportOptions): Promise<Response>;
+  /** POST /tasks/{taskId}/logs with one entry. */
+  postLogs(taskId: string, entry: LogRequest): Promise<AppendOneResult>;
+  /** POST /tasks/{taskId}/logs with a batch. */
+  postLogs(taskId: string, entries: readonly LogRequest[]): Promise<AppendBatchResult>;
+  /** GET /tasks: the tasks the server knows, newest activity first. */
+  listTasks(params?: ListTasksParams): Promise<TaskPage>;
+  /** GET /tasks/{taskId}: status, exit code, lines and last seq. */
+  getTask(taskId: string): Promise<TaskSummary>;
+  /** GET /health (outside /api/v1); an unhealthy server's 503 answer is returned, not thrown. */
+  health(): Promise<Health>;
+}
+
+const validators = {
+  page: createValidator(LogPageSchema),
+  stats: createValidator(LogStatsSchema),
+  deleted: createValidator(DeleteResultSchema),
+  appendOne: createValidator(AppendOneResultSchema),
+  appendBatch: createValidator(AppendBatchResultSchema),
+  tasks: createValidator(TaskPageSchema),
+  task: createValidator(TaskSummarySchema),
+  health: createValidator(HealthSchema),
+};
+
+interface RequestSpec<T> {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  what: string;
+  validator?: Validator<T>;
+  body?: unknown;
+  /** Statuses other than 2xx whose body is still the answer (GET /health's 503). */
+  acceptStatus?: number;
+}
+
+export function createRestClient(options: RestClientOptions = {}): RestClient {
+  const baseUrl = (options.baseUrl ?? defaultApiUrl()).replace(/\/+$/, '');
+  const rootUrl = baseUrl.replace(/\/api\/v1$/, '');
+  const fetchFn: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  if (options.token !== undefined) headers['Authorization'] = `Bearer ${options.token}`;
+  if (options.apiKey !== undefined) headers['X-API-Key'] = options.apiKey;
+
+  const taskPath = (taskId: string, rest = ''): string => `${baseUrl}/tasks/${encodeURIComponent(checkTaskId(taskId))}${rest}`;
+
+  const send = async (spec: Omit<RequestSpec<unknown>, 'validator'>): Promise<Response> => {
+    const init: RequestInit = { method: spec.method, headers };
+    if (spec.body !== undefined) {
+      init.headers = { ...headers, 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(spec.body);
+    }
+    let response: Response;
+    try {
+      response = await fetchFn(spec.url, init);
+    } catch (error) {
+      throw new KerutaClientError('NETWORK_ERROR', `${spec.what}: cannot reach ${spec.url}: ${networkReason(error)}`, { cause: error });
+    }
+    if (!response.ok && response.status !== spec.acceptStatus) throw await errorFromResponse(response, spec.what);
+    return response;
+  };
+
+  const request = async <T>(spec: RequestSpec<T> & { validator: Validator<T> }): Promise<T> => {
+    const response = await send(spec);
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw new KerutaClientError('UNEXPECTED_RESPONSE', `${spec.what}: the answer is not JSON`, { status: response.status, cause: error });
+    }
+    const problem = spec.validator.explain(body);
+    if (problem !== undefined) {
+      throw new KerutaClientError('UNEXPECTED_RESPONSE', `${spec.what}: the answer does not fit its schema (${problem})`, { status: response.status });
+    }
+    return body as T;
+  };
+
+  const getLogs = (taskId: string, params: GetLogsParams = {}): Promise<LogPage> => {
+    const url = withQuery(taskPath(taskId, '/logs'), logQueryParams(params));
+    return request({ method: 'GET', url, what: `GET logs of ${taskId}`, validator: validators.page });
+  };
+
+  function postLogs(taskId: string, entry: LogRequest): Promise<AppendOneResult>;
+  function postLogs(taskId: string, entries: readonly LogRequest[]): Promise<AppendBatchResult>;
+  function postLogs(taskId: string, body: LogRequest | readonly LogRequest[]): Promise<AppendOneResult | AppendBatchResult> {
+    const url = taskPath(taskId, '/logs');
+    const what = `POST logs of ${taskId}`;
+    if (isBatch(body)) return request({ method: 'POST', url, what, body, validator: validators.appendBatch });
+    return request({ method: 'POST', url, what, body, validator: validators.appendOne });
+  }
+
+  const exportUrl = (taskId: string, exportOptions: ExportOptions = {}): string =>
+    withQuery(taskPath(taskId, '/logs/export'), exportQueryParams(exportOptions));
+
+  return {
+    baseUrl,
+    getLogs,
+    async *iterateLogs(taskId, iterateOptions = {}) {
+      const { afterSeq = 0, upToSeq, pageSize = MAX_PAGE_SIZE, ...filter } = iterateOptions;
+      let cursor = afterSeq;
+      for (;;) {
+        const page = await getLogs(taskId, { ...filter, afterSeq: cursor, size: pageSize });
+        for (const entry of page.content) {
+          if (upToSeq !== undefined && entry.seq > upToSeq) return;
+          yield entry;
+        }
+        const last = page.content[page.content.length - 1];
+        if (last === undefined || page.content.length < pageSize) return;
+        if (upToSeq !== undefined && last.seq >= upToSeq) return;
+        cursor = last.seq;
+      }
+    },
+    getStats: (taskId) =>
+      request({ method: 'GET', url: taskPath(taskId, '/logs/stats'), what: `GET stats of ${taskId}`, validator: validators.stats }),
+    deleteLogs: (taskId, deleteOptions = {}) => {
+      const search = new URLSearchParams();
+      if (deleteOptions.before !== undefined) search.set('before', timeParam(deleteOptions.before, 'before'));
+      const url = withQuery(taskPath(taskId, '/logs'), search);
+      return request({ method: 'DELETE', url, what: `DELETE logs of ${taskId}`, validator: validators.deleted });
+    },
+    exportUrl,
+    exportLogs: (taskId, exportOptions = {}) =>
+      send({ method: 'GET', url: exportUrl(taskId, exportOptions), what: `export logs of ${taskId}` }),
+    postLogs,
+    listTasks: (params = {}) => {
+      const search = new URLSearchParams();
+      if (params.page !== undefined) search.set('page', String(params.page));
+      if (params.size !== undefined) search.set('size', String(params.size));
+      return request({ method: 'GET', url: withQuery(`${baseUrl}/tasks`, search), what: 'GET tasks', validator: validators.tasks });
+    },
+    getTask: (taskId) => request({ method: 'GET', url: taskPath(taskId), what: `GET task ${taskId}`, validator: validators.task }),
+    health: () => request({ method: 'GET', url: `${rootUrl}/health`, what: 'GET health', validator: validators.health, acceptStatus: 503 }),
+  };
+}
+
+function isBatch(body: LogRequest | readonly LogRequest[]): body is readonly LogRequest[] {
+  return Array.isArray(body);
+}
+
+/** Node's fetch hides the reason (ECONNREFUSED …) in `cause`. */
+function networkReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (cause !== undefined && typeof cause.code === 'string') return `${error.message} (${cause.code})`;
+  if (cause !== undefined && typeof cause.message === 'string') return `${error.message} (${cause.message})`;
+  return error.message;
+}

@@ -1,5 +1,5 @@
 // What only the SQLite store promises: its file, its pragmas, its migrations, its bounded scans.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,9 @@ describe('SQLite log store', () => {
       await store.append('build-1', entries);
       process.kill(process.pid, 'SIGKILL');
     `;
-    expect(() => execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' })).toThrow();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.signal).toBe('SIGKILL');
     const store = open();
     expect(await store.lastSeq('build-1')).toBe(500);
     expect((await store.append('build-1', lines(500, 1))).duplicates).toBe(500);

@@ -21,7 +21,7 @@ export async function writeLines({ wsUrl, taskId, total, batchSize = 1000, inFli
         const count = Math.min(batchSize, total - next + 1);
         const entries = new Array(count);
         for (let i = 0; i < count; i++) {
-          entries[i] = { source: 'stdout', level: 'INFO', message: lineOf(next + i), runId, runSeq: next + i };
+          entries[i] = { source: 'stdout', level: 'INFO', message: lineOf(next + i), timestamp: new Date().toISOString(), lineNumber: next + i, runId, runSeq: next + i };
         }
         ws.send(JSON.stringify({ type: 'logs', batchId: String(next), entries }));
         next += count;

@@ -96,21 +96,31 @@ export interface NormalizedLogRequest extends LogRequest {
   metadata: Record<string, unknown>;
 }
 
+/** The form every stored timestamp has; an agent's timestamps usually arrive in it already. */
+const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 export function parseLogRequest(value: unknown, options: NormalizeOptions = {}): NormalizedLogRequest {
-  const prefix = options.field === undefined ? '' : `${options.field}.`;
   const problem = logRequestValidator.explain(value);
-  if (problem !== undefined) throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}${problem}`);
+  const prefix = (): string => (options.field === undefined ? '' : `${options.field}.`);
+  if (problem !== undefined) throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}${problem}`);
   const request = value as LogRequest;
   if ((request.runId === undefined) !== (request.runSeq === undefined)) {
-    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}runId and runSeq: must be given together`);
+    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}runId and runSeq: must be given together`);
   }
-  const timeMs =
-    request.timestamp === undefined
-      ? (options.now ?? Date.now())
-      : parseTimestamp(request.timestamp, `${prefix}timestamp`);
+  let timestamp: string;
+  let timeMs: number;
+  if (request.timestamp === undefined) {
+    timeMs = options.now ?? Date.now();
+    timestamp = new Date(timeMs).toISOString();
+  } else if (CANONICAL_TIMESTAMP.test(request.timestamp) && Number.isFinite((timeMs = Date.parse(request.timestamp)))) {
+    timestamp = request.timestamp;
+  } else {
+    timeMs = parseTimestamp(request.timestamp, `${prefix()}timestamp`);
+    timestamp = new Date(timeMs).toISOString();
+  }
   let metadata = request.metadata ?? {};
   if (request.metadata !== undefined && JSON.stringify(request.metadata).length > MAX_METADATA_BYTES) {
-    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix}metadata: must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}metadata: must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
   }
   const max = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
   let message = request.message;
@@ -118,7 +128,12 @@ export function parseLogRequest(value: unknown, options: NormalizeOptions = {}):
     message = message.slice(0, max);
     metadata = { ...metadata, truncated: true };
   }
-  return { ...request, message, metadata, timestamp: new Date(timeMs).toISOString(), timeMs };
+  // Built field by field: unknown properties a client sent are not carried any further.
+  const normalized: NormalizedLogRequest = { source: request.source, level: request.level, message, metadata, timestamp, timeMs };
+  if (request.lineNumber !== undefined) normalized.lineNumber = request.lineNumber;
+  if (request.runId !== undefined) normalized.runId = request.runId;
+  if (request.runSeq !== undefined) normalized.runSeq = request.runSeq;
+  return normalized;
 }
 
 const clientMessageValidators = Object.fromEntries(

@@ -28,6 +28,8 @@ export interface SpawnServerOptions {
   port?: number;
   env?: Record<string, string>;
   args?: string[];
+  /** Flags for node itself, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 const cliPath = join(createRequire(import.meta.url).resolve('keruta-api'), '..', 'cli.js');
@@ -55,7 +57,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     stderr = '';
     const proc = spawn(
       process.execPath,
-      [cliPath, '--host', '127.0.0.1', '--port', String(port), '--db', `sqlite:${join(dataDir, 'keruta.db')}`, ...(options.args ?? [])],
+      [...(options.nodeArgs ?? []), cliPath, '--host', '127.0.0.1', '--port', String(port), '--db', `sqlite:${join(dataDir, 'keruta.db')}`, ...(options.args ?? [])],
       { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

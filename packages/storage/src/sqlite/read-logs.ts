@@ -29,7 +29,8 @@ export function queryLogs(statements: Statements, taskId: string, query: LogQuer
       .get(taskId, ...condition.params) ?? 0);
 
   let rows: LogRow[];
-  if (size <= 0 || totalElements === 0) {
+  if (size <= 0 || totalElements === 0 || (query.afterSeq === undefined && page * size >= totalElements)) {
+    // Past the end: no need to step an OFFSET over every match to find nothing.
     rows = [];
   } else if (query.afterSeq !== undefined) {
     rows = pageAfterSeq(statements, taskId, query.afterSeq, size, filter);

@@ -1,6 +1,6 @@
 // The REST API of PROTOCOL.md §2: every route, filter and error code, against a real server.
 import { describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '@keruta/testing';
+import { startServer, type TestServer, readJson } from '@keruta/testing';
 
 async function post(server: TestServer, taskId: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${server.apiUrl}/tasks/${taskId}/logs`, {
@@ -8,12 +8,12 @@ async function post(server: TestServer, taskId: string, body: unknown, headers: 
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await readJson(response) };
 }
 
 async function get(server: TestServer, path: string) {
   const response = await fetch(`${server.apiUrl}${path}`);
-  return { status: response.status, body: await response.json(), headers: response.headers };
+  return { status: response.status, body: await readJson(response), headers: response.headers };
 }
 
 const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString();
@@ -86,10 +86,10 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     await using server = await startServer();
     await seed(server);
     const before = await fetch(`${server.apiUrl}/tasks/task123/logs?before=${at(100)}`, { method: 'DELETE' });
-    expect(await before.json()).toMatchObject({ deletedCount: 100 });
+    expect(await readJson(before)).toMatchObject({ deletedCount: 100 });
     expect((await get(server, '/tasks/task123/logs/stats')).body.totalLogs).toBe(20);
     const all = await fetch(`${server.apiUrl}/tasks/task123/logs`, { method: 'DELETE' });
-    expect(await all.json()).toMatchObject({ deletedCount: 20 });
+    expect(await readJson(all)).toMatchObject({ deletedCount: 20 });
     const again = await post(server, 'task123', { source: 'stdout', level: 'INFO', message: 'after delete' });
     expect(again.body).toMatchObject({ success: true, seq: 121, id: 'task123-121', taskId: 'task123' });
   });
@@ -118,7 +118,7 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     ]);
     const json = await fetch(`${server.apiUrl}/tasks/exp/logs/export`);
     expect(json.headers.get('content-disposition')).toBe('attachment; filename="exp_logs.json"');
-    const parsed = await json.json();
+    const parsed = await readJson(json);
     expect(parsed.map((e: { message: string }) => e.message)).toEqual(['plain', '=HYPERLINK("x"), "quoted"']);
     const csv = await (await fetch(`${server.apiUrl}/tasks/exp/logs/export?format=csv`)).text();
     expect(csv).toBe(
@@ -129,7 +129,7 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     const txt = await fetch(`${server.apiUrl}/tasks/exp/logs/export?format=txt&from=${at(2)}`);
     expect(txt.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await txt.text()).toBe(`[${at(2)}] [STDERR] [ERROR] =HYPERLINK("x"), "quoted"\n`);
-    const empty = await (await fetch(`${server.apiUrl}/tasks/exp/logs/export?to=${at(0)}`)).json();
+    const empty = await readJson(fetch(`${server.apiUrl}/tasks/exp/logs/export?to=${at(0)}`));
     expect(empty).toEqual([]);
   });
 
@@ -148,7 +148,7 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     await using server = await startServer();
     await post(server, 'm', { source: 'stdout', level: 'INFO', message: 'a' });
     const health = await fetch(`${server.baseUrl}/health`);
-    expect(await health.json()).toMatchObject({ status: 'healthy', checks: { store: { status: 'up' }, bus: { status: 'up' } } });
+    expect(await readJson(health)).toMatchObject({ status: 'healthy', checks: { store: { status: 'up' }, bus: { status: 'up' } } });
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/keruta_entries_appended_total\{path="rest"\} 1/);
     expect(metrics).toMatch(/keruta_store_latency_seconds_bucket/);
@@ -183,7 +183,7 @@ describe('REST errors', () => {
     await post(server, 'known', { source: 'stdout', level: 'INFO', message: 'a' });
     const response = await fetch(`${server.apiUrl}${path}`, { method });
     expect(response.status).toBe(status);
-    const body = await response.json();
+    const body = await readJson(response);
     expect(body).toMatchObject({ code });
     expect(body.message).toContain(field);
     expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
@@ -219,14 +219,14 @@ describe('REST errors', () => {
     await server.server.store.close();
     const read = await fetch(`${server.apiUrl}/tasks/db/logs`);
     expect(read.status).toBe(500);
-    const body = await read.json();
+    const body = await readJson(read);
     expect(body.code).toBe('DATABASE_ERROR');
     expect(body.message).not.toMatch(/SELECT|INSERT|sqlite/i);
     const write = await post(server, 'db', { source: 'stdout', level: 'INFO', message: 'b' });
     expect(write).toMatchObject({ status: 500, body: { code: 'DATABASE_ERROR' } });
     const health = await fetch(`${server.baseUrl}/health`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toMatchObject({ status: 'unhealthy', checks: { store: { status: 'down' } } });
+    expect(await readJson(health)).toMatchObject({ status: 'unhealthy', checks: { store: { status: 'down' } } });
   });
 
   it('serves a request that carries a Bearer token while auth is none', async () => {

@@ -1,7 +1,7 @@
 // The WebSocket messages of PROTOCOL.md §4 and their errors, one behaviour per test.
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { connectClient, startServer } from '@keruta/testing';
+import { connectClient, startServer, readJson } from '@keruta/testing';
 import type { AckMessage, ErrorMessage, TaskMessage } from '@keruta/protocol';
 
 const entry = (runSeq: number, extra: Record<string, unknown> = {}) => ({
@@ -20,7 +20,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     agent.send({ type: 'logs', batchId: 'b1', entries: [entry(1), entry(2), entry(3)] });
     const ack = await agent.waitFor<AckMessage>((m) => m.type === 'ack' && m.batchId === 'b1');
     expect(ack).toMatchObject({ accepted: 3, duplicates: 0, lastSeq: 3 });
-    const stored = await (await fetch(`${server.apiUrl}/tasks/ack/logs`)).json();
+    const stored = await readJson(fetch(`${server.apiUrl}/tasks/ack/logs`));
     expect(stored.totalElements).toBe(3);
     agent.send({ type: 'logs', batchId: 'b1-again', entries: [entry(2), entry(3), entry(4)] });
     const again = await agent.waitFor<AckMessage>((m) => m.type === 'ack' && m.batchId === 'b1-again');
@@ -56,7 +56,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     agent.send({ type: 'logs', batchId: 'b', entries: [entry(2, { source: 'agent', message: 'exited with code 3', metadata: { event: 'exited', exitCode: 3 } })] });
     const ended = await watcher.waitFor<TaskMessage>((m) => m.type === 'task' && m.status !== 'running');
     expect(ended).toMatchObject({ status: 'failed', exitCode: 3 });
-    const summary = await (await fetch(`${server.apiUrl}/tasks/status`)).json();
+    const summary = await readJson(fetch(`${server.apiUrl}/tasks/status`));
     expect(summary).toMatchObject({ status: 'failed', exitCode: 3, totalLogs: 2, lastSeq: 2 });
   });
 

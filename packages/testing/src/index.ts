@@ -3,3 +3,4 @@ export { makeTempDir, type TempDir } from './temp-dir.js';
 export { startServer, type TestServer, type StartServerOptions } from './start-server.js';
 export { spawnServer, freePort, type SpawnedServer, type SpawnServerOptions } from './spawn-server.js';
 export { connectClient, type RecordingClient } from './ws-client.js';
+export { readJson, type LooseJson } from './read-json.js';

@@ -6,7 +6,7 @@ import { entryId, type LogEntry, type LogLevel, type LogSource } from '@keruta/p
 export const TASK = 'task123';
 export const OTHER_TASK = 'task456';
 /** The `before` of the guide's delete sample. */
-export const GUIDE_BEFORE = '2024-01-01T00:00:00Z';
+const GUIDE_BEFORE = '2024-01-01T00:00:00Z';
 const BEFORE_MS = Date.parse(GUIDE_BEFORE);
 
 interface SeedLine {

@@ -160,14 +160,14 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
     return body as T;
   };
 
-  const getLogs = (taskId: string, params: GetLogsParams = {}): Promise<LogPage> => {
+  const getLogs = async (taskId: string, params: GetLogsParams = {}): Promise<LogPage> => {
     const url = withQuery(taskPath(taskId, '/logs'), logQueryParams(params));
     return request({ method: 'GET', url, what: `GET logs of ${taskId}`, validator: validators.page });
   };
 
   function postLogs(taskId: string, entry: LogRequest): Promise<AppendOneResult>;
   function postLogs(taskId: string, entries: readonly LogRequest[]): Promise<AppendBatchResult>;
-  function postLogs(taskId: string, body: LogRequest | readonly LogRequest[]): Promise<AppendOneResult | AppendBatchResult> {
+  async function postLogs(taskId: string, body: LogRequest | readonly LogRequest[]): Promise<AppendOneResult | AppendBatchResult> {
     const url = taskPath(taskId, '/logs');
     const what = `POST logs of ${taskId}`;
     if (isBatch(body)) return request({ method: 'POST', url, what, body, validator: validators.appendBatch });
@@ -195,26 +195,26 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
         cursor = last.seq;
       }
     },
-    getStats: (taskId) =>
+    getStats: async (taskId) =>
       request({ method: 'GET', url: taskPath(taskId, '/logs/stats'), what: `GET stats of ${taskId}`, validator: validators.stats }),
-    deleteLogs: (taskId, deleteOptions = {}) => {
+    deleteLogs: async (taskId, deleteOptions = {}) => {
       const search = new URLSearchParams();
       if (deleteOptions.before !== undefined) search.set('before', timeParam(deleteOptions.before, 'before'));
       const url = withQuery(taskPath(taskId, '/logs'), search);
       return request({ method: 'DELETE', url, what: `DELETE logs of ${taskId}`, validator: validators.deleted });
     },
     exportUrl,
-    exportLogs: (taskId, exportOptions = {}) =>
+    exportLogs: async (taskId, exportOptions = {}) =>
       send({ method: 'GET', url: exportUrl(taskId, exportOptions), what: `export logs of ${taskId}` }),
     postLogs,
-    listTasks: (params = {}) => {
+    listTasks: async (params = {}) => {
       const search = new URLSearchParams();
       if (params.page !== undefined) search.set('page', String(params.page));
       if (params.size !== undefined) search.set('size', String(params.size));
       return request({ method: 'GET', url: withQuery(`${baseUrl}/tasks`, search), what: 'GET tasks', validator: validators.tasks });
     },
-    getTask: (taskId) => request({ method: 'GET', url: taskPath(taskId), what: `GET task ${taskId}`, validator: validators.task }),
-    health: () => request({ method: 'GET', url: `${rootUrl}/health`, what: 'GET health', validator: validators.health, acceptStatus: 503 }),
+    getTask: async (taskId) => request({ method: 'GET', url: taskPath(taskId), what: `GET task ${taskId}`, validator: validators.task }),
+    health: async () => request({ method: 'GET', url: `${rootUrl}/health`, what: 'GET health', validator: validators.health, acceptStatus: 503 }),
   };
 }
 

@@ -1,0 +1,168 @@
+// `keruta logs -f`: history, then live lines, through one LogStreamingClient subscription (the
+// server sends what is stored after `since`/`tail`, then live entries, with no gap or duplicate).
+// It reconnects forever and resumes after the last printed seq, so a server restart loses and
+// repeats nothing. It ends on Ctrl-C (exit 130; 143 on SIGTERM), like `kubectl logs -f`, or once
+// the task has finished (succeeded or failed) and every line up to its last one is printed (exit 0).
+import type { TaskStatus, TaskSummary } from '@keruta/protocol';
+import { isKerutaClientError } from '../client-error.js';
+import { LogStreamingClient } from '../log-streaming-client.js';
+import type { RestClient } from '../rest-client.js';
+import type { ConnectionSettings } from './config.js';
+import type { EntryPrinter } from './entry-printer.js';
+import { historyStart, printRange, type HistoryScope } from './print-history.js';
+
+export interface FollowLogsOptions {
+  rest: RestClient;
+  settings: ConnectionSettings;
+  scope: HistoryScope;
+  printer: EntryPrinter;
+  /** Writes a one-line notice to stderr. */
+  notice(text: string): void;
+  signal: AbortSignal;
+}
+
+/** Reconnect quickly after a restart, and keep trying: a follower waits for its server. */
+const RECONNECT = { reconnectInterval: 250, maxReconnectInterval: 5000, maxReconnectAttempts: Infinity } as const;
+const RETRY_READ_MS = 500;
+
+function isFinished(status: TaskStatus): boolean {
+  return status === 'succeeded' || status === 'failed';
+}
+
+function finishedText(task: TaskSummary): string {
+  return `task ${task.taskId} ${task.status}${task.exitCode === undefined ? '' : ` with exit code ${task.exitCode}`}`;
+}
+
+export function abortExitCode(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? 143 : 130;
+}
+
+/** A failure a moment later may not repeat: the server restarting, or briefly unable to serve. */
+function isTransient(error: unknown): boolean {
+  if (!isKerutaClientError(error)) return false;
+  return error.code === 'NETWORK_ERROR' || (error.status !== undefined && error.status >= 500);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export async function followLogs(options: FollowLogsOptions): Promise<number> {
+  const { rest, settings, scope, printer, notice, signal } = options;
+  let known: TaskSummary | undefined;
+  try {
+    known = await rest.getTask(scope.taskId);
+  } catch (error) {
+    if (!isKerutaClientError(error) || error.code !== 'TASK_NOT_FOUND') throw error;
+    notice(`task ${scope.taskId} has no logs yet; waiting for it to start (Ctrl-C to stop)`);
+  }
+
+  /** Prints what is stored after the last printed line (or from the window's start) up to `upToSeq`, retrying through restarts. */
+  const printRemaining = async (upToSeq: number): Promise<void> => {
+    for (;;) {
+      try {
+        const afterSeq = printer.lastSeq ?? (await historyStart(rest, scope, upToSeq));
+        await printRange(rest, printer, { taskId: scope.taskId, filter: scope.filter, afterSeq, upToSeq }, signal);
+        return;
+      } catch (error) {
+        if (!isTransient(error) || signal.aborted) throw error;
+        await sleep(RETRY_READ_MS, signal);
+      }
+    }
+  };
+
+  if (known !== undefined && isFinished(known.status)) {
+    await printRemaining(known.lastSeq);
+    notice(finishedText(known));
+    return signal.aborted ? abortExitCode(signal) : 0;
+  }
+
+  return new Promise<number>((resolve, reject) => {
+    const { sources, levels } = scope.filter;
+    const token = settings.token ?? settings.apiKey;
+    const client = new LogStreamingClient(scope.taskId, {
+      url: settings.webSocketUrl,
+      ...RECONNECT,
+      autoConnect: false,
+      ...(token === undefined ? {} : { token }),
+      ...(sources === undefined ? {} : { sources }),
+      ...(levels === undefined ? {} : { levels }),
+      ...(scope.since === undefined ? {} : { since: scope.since }),
+      ...(scope.tail === undefined ? {} : { tail: scope.tail }),
+    });
+    let ended = false;
+    let finishing = false;
+    let lost = false;
+
+    const end = (result: number | Error): void => {
+      if (ended) return;
+      ended = true;
+      signal.removeEventListener('abort', onAbort);
+      if (typeof result === 'number') resolve(result);
+      else reject(result);
+    };
+
+    const checkFinished = async (): Promise<void> => {
+      if (finishing) return;
+      let task: TaskSummary;
+      try {
+        task = await rest.getTask(scope.taskId);
+      } catch {
+        // Not started yet (TASK_NOT_FOUND) or the server went away again: the next `subscribed`
+        // or `task` event asks again.
+        return;
+      }
+      if (!isFinished(task.status) || finishing) return;
+      finishing = true;
+      await client.disconnect();
+      // The socket may not have delivered every line up to the task's last one yet (in flight,
+      // or a catch-up still reading): read the rest over REST, right after the last one printed.
+      await printRemaining(task.lastSeq);
+      notice(finishedText(task));
+      end(signal.aborted ? abortExitCode(signal) : 0);
+    };
+    let checks = Promise.resolve();
+    const queueCheck = (): void => {
+      checks = checks.then(checkFinished).catch((error: unknown) => end(error instanceof Error ? error : new Error(String(error))));
+    };
+
+    client.on('logs', (message) => {
+      for (const entry of message.entries) printer.print(entry);
+      void printer.flush();
+    });
+    client.on('subscribed', () => {
+      if (lost) notice(`reconnected; resuming after seq ${client.lastSeq}`);
+      lost = false;
+      // The task may have finished before this subscription (or while the connection was down).
+      queueCheck();
+    });
+    client.on('task', (message) => {
+      if (isFinished(message.status)) queueCheck();
+    });
+    client.on('error', (message) => {
+      if (message.code === 'SLOW_CONSUMER') notice(`fell behind the server; resuming after seq ${client.lastSeq}`);
+      else notice(`${message.code}: ${message.message}`);
+    });
+    client.on('state', (change) => {
+      if (change.state === 'reconnecting' && !lost && change.code !== undefined) {
+        lost = true;
+        if (change.code !== 4008) notice(`connection lost (close code ${change.code}); reconnecting`);
+      }
+      // Closed without our asking: the server refused the subscription for good (the error said why).
+      if (change.state === 'closed' && !finishing) end(1);
+    });
+
+    const onAbort = (): void => {
+      finishing = true;
+      void client.disconnect().then(() => end(abortExitCode(signal)));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    client.connect();
+  });
+}

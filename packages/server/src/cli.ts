@@ -2,10 +2,14 @@
 // The keruta-api command: read the config, open the store, listen, and shut down on SIGTERM/SIGINT.
 import { ConfigError, USAGE, loadConfig } from './config.js';
 import { createServer } from './create-server.js';
+import { runKeysCommand } from './keys-command.js';
 
 async function main(): Promise<number> {
   let loaded;
   try {
+    if (process.argv[2] === 'keys') {
+      return runKeysCommand({ argv: process.argv.slice(3), env: process.env, out: (text) => process.stdout.write(text) });
+    }
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -17,9 +17,27 @@ export interface ServerConfig {
   readonly auth: {
     readonly mode: AuthMode;
     readonly jwtSecret?: string;
+    /** PEM of an RS256/ES256 public key. */
+    readonly jwtPublicKey?: string;
     readonly jwksUrl?: string;
+    readonly jwtIssuer?: string;
+    readonly jwtAudience?: string;
     readonly apiKeysFile?: string;
   };
+  readonly security: {
+    /** Serve /metrics without credentials (it holds no log text). */
+    readonly metricsPublic: boolean;
+    /** How long a WebSocket may stay open without authenticating. */
+    readonly wsAuthTimeoutMs: number;
+    /** Origins allowed to open a WebSocket with a token in the URL; empty = the server's own host. */
+    readonly allowedOrigins: readonly string[];
+    /** REST requests per minute per credential (or per IP without one). */
+    readonly rateLimitPerMinute: number;
+    /** WebSocket messages per second per connection. */
+    readonly wsMessagesPerSecond: number;
+    readonly maxConnectionsPerCredential: number;
+  };
+  readonly tls?: { readonly cert: string; readonly key: string };
   readonly retentionDays?: number;
   /** Longest stored message, in characters. */
   readonly maxMessageLength: number;
@@ -49,6 +67,14 @@ export const DEFAULTS = {
   subscriberHighWaterBytes: 1024 * 1024,
   slowConsumerTimeoutMs: 10_000,
   logLevel: 'info',
+  security: {
+    metricsPublic: false,
+    wsAuthTimeoutMs: 10_000,
+    allowedOrigins: [] as string[],
+    rateLimitPerMinute: 6000,
+    wsMessagesPerSecond: 500,
+    maxConnectionsPerCredential: 200,
+  },
 };
 
 /** Each setting: its config-file key, its variable, and how to read it. */
@@ -64,6 +90,17 @@ const SETTINGS = {
   busUrl: { file: 'busUrl', env: 'KERUTA_BUS_URL', flag: 'bus' },
   authMode: { file: 'auth.mode', env: 'KERUTA_AUTH_MODE', flag: 'auth-mode' },
   jwtSecret: { file: 'auth.jwtSecret', env: 'KERUTA_JWT_SECRET' },
+  jwtPublicKeyFile: { file: 'auth.jwtPublicKeyFile', env: 'KERUTA_JWT_PUBLIC_KEY_FILE' },
+  jwtIssuer: { file: 'auth.jwtIssuer', env: 'KERUTA_JWT_ISSUER' },
+  jwtAudience: { file: 'auth.jwtAudience', env: 'KERUTA_JWT_AUDIENCE' },
+  metricsPublic: { file: 'metricsPublic', env: 'KERUTA_METRICS_PUBLIC' },
+  wsAuthTimeoutMs: { file: 'wsAuthTimeoutMs', env: 'KERUTA_WS_AUTH_TIMEOUT_MS' },
+  allowedOrigins: { file: 'allowedOrigins', env: 'KERUTA_ALLOWED_ORIGINS' },
+  rateLimitPerMinute: { file: 'rateLimitPerMinute', env: 'KERUTA_RATE_LIMIT_PER_MINUTE' },
+  wsMessagesPerSecond: { file: 'wsMessagesPerSecond', env: 'KERUTA_WS_MESSAGES_PER_SECOND' },
+  maxConnectionsPerCredential: { file: 'maxConnectionsPerCredential', env: 'KERUTA_MAX_CONNECTIONS_PER_CREDENTIAL' },
+  tlsCert: { file: 'tls.cert', env: 'KERUTA_TLS_CERT', flag: 'tls-cert' },
+  tlsKey: { file: 'tls.key', env: 'KERUTA_TLS_KEY', flag: 'tls-key' },
   jwksUrl: { file: 'auth.jwksUrl', env: 'KERUTA_JWKS_URL' },
   apiKeysFile: { file: 'auth.apiKeysFile', env: 'KERUTA_API_KEYS_FILE' },
   retentionDays: { file: 'retentionDays', env: 'KERUTA_RETENTION_DAYS' },
@@ -77,13 +114,18 @@ const SETTINGS = {
 type SettingName = keyof typeof SETTINGS;
 
 export const USAGE = `Usage: keruta-api [options]
+       keruta-api keys create --scopes logs:read,logs:write [--tasks 'build-*'] [--name N] [--file F]
+       keruta-api keys list [--file F]
+       keruta-api keys revoke ID [--file F]
 
 Options:
   --host H         address to listen on (KERUTA_API_HOST, default 127.0.0.1)
   --port P         port to listen on, 0 for any free one (KERUTA_API_PORT, default 8080)
   --db URL         log store: sqlite:PATH or postgres://... (KERUTA_DATABASE_URL, default sqlite:./data/keruta.db)
   --bus URL        live fan-out between instances: memory or redis://... (KERUTA_BUS_URL, default memory)
-  --auth-mode M    none (KERUTA_AUTH_MODE, default none: loopback only; jwt and apikey are not available yet)
+  --auth-mode M    none | jwt | apikey (KERUTA_AUTH_MODE, default none: loopback only)
+  --tls-cert FILE  PEM certificate, with --tls-key, to serve https:// and wss:// (KERUTA_TLS_CERT)
+  --tls-key FILE   PEM private key (KERUTA_TLS_KEY)
   --log-level L    the server's own log level: debug, info, warn, error (KERUTA_LOG_LEVEL, default info)
   --config FILE    a YAML or JSON file with the same settings
   -h, --help       show this help
@@ -111,6 +153,8 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
         bus: { type: 'string' },
         'auth-mode': { type: 'string' },
         'log-level': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -161,13 +205,6 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     throw new ConfigError(`${raw('authMode')?.source ?? 'KERUTA_AUTH_MODE'}: must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   }
   const authMode = mode as AuthMode;
-  if (authMode !== 'none') {
-    // Accepting the name without checking credentials would open a non-loopback server to anyone.
-    throw new ConfigError(
-      `${raw('authMode')?.source ?? 'KERUTA_AUTH_MODE'}: ${authMode} authentication is not available in this version; ` +
-        'use "none" on a loopback address',
-    );
-  }
   if (authMode === 'none' && !isLoopback(host)) {
     throw new ConfigError(
       `refusing to listen on ${host} without authentication: logs would be open to the network. ` +
@@ -175,18 +212,63 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     );
   }
   const retention = raw('retentionDays') === undefined ? undefined : int('retentionDays', 0, 1, 36_500);
+  const publicKeyFile = optionalStr('jwtPublicKeyFile');
   const auth = {
     mode: authMode,
     ...optional('jwtSecret', optionalStr('jwtSecret')),
+    ...optional('jwtPublicKey', publicKeyFile === undefined ? undefined : readSetting(publicKeyFile, 'KERUTA_JWT_PUBLIC_KEY_FILE')),
     ...optional('jwksUrl', optionalStr('jwksUrl')),
+    ...optional('jwtIssuer', optionalStr('jwtIssuer')),
+    ...optional('jwtAudience', optionalStr('jwtAudience')),
     ...optional('apiKeysFile', optionalStr('apiKeysFile')),
   };
+  if (authMode === 'jwt' && auth.jwtSecret === undefined && auth.jwtPublicKey === undefined && auth.jwksUrl === undefined) {
+    throw new ConfigError('KERUTA_AUTH_MODE=jwt: needs KERUTA_JWT_SECRET (HS256), KERUTA_JWT_PUBLIC_KEY_FILE or KERUTA_JWKS_URL (RS256/ES256)');
+  }
+  if (authMode === 'jwt' && auth.jwtSecret !== undefined && auth.jwtSecret.length < 16) {
+    throw new ConfigError('KERUTA_JWT_SECRET: must be at least 16 characters');
+  }
+  if (authMode === 'apikey' && auth.apiKeysFile === undefined) {
+    throw new ConfigError('KERUTA_AUTH_MODE=apikey: needs KERUTA_API_KEYS_FILE (create keys with: keruta-api keys create --scopes logs:read)');
+  }
+  const bool = (name: SettingName, fallback: boolean): boolean => {
+    const found = raw(name);
+    if (found === undefined) return fallback;
+    const text = String(found.value).trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    throw new ConfigError(`${found.source}: must be true or false, got ${JSON.stringify(found.value)}`);
+  };
+  const origins = raw('allowedOrigins');
+  const security = {
+    metricsPublic: bool('metricsPublic', DEFAULTS.security.metricsPublic),
+    wsAuthTimeoutMs: int('wsAuthTimeoutMs', DEFAULTS.security.wsAuthTimeoutMs, 100, 600_000),
+    allowedOrigins: Object.freeze(
+      origins === undefined
+        ? []
+        : (Array.isArray(origins.value) ? origins.value.map(String) : String(origins.value).split(',')).map((o) => o.trim()).filter((o) => o !== ''),
+    ),
+    rateLimitPerMinute: int('rateLimitPerMinute', DEFAULTS.security.rateLimitPerMinute, 1, 10_000_000),
+    wsMessagesPerSecond: int('wsMessagesPerSecond', DEFAULTS.security.wsMessagesPerSecond, 1, 1_000_000),
+    maxConnectionsPerCredential: int('maxConnectionsPerCredential', DEFAULTS.security.maxConnectionsPerCredential, 1, 1_000_000),
+  };
+  const tlsCert = optionalStr('tlsCert');
+  const tlsKey = optionalStr('tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key: give both (KERUTA_TLS_CERT, KERUTA_TLS_KEY) or neither');
+  }
+  const tls =
+    tlsCert === undefined || tlsKey === undefined
+      ? undefined
+      : Object.freeze({ cert: readSetting(tlsCert, '--tls-cert'), key: readSetting(tlsKey, '--tls-key') });
   const config: ServerConfig = {
     host,
     port: int('port', DEFAULTS.port, 0, 65_535),
     databaseUrl: str('databaseUrl', DEFAULTS.databaseUrl),
     busUrl: str('busUrl', DEFAULTS.busUrl),
     auth: Object.freeze(auth),
+    security: Object.freeze(security),
+    ...optional('tls', tls),
     ...optional('retentionDays', retention),
     maxMessageLength: int('maxMessageLength', DEFAULTS.maxMessageLength, 1, 1_048_576),
     maxBodyBytes: int('maxBodyBytes', DEFAULTS.maxBodyBytes, 1024, 256 * 1024 * 1024),
@@ -209,6 +291,7 @@ export function defineConfig(overrides: Partial<ServerConfig> = {}): ServerConfi
     databaseUrl: DEFAULTS.databaseUrl,
     busUrl: DEFAULTS.busUrl,
     auth: { mode: DEFAULTS.authMode },
+    security: DEFAULTS.security,
     maxMessageLength: DEFAULTS.maxMessageLength,
     maxBodyBytes: DEFAULTS.maxBodyBytes,
     heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
@@ -227,6 +310,14 @@ export function isLoopback(host: string): boolean {
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function readSetting(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${name}: ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

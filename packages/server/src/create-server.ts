@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { pino, type Logger } from 'pino';
 import { KerutaError } from '@keruta/protocol';
 import { createLogStore, type LogStore } from '@keruta/storage';
+import { createAuthenticator } from './auth/authenticator.js';
+import { registerHttpAuth } from './auth/http-auth.js';
 import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
@@ -45,8 +47,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const bus = createBus(config.busUrl);
   const metrics = createMetrics();
   const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
+  const authenticator = await createAuthenticator(config.auth);
 
   const app = Fastify({
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would drown the server's own events at ingest rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -54,7 +58,9 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     // Long ids must reach the handler to be answered with INVALID_TASK_ID, not a bare 404.
     routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
-  });
+    // Rate limits count per client address, so the address must be the peer's, not a header's.
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
   // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded).
   // An empty body is no body: the guide's Python client sends `Content-Type: application/json`
   // with an empty DELETE; the routes that need a body say so themselves.
@@ -84,6 +90,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     });
   });
 
+  await registerHttpAuth(app, config, authenticator);
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
   registerOperationRoutes(app, { store, bus, metrics });
@@ -112,6 +119,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxConnections: MAX_CONNECTIONS,
+        authenticator,
+        security: config.security,
       });
       if (config.retentionDays !== undefined) {
         retention = startRetention({ store, days: config.retentionDays, logger });
@@ -119,7 +128,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-      return `http://${host}:${port}`;
+      return `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`;
     },
     async close() {
       retention?.stop();

@@ -1,3 +1,4 @@
 // The public entry of keruta-api, for embedding it and for tests.
 export { createServer, type KerutaServer, type CreateServerOptions } from './create-server.js';
 export { loadConfig, defineConfig, isLoopback, ConfigError, type ServerConfig, type AuthMode } from './config.js';
+export { createApiKey, hashApiKey, readApiKeysFile, writeApiKeysFile, type StoredApiKey } from './auth/api-keys.js';

@@ -26,7 +26,7 @@ function notFound(taskId: string): KerutaError {
 }
 
 export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics }: LogRoutesDeps): void {
-  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', async (request) => {
+  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', { config: { scope: 'logs:read' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const query = parseLogQuery(request.query);
     const page = await metrics.timeStore('query', () => store.queryLogs(taskId, query));
@@ -34,7 +34,7 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
     return page;
   });
 
-  app.post<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs', async (request, reply) => {
+  app.post<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs', { config: { scope: 'logs:write' } }, async (request, reply) => {
     const taskId = assertTaskId(request.params.taskId);
     const body: unknown = request.body;
     if (body === undefined) throw new KerutaError('INVALID_LOG_FORMAT', 'body: is empty; send a JSON log entry');
@@ -58,14 +58,14 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
     });
   });
 
-  app.get<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs/stats', async (request) => {
+  app.get<{ Params: TaskParams }>('/api/v1/tasks/:taskId/logs/stats', { config: { scope: 'logs:read' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const stats = await metrics.timeStore('stats', () => store.stats(taskId));
     if (stats === undefined) throw notFound(taskId);
     return stats;
   });
 
-  app.delete<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', async (request) => {
+  app.delete<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', { config: { scope: 'logs:delete' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const before = parseBefore(request.query);
     const deletedCount = await metrics.timeStore('delete', () => store.deleteLogs(taskId, before));
@@ -74,7 +74,7 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
     return { deletedCount, message: `deleted ${deletedCount} log entries${scope} of task ${taskId}` };
   });
 
-  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs/export', async (request, reply) => {
+  app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs/export', { config: { scope: 'logs:read' } }, async (request, reply) => {
     const taskId = assertTaskId(request.params.taskId);
     const writer = exportWriter(parseExportFormat(request.query));
     const { fromMs, toMs } = parseFilter({ from: request.query.from, to: request.query.to });

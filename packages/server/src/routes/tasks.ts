@@ -2,15 +2,18 @@
 import type { FastifyInstance } from 'fastify';
 import { KerutaError, assertTaskId } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
+import { requestMaySee } from '../auth/http-auth.js';
 import { parsePaging, type RawQuery } from '../query-params.js';
 
 export function registerTaskRoutes(app: FastifyInstance, { store }: { store: LogStore }): void {
-  app.get<{ Querystring: RawQuery }>('/api/v1/tasks', async (request) => {
+  app.get<{ Querystring: RawQuery }>('/api/v1/tasks', { config: { scope: 'logs:read' } }, async (request) => {
     const { page, size } = parsePaging(request.query);
-    return store.listTasks(page, size);
+    const tasks = await store.listTasks(page, size);
+    // A credential limited to some tasks sees only those; the page counts stay the store's.
+    return { ...tasks, content: tasks.content.filter((task) => requestMaySee(request, task.taskId)) };
   });
 
-  app.get<{ Params: { taskId: string } }>('/api/v1/tasks/:taskId', async (request) => {
+  app.get<{ Params: { taskId: string } }>('/api/v1/tasks/:taskId', { config: { scope: 'logs:read' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const task = await store.getTask(taskId);
     if (task === undefined) throw new KerutaError('TASK_NOT_FOUND', `task ${taskId} has no logs`);

@@ -13,6 +13,7 @@ import {
 } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { Logger } from 'pino';
+import { authorize, type Principal } from '../auth/principal.js';
 import type { Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
@@ -31,6 +32,19 @@ export interface ConnectionDeps {
   slowConsumerTimeoutMs: number;
 }
 
+/** Who may use a connection, and how its credentials arrive. */
+export interface ConnectionAccess {
+  /**
+   * The principal of the credential sent with the upgrade (header or `token` query); undefined
+   * when none was sent, so the first message must be `auth`. Rejects with UNAUTHORIZED.
+   */
+  initial: Promise<Principal | undefined>;
+  /** Checks the token of an `auth` message. */
+  authenticate(token: string): Promise<Principal>;
+  authTimeoutMs: number;
+  messagesPerSecond: number;
+}
+
 /** Subscriptions one connection may hold at once. */
 const MAX_SUBSCRIPTIONS = 64;
 /**
@@ -39,8 +53,18 @@ const MAX_SUBSCRIPTIONS = 64;
  */
 const MAX_PENDING_WRITES = 4;
 
-export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, deps: ConnectionDeps): void {
+export function handleConnection(
+  ws: WebSocket,
+  pathTaskId: string | undefined,
+  deps: ConnectionDeps,
+  access: ConnectionAccess,
+): void {
   const outbox = createOutbox(ws);
+  let principal: Principal | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
+  /** A token bucket of messages: a second's worth, refilled continuously. */
+  let allowance = access.messagesPerSecond;
+  let allowanceAt = Date.now();
   const subscriptions = new Map<string, Subscription>();
   /** Agent writes run one after another so that batches are stored in the order they were sent. */
   let writes: Promise<void> = Promise.resolve();
@@ -84,8 +108,9 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
     return true;
   };
 
-  const subscribe = (message: Extract<ClientMessage, { type: 'subscribe' }>): void => {
+  const subscribe = (message: Extract<ClientMessage, { type: 'subscribe' }>, who: Principal): void => {
     const taskId = taskIdOf(message);
+    authorize(who, 'logs:read', taskId);
     unsubscribe(taskId);
     if (subscriptions.size >= MAX_SUBSCRIPTIONS) {
       throw new KerutaError('RATE_LIMIT_EXCEEDED', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
@@ -115,7 +140,13 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
     void subscription.start();
   };
 
-  const write = (taskId: string, entries: unknown[], batchId: string, field: string | undefined): void => {
+  const write = (who: Principal, taskId: string, entries: unknown[], batchId: string, field: string | undefined): void => {
+    try {
+      authorize(who, 'logs:write', taskId);
+    } catch (error) {
+      report(error, batchId);
+      return;
+    }
     pendingWrites += 1;
     if (pendingWrites >= MAX_PENDING_WRITES) ws.pause();
     writes = writes.then(async () => {
@@ -133,13 +164,32 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
     });
   };
 
+  const becomeAuthenticated = (who: Principal): void => {
+    principal = who;
+    clearTimeout(authTimer);
+    clearTimeout(expiryTimer);
+    if (who.expiresAt !== undefined) {
+      // A subscription outliving its token is closed so that the client renews it.
+      expiryTimer = setTimeout(() => close('UNAUTHORIZED', 'the token has expired; reconnect with a new one'), Math.max(0, who.expiresAt - Date.now()));
+      expiryTimer.unref();
+    }
+  };
+
   const dispatch = (message: ClientMessage): void => {
+    if (message.type === 'auth') {
+      access.authenticate(message.token).then(becomeAuthenticated, (error: unknown) => report(error));
+      return;
+    }
+    const who = principal;
+    if (who === undefined) {
+      throw new KerutaError('UNAUTHORIZED', 'authenticate first: send {"type":"auth","token":"…"}, an Authorization header or ?token=');
+    }
     switch (message.type) {
       case 'ping':
         outbox.send(frame({ type: 'pong', timestamp: new Date().toISOString() }));
         return;
       case 'subscribe':
-        subscribe(message);
+        subscribe(message, who);
         return;
       case 'unsubscribe': {
         const taskId = taskIdOf(message);
@@ -147,25 +197,30 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
         outbox.send(frame({ type: 'unsubscribed', taskId, timestamp: new Date().toISOString() }));
         return;
       }
-      case 'auth':
-        // Auth mode "none": every connection is already allowed; the token is not needed.
-        return;
       case 'log': {
         const { type: _type, taskId: _taskId, batchId, ...entry } = message as typeof message & { batchId?: unknown };
         const id = typeof batchId === 'string' ? batchId : entry.runId === undefined ? '' : `${entry.runId}:${entry.runSeq}`;
-        write(taskIdOf(message), [entry], id, undefined);
+        write(who, taskIdOf(message), [entry], id, undefined);
         return;
       }
       case 'logs':
-        write(taskIdOf(message), message.entries, message.batchId, 'entries');
+        write(who, taskIdOf(message), message.entries, message.batchId, 'entries');
         return;
     }
   };
 
-  deps.metrics.connections.inc();
-  ws.on('message', (data, isBinary) => {
+  const withinRate = (): boolean => {
+    const now = Date.now();
+    allowance = Math.min(access.messagesPerSecond, allowance + ((now - allowanceAt) / 1000) * access.messagesPerSecond);
+    allowanceAt = now;
+    if (allowance < 1) return false;
+    allowance -= 1;
+    return true;
+  };
+
+  const onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
     if (closing) return;
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (size > deps.maxFrameBytes) {
       sendError('MESSAGE_TOO_LARGE', `frame: at most ${deps.maxFrameBytes} bytes, got ${size}`);
       return;
@@ -174,14 +229,48 @@ export function handleConnection(ws: WebSocket, pathTaskId: string | undefined, 
       sendError('INVALID_MESSAGE_FORMAT', 'frame: must be text (JSON), not binary');
       return;
     }
+    let message: ClientMessage;
     try {
-      dispatch(parseClientMessage(data.toString()));
+      message = parseClientMessage(data.toString());
+    } catch (error) {
+      report(error);
+      return;
+    }
+    if (!withinRate()) {
+      const batchId = message.type === 'logs' ? message.batchId : undefined;
+      sendError('RATE_LIMIT_EXCEEDED', `at most ${access.messagesPerSecond} messages per second; slow down and resend`, batchId);
+      return;
+    }
+    try {
+      dispatch(message);
     } catch (error) {
       report(error);
     }
+  };
+
+  const authTimer = setTimeout(() => {
+    if (principal === undefined) close('UNAUTHORIZED', `no valid credentials within ${access.authTimeoutMs} ms`);
+  }, access.authTimeoutMs);
+  authTimer.unref();
+  /** Frames wait for the upgrade's credential check, in the order they came. */
+  const ready = access.initial.then(
+    (who) => {
+      if (who !== undefined) becomeAuthenticated(who);
+    },
+    (error: unknown) => {
+      close(isKerutaError(error) ? error.code : 'UNAUTHORIZED', isKerutaError(error) ? error.message : 'credentials not accepted');
+    },
+  );
+
+  deps.metrics.connections.inc();
+  ws.on('message', (data, isBinary) => {
+    if (principal !== undefined) onMessage(data as Buffer, isBinary);
+    else void ready.then(() => onMessage(data as Buffer, isBinary));
   });
   ws.on('close', () => {
     closing = true;
+    clearTimeout(authTimer);
+    clearTimeout(expiryTimer);
     for (const taskId of [...subscriptions.keys()]) unsubscribe(taskId);
     deps.metrics.connections.dec();
   });

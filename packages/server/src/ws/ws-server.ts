@@ -4,6 +4,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
+import type { ServerConfig } from '../config.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
 import { handleConnection, type ConnectionDeps } from './connection.js';
 import { errorFrame, frame } from './frames.js';
 
@@ -17,6 +20,8 @@ export interface WsEndpointOptions extends ConnectionDeps {
   server: Server;
   heartbeatIntervalMs: number;
   maxConnections: number;
+  authenticator: Authenticator;
+  security: ServerConfig['security'];
 }
 
 const PATH = /^\/ws\/tasks(?:\/([^/?#]*))?\/?$/;
@@ -28,7 +33,24 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   const alive = new WeakMap<WebSocket, boolean>();
   let shuttingDown = false;
 
-  const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID', message: string): void => {
+  const perCredential = new Map<string, number>();
+
+  /**
+   * A token in the URL can be replayed by any page that learns it; a browser always says which
+   * page opens the socket, so only the server's own origin (or those configured) may use one.
+   */
+  const originAllowed = (request: IncomingMessage): boolean => {
+    const origin = request.headers.origin;
+    if (origin === undefined || options.authenticator.mode === 'none') return true;
+    if (options.security.allowedOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === request.headers.host;
+    } catch {
+      return false;
+    }
+  };
+
+  const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID' | 'RATE_LIMIT_EXCEEDED', message: string): void => {
     ws.send(errorFrame(code, message));
     ws.close(ERROR_CODES[code].closeCode, code);
   };
@@ -40,6 +62,13 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const fromHeaders = credentialFromHeaders(request.headers);
+    const fromUrl = fromHeaders === undefined ? credentialFromUrl(request.url) : undefined;
+    if (fromUrl !== undefined && !originAllowed(request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const credential = fromHeaders ?? fromUrl;
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (shuttingDown || wss.clients.size > options.maxConnections) {
         refuse(ws, 'WEBSOCKET_CONNECTION_FAILED', shuttingDown ? 'the server is shutting down; reconnect shortly' : 'too many connections; retry later');
@@ -57,9 +86,32 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
           return;
         }
       }
+      const key = credential === undefined ? undefined : credentialKey(credential);
+      if (key !== undefined) {
+        const open = perCredential.get(key) ?? 0;
+        if (open >= options.security.maxConnectionsPerCredential) {
+          refuse(ws, 'RATE_LIMIT_EXCEEDED', `at most ${options.security.maxConnectionsPerCredential} connections per credential`);
+          return;
+        }
+        perCredential.set(key, open + 1);
+        ws.once('close', () => {
+          const left = (perCredential.get(key) ?? 1) - 1;
+          if (left <= 0) perCredential.delete(key);
+          else perCredential.set(key, left);
+        });
+      }
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
-      handleConnection(ws, taskId, options);
+      const { authenticator } = options;
+      handleConnection(ws, taskId, options, {
+        initial:
+          credential === undefined && authenticator.mode !== 'none'
+            ? Promise.resolve(undefined)
+            : authenticator.authenticate(credential),
+        authenticate: (token) => authenticator.authenticate(credentialFromToken(token, 'message')),
+        authTimeoutMs: options.security.wsAuthTimeoutMs,
+        messagesPerSecond: options.security.wsMessagesPerSecond,
+      });
     });
   };
   options.server.on('upgrade', onUpgrade);

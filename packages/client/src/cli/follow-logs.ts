@@ -93,6 +93,8 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
       ...(token === undefined ? {} : { token }),
       ...(sources === undefined ? {} : { sources }),
       ...(levels === undefined ? {} : { levels }),
+      // The whole log unless a window is asked for: `since: 0`, not the client's live-only default.
+      ...(scope.since === undefined && scope.tail === undefined ? { since: 0 } : {}),
       ...(scope.since === undefined ? {} : { since: scope.since }),
       ...(scope.tail === undefined ? {} : { tail: scope.tail }),
     });

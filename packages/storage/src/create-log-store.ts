@@ -1,6 +1,7 @@
 // Picks the LogStore from KERUTA_DATABASE_URL: one row per dialect, chosen by the URL's scheme.
 import { KerutaError } from '@keruta/protocol';
 import type { LogStore } from './log-store.js';
+import { createPostgresLogStore } from './postgres/postgres-log-store.js';
 import { createSqliteLogStore } from './sqlite/sqlite-log-store.js';
 
 export interface LogStoreOptions {
@@ -27,9 +28,11 @@ const DIALECTS: readonly Dialect[] = [
   },
   {
     schemes: ['postgres', 'postgresql'],
-    async open() {
-      throw new KerutaError('DATABASE_ERROR', 'PostgreSQL store is not available in this version');
-    },
+    // The URL goes to node-postgres whole; errors name the failure, never the URL (it may hold a password).
+    open: (_rest, url, options) =>
+      createPostgresLogStore(
+        options.maxMessageLength === undefined ? { url } : { url, maxMessageLength: options.maxMessageLength },
+      ),
   },
 ];
 

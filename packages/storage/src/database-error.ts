@@ -13,7 +13,12 @@ export function toDatabaseError(operation: string, cause: unknown): KerutaError 
 function reasonOf(cause: unknown): string {
   const code = (cause as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code !== '') return code;
-  // better-sqlite3 throws a plain TypeError, without a code, once the connection is closed.
-  if (cause instanceof Error && /not open/i.test(cause.message)) return 'the database is closed';
+  if (cause instanceof Error) {
+    // better-sqlite3 throws a plain TypeError, without a code, once the connection is closed.
+    if (/not open/i.test(cause.message)) return 'the database is closed';
+    // node-postgres's own errors carry no code either; their messages name no SQL and no password.
+    if (/connection terminated|connection error|not queryable/i.test(cause.message)) return 'the connection to the database was lost';
+    if (/timeout exceeded when trying to connect/i.test(cause.message)) return 'timed out connecting to the database';
+  }
   return 'unexpected failure';
 }

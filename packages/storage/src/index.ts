@@ -2,3 +2,4 @@
 export type { AppendResult, EntryFilter, LogStore, RangeQuery, RangeResult } from './log-store.js';
 export { createLogStore, type LogStoreOptions } from './create-log-store.js';
 export { createSqliteLogStore, type SqliteLogStoreOptions } from './sqlite/sqlite-log-store.js';
+export { createPostgresLogStore, type PostgresLogStoreOptions } from './postgres/postgres-log-store.js';

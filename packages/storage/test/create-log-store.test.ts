@@ -2,8 +2,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogStore, type LogStore } from '../src/index.js';
+import { createTestDatabase } from './postgres-database.js';
+
+const postgres = await createTestDatabase('createLogStore');
+afterAll(async () => {
+  await postgres?.drop();
+});
 
 describe('createLogStore', () => {
   let dir: string;
@@ -49,11 +55,37 @@ describe('createLogStore', () => {
     expect(await store.lastSeq('build-1')).toBe(1);
   });
 
-  it('refuses postgres:// in this version with DATABASE_ERROR', async () => {
-    await expect(createLogStore('postgres://keruta:secret@localhost/keruta')).rejects.toMatchObject({
-      code: 'DATABASE_ERROR',
-      message: expect.stringMatching(/PostgreSQL/),
-    });
+  it.skipIf(postgres === undefined)('opens PostgreSQL for postgres:// and postgresql://', async () => {
+    const url = postgres?.url ?? '';
+    const store = await open(url);
+    expect(store.kind).toBe('postgres');
+    await store.append('build-1', [
+      { source: 'stdout', level: 'INFO', message: 'hi', metadata: {}, timeMs: 0, timestamp: new Date(0).toISOString() },
+    ]);
+    const again = await open(url.replace(/^postgres:/, 'postgresql:'));
+    expect(await again.lastSeq('build-1')).toBe(1);
+  });
+
+  it('fails with DATABASE_ERROR, without the password, when PostgreSQL cannot be reached', async () => {
+    // Port 1: nothing listens there, so the connection is refused at once.
+    const error = await createLogStore('postgres://keruta:hunter2@127.0.0.1:1/keruta').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toMatchObject({ code: 'DATABASE_ERROR', message: expect.stringMatching(/ECONNREFUSED/) });
+    expect(error?.message).not.toMatch(/hunter2/);
+  });
+
+  it.skipIf(postgres === undefined)('fails with DATABASE_ERROR, without the password, for a database that does not exist', async () => {
+    const url = new URL(postgres?.url ?? 'postgres://127.0.0.1/');
+    url.password = 'hunter2';
+    url.pathname = '/keruta_no_such_database';
+    const error = await createLogStore(url.toString()).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toMatchObject({ code: 'DATABASE_ERROR' });
+    expect(error?.message).not.toMatch(/hunter2|keruta_no_such_database/);
   });
 
   it('names KERUTA_DATABASE_URL for an unknown scheme, without echoing its credentials', async () => {

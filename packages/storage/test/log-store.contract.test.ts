@@ -3,12 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { entryId, type LogQuery, type LogRequest, type NormalizedLogRequest } from '@keruta/protocol';
-import { createSqliteLogStore, type LogStore, type LogStoreOptions } from '../src/index.js';
+import { createPostgresLogStore, createSqliteLogStore, type LogStore, type LogStoreOptions } from '../src/index.js';
+import { createTestDatabase, schemaOfDir } from './postgres-database.js';
+
+// One database for this file; each test's directory names a schema in it, so every test starts
+// empty and a store opened again on the same directory finds the same data.
+const postgres = await createTestDatabase('the LogStore contract');
+afterAll(async () => {
+  await postgres?.drop();
+});
 
 interface StoreUnderTest {
   name: string;
+  /** Why the store cannot be tested here; its tests are skipped. */
+  unavailable?: string;
   /** A store on `dir`; called again with the same dir, it opens the same data. */
   create(dir: string, options?: LogStoreOptions): LogStore | Promise<LogStore>;
   /**
@@ -31,6 +41,22 @@ const STORES: StoreUnderTest[] = [
       } finally {
         db.close();
       }
+    },
+  },
+  {
+    name: 'postgres',
+    ...(postgres === undefined ? { unavailable: 'no PostgreSQL server' } : {}),
+    async create(dir, options = {}) {
+      if (postgres === undefined) throw new Error('PostgreSQL is not reachable');
+      return createPostgresLogStore({ url: await postgres.urlInSchema(schemaOfDir(dir)), maxConnections: 4, ...options });
+    },
+    async failWritesOf(dir, message) {
+      if (postgres === undefined) throw new Error('PostgreSQL is not reachable');
+      const schema = schemaOfDir(dir);
+      await postgres.query(`CREATE FUNCTION ${schema}.fail_write() RETURNS trigger LANGUAGE plpgsql AS $$
+                              BEGIN RAISE EXCEPTION 'simulated write failure'; END $$`);
+      await postgres.query(`CREATE TRIGGER fail_write BEFORE INSERT ON ${schema}.logs FOR EACH ROW
+                              WHEN (NEW.message = '${message.replaceAll("'", "''")}') EXECUTE FUNCTION ${schema}.fail_write()`);
     },
   },
 ];
@@ -69,7 +95,7 @@ function range(from: number, to: number): number[] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const storeUnderTest of STORES) {
-  describe(`LogStore contract: ${storeUnderTest.name}`, () => {
+  describe.skipIf(storeUnderTest.unavailable !== undefined)(`LogStore contract: ${storeUnderTest.name}`, () => {
     let dir: string;
     let opened: LogStore[];
 

@@ -1,0 +1,143 @@
+// The reads of the PostgreSQL store: pages by number or by keyset, ranges for catch-up and
+// export, and where a tail begins. Each runs on one connection in one read-only snapshot.
+import type { LogPage, LogQuery } from '@keruta/protocol';
+import type { PoolClient } from 'pg';
+import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, totalPages } from '../entry-filter.js';
+import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
+import { conditionOfFilter, sqlParams } from './filters.js';
+import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from './row-mapping.js';
+import { FIRST_SEQ, PAGE_AFTER_SEQ, SELECT_TASK } from './statements.js';
+
+/**
+ * Most seqs one filtered readRange looks at, as in SQLite: a filter that matches nothing in ten
+ * million lines would otherwise hold a connection (and the snapshot) for the whole scan. The
+ * caller reads on from `scannedTo` until `done`.
+ */
+export const MAX_FILTERED_SCAN = 50_000;
+
+export async function selectTask(client: PoolClient, taskId: string): Promise<TaskRow | undefined> {
+  return (await client.query<TaskRow>({ ...SELECT_TASK, values: [taskId] })).rows[0];
+}
+
+export async function queryLogs(client: PoolClient, taskId: string, query: LogQuery): Promise<LogPage | undefined> {
+  const task = await selectTask(client, taskId);
+  if (task === undefined) return undefined;
+  const { page, size } = query;
+  const counters = countersOf(task);
+  const filter = narrowingFilter(filterOfQuery(query), counters);
+  const totalElements = countFromCounters(filter, counters) ?? (await countMatches(client, taskId, filter));
+
+  let rows: LogRow[];
+  if (size <= 0 || totalElements === 0 || (query.afterSeq === undefined && page * size >= totalElements)) {
+    // Past the end: no need to step an OFFSET over every match to find nothing.
+    rows = [];
+  } else if (query.afterSeq !== undefined) {
+    rows = await pageAfterSeq(client, taskId, query.afterSeq, size, filter);
+  } else {
+    const seqBound = isEmptyFilter(filter) ? await seqBoundOfPage(client, task, page, size) : undefined;
+    if (seqBound === undefined) {
+      const params = sqlParams(taskId);
+      const condition = conditionOfFilter(filter, params);
+      const sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1${condition} ORDER BY seq LIMIT ${params.add(size)} OFFSET ${params.add(page * size)}`;
+      rows = (await client.query<LogRow>(sql, params.values)).rows;
+    } else {
+      rows = await pageAfterSeq(client, taskId, seqBound, size, filter);
+    }
+  }
+  return {
+    content: rows.map((row) => toLogEntry(taskId, row)),
+    totalElements,
+    totalPages: totalPages(totalElements, size),
+    size,
+    number: page,
+  };
+}
+
+async function countMatches(client: PoolClient, taskId: string, filter: EntryFilter): Promise<number> {
+  const params = sqlParams(taskId);
+  const condition = conditionOfFilter(filter, params);
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*) AS n FROM logs WHERE task_id = $1${condition}`,
+    params.values,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Page N of an unfiltered task whose seqs have no holes starts right after seq
+ * firstSeq - 1 + N * size: one primary-key seek instead of an OFFSET that steps over every
+ * earlier row. Undefined when the task has holes (a delete took entries from its middle).
+ */
+async function seqBoundOfPage(client: PoolClient, task: TaskRow, page: number, size: number): Promise<number | undefined> {
+  const firstSeq = await selectFirstSeq(client, task.task_id);
+  if (firstSeq === undefined) return undefined;
+  const contiguous = task.total_logs === task.last_seq - firstSeq + 1;
+  return contiguous ? firstSeq - 1 + page * size : undefined;
+}
+
+async function selectFirstSeq(client: PoolClient, taskId: string): Promise<number | undefined> {
+  return (await client.query<{ seq: number }>({ ...FIRST_SEQ, values: [taskId] })).rows[0]?.seq;
+}
+
+async function pageAfterSeq(
+  client: PoolClient,
+  taskId: string,
+  afterSeq: number,
+  size: number,
+  filter: EntryFilter,
+): Promise<LogRow[]> {
+  if (isEmptyFilter(filter)) return (await client.query<LogRow>({ ...PAGE_AFTER_SEQ, values: [taskId, afterSeq, size] })).rows;
+  const params = sqlParams(taskId, afterSeq);
+  const condition = conditionOfFilter(filter, params);
+  const sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1 AND seq > $2${condition} ORDER BY seq LIMIT ${params.add(size)}`;
+  return (await client.query<LogRow>(sql, params.values)).rows;
+}
+
+export async function readRange(client: PoolClient, query: RangeQuery): Promise<RangeResult> {
+  const { taskId, afterSeq, limit } = query;
+  const task = await selectTask(client, taskId);
+  if (task === undefined) return { entries: [], scannedTo: afterSeq, done: true };
+  const upper = Math.min(query.upToSeq ?? task.last_seq, task.last_seq);
+  if (afterSeq >= upper) return { entries: [], scannedTo: afterSeq, done: true };
+  if (limit <= 0) return { entries: [], scannedTo: afterSeq, done: false };
+
+  const filter = narrowingFilter(query.filter, countersOf(task));
+  const bound = isEmptyFilter(filter) ? upper : Math.min(upper, afterSeq + MAX_FILTERED_SCAN);
+  const params = sqlParams(taskId, afterSeq, bound);
+  const condition = conditionOfFilter(filter, params);
+  // One row more than asked tells whether anything matching remains before the bound.
+  const sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1 AND seq > $2 AND seq <= $3${condition} ORDER BY seq LIMIT ${params.add(limit + 1)}`;
+  const { rows } = await client.query<LogRow>(sql, params.values);
+  if (rows.length > limit) {
+    const entries = rows.slice(0, limit).map((row) => toLogEntry(taskId, row));
+    return { entries, scannedTo: entries[entries.length - 1]?.seq ?? afterSeq, done: false };
+  }
+  return { entries: rows.map((row) => toLogEntry(taskId, row)), scannedTo: bound, done: bound >= upper };
+}
+
+export async function tailStart(
+  client: PoolClient,
+  taskId: string,
+  count: number,
+  upToSeq: number,
+  filter: EntryFilter | undefined,
+): Promise<number> {
+  const task = await selectTask(client, taskId);
+  if (task === undefined) return 0;
+  const upper = Math.min(upToSeq, task.last_seq);
+  // No tail at all: start where the reader would have nothing left to read.
+  if (count <= 0) return Math.max(upper, 0);
+  const narrowed = narrowingFilter(filter, countersOf(task));
+  if (isEmptyFilter(narrowed)) {
+    const firstSeq = await selectFirstSeq(client, taskId);
+    if (firstSeq === undefined || upper < firstSeq) return 0;
+    if (task.total_logs === task.last_seq - firstSeq + 1) {
+      return upper - firstSeq + 1 < count ? 0 : upper - count;
+    }
+  }
+  const params = sqlParams(taskId, upper);
+  const condition = conditionOfFilter(narrowed, params);
+  const sql = `SELECT seq FROM logs WHERE task_id = $1 AND seq <= $2${condition} ORDER BY seq DESC LIMIT 1 OFFSET ${params.add(count - 1)}`;
+  const firstOfTail = (await client.query<{ seq: number }>(sql, params.values)).rows[0]?.seq;
+  return firstOfTail === undefined ? 0 : firstOfTail - 1;
+}

@@ -1,0 +1,136 @@
+// The PostgreSQL schema as numbered migrations, applied at start under an advisory lock and
+// tracked in the keruta_schema table.
+import type { Pool } from 'pg';
+import { KerutaError } from '@keruta/protocol';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * Tables go into the first schema of the connection's search_path ("public" unless the URL says
+ * otherwise, e.g. `?options=-c%20search_path%3Dkeruta`), so a shared database can hold keruta in
+ * a schema of its own.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tasks with maintained counters, logs keyed by (task_id, seq)',
+    sql: `
+      -- One row per task. The counters are kept by append and deleteLogs so that stats, page
+      -- totals and the contiguity check never need a COUNT(*) over the task's logs. Its row
+      -- lock is what serialises the writers of one task, on every keruta-api instance.
+      CREATE TABLE tasks (
+        task_id          text PRIMARY KEY,
+        last_seq         bigint NOT NULL DEFAULT 0,
+        total_logs       bigint NOT NULL DEFAULT 0,
+        count_stdout     bigint NOT NULL DEFAULT 0,
+        count_stderr     bigint NOT NULL DEFAULT 0,
+        count_agent      bigint NOT NULL DEFAULT 0,
+        count_debug      bigint NOT NULL DEFAULT 0,
+        count_info       bigint NOT NULL DEFAULT 0,
+        count_warn       bigint NOT NULL DEFAULT 0,
+        count_error      bigint NOT NULL DEFAULT 0,
+        min_time_ms      bigint,
+        max_time_ms      bigint,
+        -- Never lowered, not even by a delete: a line number is not handed out twice.
+        next_line_stdout bigint NOT NULL DEFAULT 1,
+        next_line_stderr bigint NOT NULL DEFAULT 1,
+        next_line_agent  bigint NOT NULL DEFAULT 1,
+        status           text NOT NULL DEFAULT 'unknown'
+                         CHECK (status IN ('running', 'succeeded', 'failed', 'unknown')),
+        exit_code        integer,
+        started_at       bigint,
+        finished_at      bigint,
+        updated_at       bigint NOT NULL
+      );
+      CREATE INDEX tasks_by_activity ON tasks (updated_at DESC, task_id);
+
+      -- Times are epoch milliseconds in a bigint, not timestamptz: both are one int8 compared
+      -- the same way, so a from/to filter costs the same, but a bigint needs no conversion on
+      -- either side (the store speaks epoch ms; node-postgres builds a Date from text for every
+      -- timestamptz it reads), and it holds the protocol's millisecond exactly.
+      --
+      -- No foreign key to tasks: append holds the task's row lock already, and a key check per
+      -- row would cost every insert an index probe. No CHECK on source and level either, as in
+      -- SQLite: append() rejects values outside the protocol's lists before it writes.
+      CREATE TABLE logs (
+        task_id     text NOT NULL,
+        seq         bigint NOT NULL,
+        time_ms     bigint NOT NULL,
+        source      text NOT NULL,
+        level       text NOT NULL,
+        message     text NOT NULL,
+        line_number bigint NOT NULL,
+        -- json (kept as text, checked on the way in), NULL for the common empty object;
+        -- nothing queries inside it, so jsonb's binary form would cost inserts for nothing.
+        metadata    json,
+        run_id      text,
+        run_seq     bigint,
+        PRIMARY KEY (task_id, seq)
+      );
+      -- The last guard of idempotency: append finds duplicates first, under the task's lock,
+      -- and this refuses (failing the whole batch) any that slipped through.
+      CREATE UNIQUE INDEX logs_run_once ON logs (task_id, run_id, run_seq) WHERE run_id IS NOT NULL;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** 'keruta' in ASCII: the key of the session-level advisory lock that migrations run under. */
+export const MIGRATION_LOCK_KEY = 0x6b_65_72_75_74_61;
+
+/**
+ * Brings the database to SCHEMA_VERSION. Every starting instance takes the same advisory lock
+ * first, so when two start at once the second waits, then finds the schema up to date. Each
+ * migration commits with its version row, so one that fails leaves the previous version whole.
+ */
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS keruta_schema (
+          version     integer PRIMARY KEY,
+          description text NOT NULL,
+          applied_at  timestamptz NOT NULL DEFAULT now()
+        )`);
+      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM keruta_schema');
+      const current = rows[0]?.version ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new KerutaError(
+          'DATABASE_ERROR',
+          `the database has schema version ${current}, newer than this keruta knows (${SCHEMA_VERSION})`,
+        );
+      }
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO keruta_schema (version, description) VALUES ($1, $2)', [
+            migration.version,
+            migration.description,
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } catch (error) {
+    // The connection may be the reason (the lock goes with it): it must not go back to the pool.
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

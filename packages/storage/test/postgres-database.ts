@@ -1,0 +1,85 @@
+// A PostgreSQL database of a test file's own, on the machine's server: created at load, dropped
+// in afterAll. When no server answers, tests that need it are skipped with a loud warning.
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The machine's PostgreSQL: CI has version 15 there, with trust auth. */
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  name: string;
+  /** The database's URL, for a store. */
+  url: string;
+  /** The URL of a store whose tables live in `schema` (created when missing) of this database. */
+  urlInSchema(schema: string): Promise<string>;
+  /** A statement run by an administrator connection to this database. */
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<Row[]>;
+  drop(): Promise<void>;
+}
+
+/** Undefined (after a console.warn) when no PostgreSQL server can be reached. */
+export async function createTestDatabase(purpose: string): Promise<TestDatabase | undefined> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    console.warn(
+      `\n!!! PostgreSQL is not reachable at ${new URL(ADMIN_URL).host} (${(error as Error).message}): ` +
+        `the PostgreSQL tests of ${purpose} are SKIPPED. Start it with ` +
+        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.\n',
+    );
+    await admin.end().catch(() => undefined);
+    return undefined;
+  }
+  const name = `keruta_test_${randomBytes(6).toString('hex')}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+
+  let inside: pg.Client | undefined;
+  const connection = async (): Promise<pg.Client> => {
+    if (inside === undefined) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      // Tests terminate backends on purpose; this one is never among them, but must not crash the run.
+      client.on('error', () => {});
+      await client.connect();
+      inside = client;
+    }
+    return inside;
+  };
+
+  return {
+    name,
+    url: databaseUrl,
+    async urlInSchema(schema) {
+      await (await connection()).query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const inSchema = new URL(databaseUrl);
+      inSchema.searchParams.set('options', `-c search_path=${schema}`);
+      return inSchema.toString();
+    },
+    async query<Row extends pg.QueryResultRow>(sql: string, values: unknown[] = []) {
+      return (await (await connection()).query<Row>(sql, values)).rows;
+    },
+    async drop() {
+      await inside?.end().catch(() => undefined);
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      try {
+        // FORCE ends the connections a failed test may have left open.
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A schema name of its own for each test directory: the same directory, the same data. */
+export function schemaOfDir(dir: string): string {
+  return `t_${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+}

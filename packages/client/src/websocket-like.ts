@@ -31,15 +31,17 @@ export interface WebSocketLike {
 /** A WebSocket class: the browser's, `ws`'s, or any other with the same shape. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-let loadedWs: Promise<WebSocketConstructor> | undefined;
+let loadingWs: Promise<WebSocketConstructor> | undefined;
+let loadedWs: WebSocketConstructor | undefined;
 
 /** The given class, else the global WebSocket, else (Node 20) the `ws` package, loaded once. */
 export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor | Promise<WebSocketConstructor> {
   if (given !== undefined) return given;
   const native = (globalThis as { WebSocket?: unknown }).WebSocket;
   if (typeof native === 'function') return native as WebSocketConstructor;
-  loadedWs ??= loadWsPackage();
-  return loadedWs;
+  if (loadedWs !== undefined) return loadedWs;
+  loadingWs ??= loadWsPackage().then((constructor) => (loadedWs = constructor));
+  return loadingWs;
 }
 
 async function loadWsPackage(): Promise<WebSocketConstructor> {
@@ -49,7 +51,8 @@ async function loadWsPackage(): Promise<WebSocketConstructor> {
   try {
     module = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof module;
   } catch (error) {
-    loadedWs = undefined;
+    // Let a later connection try again (e.g. after the package has been installed).
+    loadingWs = undefined;
     throw new Error('no WebSocket available: this runtime has no global WebSocket and the "ws" package cannot be loaded; install ws or pass options.WebSocket', { cause: error });
   }
   const constructor = module.WebSocket ?? module.default;

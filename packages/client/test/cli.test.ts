@@ -1,6 +1,9 @@
 // `keruta logs` and `keruta tasks`, run as child processes against real servers: output formats,
 // filters, windows, following live lines through server restarts, and exit statuses.
 import { execFile } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnServer, startServer, type TestServer } from '@keruta/testing';
@@ -196,6 +199,35 @@ describe('keruta logs -f', () => {
     } finally {
       follower.child.kill('SIGKILL');
       await writer.stop();
+    }
+  });
+});
+
+describe('keruta credentials', () => {
+  it('sends KERUTA_AUTH_TOKEN and KERUTA_API_KEY as headers on REST and on the WebSocket', async () => {
+    const seen: { kind: string; authorization: string | undefined; apiKey: string | undefined; url: string | undefined }[] = [];
+    const remember = (kind: string, request: IncomingMessage) =>
+      seen.push({ kind, url: request.url, authorization: request.headers.authorization, apiKey: request.headers['x-api-key'] as string | undefined });
+    const recorder = createServer((request, response) => {
+      remember('rest', request);
+      const task: TaskSummary = { taskId: 'secret-task', status: 'running', totalLogs: 0, lastSeq: 0, updatedAt: new Date().toISOString() };
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(task));
+    });
+    recorder.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      remember('websocket', request);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = recorder.address() as AddressInfo;
+      const follower = startKeruta(['logs', 'secret-task', '-f', '--server', `http://127.0.0.1:${port}`], { KERUTA_AUTH_TOKEN: 'jwt-1', KERUTA_API_KEY: 'key-2' });
+      await waitUntil(() => seen.some((s) => s.kind === 'websocket'), 'the WebSocket upgrade');
+      follower.child.kill('SIGINT');
+      expect((await follower.exited).code).toBe(130);
+      expect(seen[0]).toEqual({ kind: 'rest', url: '/api/v1/tasks/secret-task', authorization: 'Bearer jwt-1', apiKey: 'key-2' });
+      expect(seen.find((s) => s.kind === 'websocket')).toEqual({ kind: 'websocket', url: '/ws/tasks/secret-task', authorization: 'Bearer jwt-1', apiKey: 'key-2' });
+    } finally {
+      recorder.close();
     }
   });
 });

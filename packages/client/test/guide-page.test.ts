@@ -1,7 +1,6 @@
 // The usage guide's own page script (its "HTML/CSS実装例"), verbatim except for the server's
 // address, run on keruta-client's LogStreamingClient against a real server: the page code must
-// work unchanged. A small stand-in for the DOM holds what the script writes; Chromium runs the
-// same page in the admin page's browser tests.
+// work unchanged. A small stand-in for the DOM (not keruta code) holds what the script writes.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createContext, runInContext, type Context } from 'node:vm';

@@ -3,10 +3,12 @@
 // It reconnects forever and resumes after the last printed seq, so a server restart loses and
 // repeats nothing. It ends on Ctrl-C (exit 130; 143 on SIGTERM), like `kubectl logs -f`, or once
 // the task has finished (succeeded or failed) and every line up to its last one is printed (exit 0).
+import WebSocket from 'ws';
 import type { TaskStatus, TaskSummary } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
 import { LogStreamingClient } from '../log-streaming-client.js';
 import type { RestClient } from '../rest-client.js';
+import type { WebSocketConstructor } from '../websocket-like.js';
 import type { ConnectionSettings } from './config.js';
 import type { EntryPrinter } from './entry-printer.js';
 import { historyStart, printRange, type HistoryScope } from './print-history.js';
@@ -45,12 +47,30 @@ function isTransient(error: unknown): boolean {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * `ws` with the credentials as headers, as on REST: in Node nothing forces the browser's
+ * `?token=` (which would put the secret in the URL, and in access logs).
+ */
+function webSocketWithHeaders(settings: ConnectionSettings): WebSocketConstructor {
+  const headers: Record<string, string> = {};
+  if (settings.token !== undefined) headers['Authorization'] = `Bearer ${settings.token}`;
+  if (settings.apiKey !== undefined) headers['X-API-Key'] = settings.apiKey;
+  class AuthenticatedWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { headers });
+    }
+  }
+  return AuthenticatedWebSocket as unknown as WebSocketConstructor;
 }
 
 export async function followLogs(options: FollowLogsOptions): Promise<number> {
@@ -85,12 +105,11 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
 
   return new Promise<number>((resolve, reject) => {
     const { sources, levels } = scope.filter;
-    const token = settings.token ?? settings.apiKey;
     const client = new LogStreamingClient(scope.taskId, {
       url: settings.webSocketUrl,
       ...RECONNECT,
       autoConnect: false,
-      ...(token === undefined ? {} : { token }),
+      WebSocket: webSocketWithHeaders(settings),
       ...(sources === undefined ? {} : { sources }),
       ...(levels === undefined ? {} : { levels }),
       // The whole log unless a window is asked for: `since: 0`, not the client's live-only default.

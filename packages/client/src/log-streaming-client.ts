@@ -216,6 +216,8 @@ export class LogStreamingClient {
     if (this.#ws !== null && (this.#ws.readyState === WS_CONNECTING || this.#ws.readyState === WS_OPEN)) return;
     this.#clearReconnectTimer();
     if (this.#closedByUser || this.#state === 'closed') {
+      // A disconnect() still closing its socket is overtaken: that socket is left to close alone.
+      for (const resolve of this.#closeWaiters.splice(0)) resolve();
       this.#closedByUser = false;
       this.reconnectAttempts = 0;
       this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');

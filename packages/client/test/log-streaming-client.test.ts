@@ -236,6 +236,12 @@ describe("the usage guide's API: handleMessage, on, emit, disconnect", () => {
     client.connect();
     await subscribedOnce(client);
     expect(client.state).toBe('open');
+    // connect() right after disconnect(), before the close completes: both settle.
+    const closing = client.disconnect();
+    client.connect();
+    await closing;
+    await subscribedOnce(client);
+    expect(client.state).toBe('open');
     await client.disconnect();
   });
 

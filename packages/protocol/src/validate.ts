@@ -102,7 +102,11 @@ const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 export function parseLogRequest(value: unknown, options: NormalizeOptions = {}): NormalizedLogRequest {
   const problem = logRequestValidator.explain(value);
   const prefix = (): string => (options.field === undefined ? '' : `${options.field}.`);
-  if (problem !== undefined) throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}${problem}`);
+  if (problem !== undefined) {
+    // A whole entry that is not an object is named by its place, e.g. "entries[3]", not "body".
+    const named = options.field !== undefined && problem.startsWith('body:') ? `${options.field}${problem.slice(4)}` : `${prefix()}${problem}`;
+    throw new KerutaError('INVALID_LOG_FORMAT', named);
+  }
   const request = value as LogRequest;
   if ((request.runId === undefined) !== (request.runSeq === undefined)) {
     throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}runId and runSeq: must be given together`);

@@ -149,11 +149,14 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     taskId,
     async start() {
       // Listen before reading lastSeq, so that nothing committed after the read is missed.
-      feed = deps.feeds.acquire(taskId);
-      feed.add(listener);
+      const current = deps.feeds.acquire(taskId);
+      feed = current;
+      current.add(listener);
       try {
-        const lastSeq = Math.max(await store.lastSeq(taskId), feed.lastSeq);
+        const stored = await store.lastSeq(taskId);
+        // Unsubscribed (or replaced) while the store answered: `feed` is already released.
         if (state !== 'starting') return;
+        const lastSeq = Math.max(stored, current.lastSeq);
         historyEnd = lastSeq;
         if (options.tail !== undefined && options.tail > 0) {
           cursor = await store.tailStart(taskId, options.tail, lastSeq, filter);

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Installs the system packages the test suite needs when a fresh machine lacks them:
-// curl (the guide's curl samples), Debian's python3-requests and python3-websocket
+// curl (the guide's curl samples), openssl (the TLS test), Debian's python3-requests and python3-websocket
 // (the guide's Python client, run by /usr/bin/python3).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const checks = [
   { pkg: 'curl', present: () => existsSync('/usr/bin/curl') },
+  // The TLS test makes a throw-away certificate.
+  { pkg: 'openssl', present: () => existsSync('/usr/bin/openssl') },
   { pkg: 'python3-requests', present: () => pythonHas('requests') },
   { pkg: 'python3-websocket', present: () => pythonHas('websocket') },
 ];

@@ -12,6 +12,7 @@ import type { ServerConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
 import { createIngest } from './ingest.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { registerAdminPage } from './routes/admin-page.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -94,6 +95,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
   registerOperationRoutes(app, { store, bus, metrics });
+  registerAdminPage(app, { logger: app.log });
 
   let ws: WsEndpoint | undefined;
   let retention: Retention | undefined;

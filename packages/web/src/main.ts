@@ -1,0 +1,410 @@
+// The admin page: puts the log viewer, the live feed, the task list and the controls together.
+// Everything about a line goes through the viewer; this file only wires the page's elements.
+import './styles.css';
+import { createRestClient, type ConnectionStateChange } from 'keruta-client';
+import { LOG_LEVELS, LOG_SOURCES, type LogLevel, type LogSource, type TaskSummary } from '@keruta/protocol';
+import { renderConnection, type ConnectionView } from './connection-badge.js';
+import { byId, formatCount } from './dom.js';
+import { setUpDownloads } from './downloads.js';
+import { createLogViewer } from './log-viewer.js';
+import { OLDER_CHUNK, createOlderHistory } from './older-history.js';
+import { lineFromHash, readPageOptions, startForLine, type StartPoint } from './page-options.js';
+import { createServerSearch } from './server-search.js';
+import { installShortcuts } from './shortcuts.js';
+import { startLiveFeed, type LiveFeed } from './live-feed.js';
+import { startTaskList } from './task-list.js';
+import { setStatusBadge } from './task-status.js';
+import { applyTheme, cycleTheme, savedTheme, themeLabel, type ThemeChoice } from './theme.js';
+import { saveToken, takeToken } from './token.js';
+
+/** Most lines the page holds: about 300 MB of a tab's memory at 100-character lines. */
+const MAX_LINES = 2_000_000;
+/** Must match `--row-height` in styles.css. */
+const ROW_HEIGHT = 20;
+
+const options = readPageOptions(window.location);
+const token = takeToken();
+const taskId = options.taskId;
+const rest = createRestClient(token === undefined ? {} : { token });
+
+let theme: ThemeChoice = options.theme ?? savedTheme();
+applyTheme(theme);
+const themeButton = byId<HTMLButtonElement>('themeBtn');
+themeButton.title = themeLabel(theme);
+themeButton.addEventListener('click', () => {
+  theme = cycleTheme(theme);
+  themeButton.title = themeLabel(theme);
+});
+
+document.title = `${taskId} · keruta`;
+byId('taskId').textContent = options.invalidTaskId ?? taskId;
+
+const container = byId('logContainer');
+const autoScrollBox = byId<HTMLInputElement>('autoScroll');
+const timestampBox = byId<HTMLInputElement>('showTimestamp');
+const pauseButton = byId<HTMLButtonElement>('pauseBtn');
+const resumeButton = byId<HTMLButtonElement>('resumeBtn');
+const searchInput = byId<HTMLInputElement>('searchInput');
+const searchCount = byId('searchCount');
+const connectionBadge = byId('connection');
+const statusBadge = byId('taskStatus');
+const historyText = byId('historyText');
+const olderButton = byId<HTMLButtonElement>('olderBtn');
+const counterElements = {
+  total: byId('totalLogs'),
+  DEBUG: byId('debugCount'),
+  INFO: byId('infoCount'),
+  WARN: byId('warnCount'),
+  ERROR: byId('errorCount'),
+};
+
+const connection: ConnectionView = { state: 'connecting', historyLoaded: false };
+/** The end of the stored log when the subscription began: history is loaded once it is held. */
+let historyEnd: number | undefined;
+/** A line from the address (#L123) still to be shown once it arrives. */
+let pendingLine = options.lineSeq;
+
+const viewer = createLogViewer({
+  container,
+  cap: MAX_LINES,
+  rowHeight: ROW_HEIGHT,
+  onChange: updateStatus,
+  onTopReached() {
+    if (connection.historyLoaded && older.state !== 'loading' && older.state !== 'failed') void older.load();
+  },
+  onAutoScrollChange(on) {
+    autoScrollBox.checked = on;
+  },
+  onFirstRows() {
+    performance.mark('keruta:first-lines');
+  },
+});
+
+const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
+olderButton.addEventListener('click', () => void older.load());
+
+function updateStatus(): void {
+  const { counters, store } = viewer;
+  counterElements.total.textContent = formatCount(counters.total);
+  for (const level of LOG_LEVELS) counterElements[level].textContent = formatCount(counters.count(level));
+  const waiting = viewer.waiting;
+  byId('waitingStat').hidden = !viewer.paused;
+  byId('waitingCount').textContent = formatCount(waiting);
+  byId('viewNote').textContent =
+    viewer.rowCount === store.length ? '' : `showing ${formatCount(viewer.rowCount)} rows of ${formatCount(store.length)} lines`;
+
+  const matches = viewer.search.matches.length;
+  searchCount.textContent =
+    viewer.search.query === '' ? '' : matches === 0 ? 'no match' : `${viewer.search.current < 0 ? '–' : formatCount(viewer.search.current + 1)} / ${formatCount(matches)}`;
+
+  if (!connection.historyLoaded && historyEnd !== undefined && store.lastSeq >= historyEnd) {
+    connection.historyLoaded = true;
+    renderConnection(connectionBadge, connection);
+  }
+  if (pendingLine > 0 && store.lastSeq >= pendingLine) revealPendingLine();
+
+  historyText.textContent = historyDescription();
+  olderButton.hidden = !older.more || older.state === 'loading' || !connection.historyLoaded;
+  container.dataset['lines'] = String(store.length);
+  container.dataset['rows'] = String(viewer.rowCount);
+  container.dataset['firstSeq'] = String(store.firstSeq);
+  container.dataset['lastSeq'] = String(store.lastSeq);
+  container.dataset['history'] = connection.historyLoaded ? 'loaded' : 'loading';
+}
+
+function historyDescription(): string {
+  const { store } = viewer;
+  if (store.length === 0) return store.floorSeq > 0 ? `Cleared through line ${formatCount(store.floorSeq)}; new lines appear here.` : 'No lines yet.';
+  const range = `Lines ${formatCount(store.firstSeq)}–${formatCount(store.lastSeq)}`;
+  switch (older.state) {
+    case 'loading':
+      return `${range} · loading older lines…`;
+    case 'failed':
+      return `${range} · older lines could not be loaded: ${older.error ?? 'unknown error'}`;
+    case 'cap-reached':
+      return `${range} · the page holds at most ${formatCount(MAX_LINES)} lines; download the log for the rest`;
+    default:
+      return older.more ? `${range} · scroll to the top for older lines` : `${range} · start of the log`;
+  }
+}
+
+// --- The live feed -------------------------------------------------------------------------
+
+let feed: LiveFeed | undefined;
+/** Bumped for every feed started, so that events of a feed given up on are ignored. */
+let feedGeneration = 0;
+
+function startFeed(start: StartPoint): void {
+  historyEnd = undefined;
+  connection.historyLoaded = false;
+  const mine = ++feedGeneration;
+  feed = startLiveFeed({
+    taskId,
+    token,
+    start,
+    onEntries(entries) {
+      if (mine === feedGeneration) viewer.append(entries);
+    },
+    onState(change: ConnectionStateChange) {
+      if (mine !== feedGeneration) return;
+      connection.state = change.state;
+      if (change.attempt === undefined) delete connection.attempt;
+      else connection.attempt = change.attempt;
+      if (change.delayMs === undefined) delete connection.delayMs;
+      else connection.delayMs = change.delayMs;
+      if (change.state !== 'closed') delete connection.problem;
+      else if (connection.problem === undefined && change.reason !== undefined) connection.problem = change.reason;
+      renderConnection(connectionBadge, connection);
+    },
+    onSubscribed(message) {
+      if (mine !== feedGeneration) return;
+      historyEnd ??= message.lastSeq;
+      updateStatus();
+      renderConnection(connectionBadge, connection);
+    },
+    onTask(message) {
+      setStatusBadge(statusBadge, message);
+      void taskList.refresh();
+    },
+    onError(message) {
+      if (mine !== feedGeneration) return;
+      connection.problem = `${message.code}: ${message.message}`;
+      renderConnection(connectionBadge, connection);
+    },
+  });
+}
+
+/** Starts the view again from another place in the log (a line far from the lines held). */
+function restartAt(start: StartPoint): void {
+  feedGeneration += 1;
+  void feed?.stop();
+  feed = undefined;
+  viewer.reset();
+  older.reset();
+  startFeed(start);
+}
+
+function revealPendingLine(): void {
+  const seq = pendingLine;
+  // Cleared first: revealing redraws, and a redraw comes back here through updateStatus.
+  pendingLine = 0;
+  let result = viewer.reveal(seq);
+  if (result === 'filtered') {
+    // The address names a line the filters hide: show everything rather than nothing.
+    setFilterBoxes([...LOG_SOURCES], [...LOG_LEVELS]);
+    applyFilters();
+    result = viewer.reveal(seq);
+  }
+  // A line not held yet may still arrive (history still loading, or a line not written yet).
+  if (result === 'not-held' && seq > viewer.store.lastSeq) pendingLine = seq;
+}
+
+/** Goes to line `seq`: at once when held, after loading older lines when close, else by starting there. */
+async function goToLine(seq: number): Promise<void> {
+  if (seq <= 0) return;
+  const url = new URL(window.location.href);
+  if (url.hash !== `#L${seq}`) {
+    url.hash = `L${seq}`;
+    window.history.replaceState(window.history.state, '', url.href);
+  }
+  const { store } = viewer;
+  if (store.indexOfSeq(seq) >= 0 || seq > store.lastSeq) {
+    pendingLine = seq;
+    revealPendingLine();
+    return;
+  }
+  if (seq < store.firstSeq && store.firstSeq - seq <= 2 * OLDER_CHUNK && seq > store.floorSeq) {
+    while (store.firstSeq > seq && older.more && (await older.load()) > 0) {
+      // Each load brings the next chunk of older lines; the loop stops at the line or the start.
+    }
+    pendingLine = seq;
+    revealPendingLine();
+    return;
+  }
+  pendingLine = seq;
+  restartAt(startForLine(seq));
+}
+
+window.addEventListener('hashchange', () => void goToLine(lineFromHash(window.location.hash)));
+
+// --- Controls --------------------------------------------------------------------------------
+
+function setPaused(paused: boolean): void {
+  viewer.setPaused(paused);
+  // The usage guide's buttons: one shows while the other hides.
+  pauseButton.hidden = paused;
+  resumeButton.hidden = !paused;
+}
+
+byId('clearBtn').addEventListener('click', () => viewer.clear());
+pauseButton.addEventListener('click', () => setPaused(true));
+resumeButton.addEventListener('click', () => setPaused(false));
+autoScrollBox.addEventListener('change', () => viewer.setAutoScroll(autoScrollBox.checked));
+timestampBox.addEventListener('change', () => viewer.setShowTimestamp(timestampBox.checked));
+byId('foldAllBtn').addEventListener('click', () => viewer.setAllFolded(true));
+byId('unfoldAllBtn').addEventListener('click', () => viewer.setAllFolded(false));
+
+const sourceBoxes = [...byId('sourceFilter').querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
+const levelBoxes = [...byId('levelFilter').querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
+
+function setFilterBoxes(sources: readonly LogSource[], levels: readonly LogLevel[]): void {
+  for (const box of sourceBoxes) box.checked = sources.includes(box.value as LogSource);
+  for (const box of levelBoxes) box.checked = levels.includes(box.value as LogLevel);
+}
+
+function maskOf(boxes: HTMLInputElement[], names: readonly string[]): number {
+  return boxes.reduce((mask, box) => (box.checked ? mask | (1 << names.indexOf(box.value)) : mask), 0);
+}
+
+function applyFilters(): void {
+  viewer.setFilters(maskOf(sourceBoxes, LOG_SOURCES), maskOf(levelBoxes, LOG_LEVELS));
+}
+
+for (const box of [...sourceBoxes, ...levelBoxes]) box.addEventListener('change', applyFilters);
+setFilterBoxes(options.sources, options.levels);
+applyFilters();
+
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+function runSearch(): void {
+  if (searchTimer !== undefined) clearTimeout(searchTimer);
+  searchTimer = undefined;
+  if (searchInput.value === viewer.search.query) return;
+  viewer.setQuery(searchInput.value);
+  if (searchInput.value !== '') viewer.nextMatch(1);
+}
+searchInput.addEventListener('input', () => {
+  if (searchTimer !== undefined) clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 150);
+});
+byId('searchForm').addEventListener('submit', (event) => event.preventDefault());
+searchInput.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  if (searchInput.value !== viewer.search.query) runSearch();
+  else viewer.nextMatch(event.shiftKey ? -1 : 1);
+});
+byId('searchNext').addEventListener('click', () => {
+  runSearch();
+  viewer.nextMatch(1);
+});
+byId('searchPrev').addEventListener('click', () => {
+  runSearch();
+  viewer.nextMatch(-1);
+});
+if (options.query !== '') {
+  searchInput.value = options.query;
+  viewer.setQuery(options.query);
+}
+
+const serverSearch = createServerSearch({
+  rest,
+  taskId,
+  elements: {
+    panel: byId('serverResults'),
+    title: byId('serverResultsTitle'),
+    list: byId<HTMLOListElement>('serverResultsList'),
+    more: byId<HTMLButtonElement>('serverResultsMore'),
+    close: byId<HTMLButtonElement>('serverResultsClose'),
+  },
+  onPick: (seq) => void goToLine(seq),
+});
+byId('serverSearchBtn').addEventListener('click', () => void serverSearch.run(searchInput.value));
+
+container.addEventListener('click', (event) => {
+  const target = event.target as HTMLElement;
+  if (target.closest('a') !== null) return;
+  const header = target.closest<HTMLElement>('.group-header');
+  const seq = Number(header?.dataset['seq']);
+  if (header !== null && Number.isFinite(seq)) viewer.toggleGroup(seq);
+});
+
+setUpDownloads({
+  rest,
+  taskId,
+  token,
+  links: { json: byId('downloadJson'), csv: byId('downloadCsv'), txt: byId('downloadTxt') },
+});
+
+// --- Task list and status ----------------------------------------------------------------------
+
+function showSummary(summary: TaskSummary): void {
+  setStatusBadge(statusBadge, summary);
+}
+
+const taskList = startTaskList({
+  rest,
+  currentTaskId: taskId,
+  list: byId<HTMLUListElement>('taskList'),
+  count: byId('taskCount'),
+  error: byId('taskListError'),
+  onCurrent: showSummary,
+});
+
+rest.getTask(taskId).then(showSummary, () => {
+  // A task without lines yet is TASK_NOT_FOUND: it shows as waiting until its first line.
+  setStatusBadge(statusBadge, undefined);
+});
+
+const taskPanel = byId('taskPanel');
+const tasksToggle = byId<HTMLButtonElement>('tasksToggle');
+tasksToggle.addEventListener('click', () => {
+  taskPanel.hidden = !taskPanel.hidden;
+  tasksToggle.setAttribute('aria-expanded', String(!taskPanel.hidden));
+});
+
+// --- Token, help, shortcuts ------------------------------------------------------------------
+
+const tokenDialog = byId<HTMLDialogElement>('tokenDialog');
+const tokenInput = byId<HTMLInputElement>('tokenInput');
+byId('tokenBtn').addEventListener('click', () => {
+  tokenInput.value = token ?? '';
+  tokenDialog.showModal();
+});
+tokenDialog.addEventListener('close', () => {
+  const choice = tokenDialog.returnValue;
+  if (choice === 'save' && tokenInput.value !== '' && tokenInput.value !== token) saveToken(tokenInput.value);
+  else if (choice === 'clear' && token !== undefined) saveToken(undefined);
+  else return;
+  // Every connection and request of the page takes the token at start: start again with it.
+  window.location.reload();
+});
+
+const helpDialog = byId<HTMLDialogElement>('helpDialog');
+byId('helpBtn').addEventListener('click', () => helpDialog.showModal());
+
+installShortcuts({
+  focusSearch() {
+    searchInput.focus();
+    searchInput.select();
+  },
+  nextMatch: () => viewer.nextMatch(1),
+  previousMatch: () => viewer.nextMatch(-1),
+  togglePause: () => setPaused(!viewer.paused),
+  top: () => viewer.goTop(),
+  bottom: () => viewer.goBottom(),
+  toggleTimestamps() {
+    timestampBox.checked = !timestampBox.checked;
+    viewer.setShowTimestamp(timestampBox.checked);
+  },
+  foldAll: () => viewer.setAllFolded(true),
+  unfoldAll: () => viewer.setAllFolded(false),
+  help: () => helpDialog.showModal(),
+  escape() {
+    if (document.activeElement === searchInput) {
+      searchInput.blur();
+      container.focus();
+    }
+  },
+});
+
+// --- Start -----------------------------------------------------------------------------------
+
+updateStatus();
+if (options.invalidTaskId === undefined) {
+  renderConnection(connectionBadge, connection);
+  startFeed(options.start);
+} else {
+  connection.state = 'closed';
+  connection.problem = `INVALID_TASK_ID: ${JSON.stringify(options.invalidTaskId)} is not a task id`;
+  renderConnection(connectionBadge, connection);
+}

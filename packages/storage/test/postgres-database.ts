@@ -41,32 +41,37 @@ export async function createTestDatabase(purpose: string): Promise<TestDatabase 
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
 
-  let inside: pg.Client | undefined;
-  const connection = async (): Promise<pg.Client> => {
-    if (inside === undefined) {
+  let inside: Promise<pg.Client> | undefined;
+  const connection = (): Promise<pg.Client> => {
+    inside ??= (async () => {
       const client = new pg.Client({ connectionString: databaseUrl });
       // Tests terminate backends on purpose; this one is never among them, but must not crash the run.
       client.on('error', () => {});
       await client.connect();
-      inside = client;
-    }
+      return client;
+    })();
     return inside;
+  };
+  // One statement at a time on that connection: node-postgres is deprecating queued queries.
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = <Row extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<Row[]> => {
+    const result = queue.then(async () => (await (await connection()).query<Row>(sql, values)).rows);
+    queue = result.catch(() => undefined);
+    return result;
   };
 
   return {
     name,
     url: databaseUrl,
     async urlInSchema(schema) {
-      await (await connection()).query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       const inSchema = new URL(databaseUrl);
       inSchema.searchParams.set('options', `-c search_path=${schema}`);
       return inSchema.toString();
     },
-    async query<Row extends pg.QueryResultRow>(sql: string, values: unknown[] = []) {
-      return (await (await connection()).query<Row>(sql, values)).rows;
-    },
+    query: run,
     async drop() {
-      await inside?.end().catch(() => undefined);
+      await (await inside)?.end().catch(() => undefined);
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
       try {

@@ -38,6 +38,14 @@ export async function openPool(options: OpenPoolOptions): Promise<pg.Pool> {
   // dropped by the pool, which reports it here; the next query opens a new connection. Without a
   // listener that report would crash the process, and there is nothing else to do with it.
   pool.on('error', () => {});
+  // pg-pool takes its own listener off a connection as it hands it out, and a new connection is
+  // handed out from inside the socket read that brought its ReadyForQuery: when the server ended
+  // it in the same read, the error is emitted before the borrower can listen, and would crash the
+  // process. A listener for the connection's whole life closes that gap; the query in flight or
+  // the next one still fails, and the borrower then destroys the connection.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   try {
     await migrate(pool);
     return pool;

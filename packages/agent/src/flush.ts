@@ -1,0 +1,79 @@
+// Sends spooled runs that earlier agents left behind: `keruta-agent flush`, and the start of every
+// `execute` (for any task). Each task gets its own connection; a run is claimed (locked) first, so
+// two agents never send the same run at once.
+import type { AgentLog } from './agent-log.js';
+import type { AgentConfig } from './config.js';
+import { createDelivery, type FinishResult } from './delivery.js';
+import { claimRun, listSpooledRuns, type RunSpool } from './spool.js';
+
+/** Tasks whose leftovers are sent at the same time. */
+const PARALLEL_TASKS = 4;
+
+export interface SpooledRunsResult {
+  readonly runs: number;
+  readonly acknowledged: number;
+  readonly duplicates: number;
+  readonly kept: number;
+  readonly dirs: readonly string[];
+  readonly failures: readonly string[];
+}
+
+/** Claims every run in the spool directory that no live agent holds, except those in `skip`. */
+export function claimSpooledRuns(spoolDir: string, options: { skip?: ReadonlySet<string>; taskId?: string } = {}): RunSpool[] {
+  const claimed: RunSpool[] = [];
+  for (const { dir, info } of listSpooledRuns(spoolDir)) {
+    if (options.skip?.has(info.runId) === true) continue;
+    if (options.taskId !== undefined && info.taskId !== options.taskId) continue;
+    const run = claimRun(dir);
+    if (run !== undefined) claimed.push(run);
+  }
+  return claimed;
+}
+
+/** Delivers claimed runs, task by task, until all are acknowledged, attempts run out, or `signal` aborts. */
+export async function deliverSpooledRuns(
+  runs: readonly RunSpool[],
+  context: { config: AgentConfig; log: AgentLog; signal?: AbortSignal },
+): Promise<SpooledRunsResult> {
+  const byTask = new Map<string, RunSpool[]>();
+  for (const run of runs) byTask.set(run.taskId, [...(byTask.get(run.taskId) ?? []), run]);
+  const queue = [...byTask.entries()];
+  const results: { result: FinishResult; acknowledged: number; duplicates: number }[] = [];
+
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const [taskId, taskRuns] = next;
+      const delivery = createDelivery({ taskId, config: context.config, log: context.log });
+      for (const run of taskRuns) delivery.add(run);
+      context.log.info(`sending ${taskRuns.reduce((n, r) => n + r.lastSeq - r.ackedSeq, 0)} kept lines of task ${taskId}`);
+      const result = await delivery.finish(Number.MAX_SAFE_INTEGER, context.signal);
+      results.push({ result, acknowledged: delivery.stats.acknowledged, duplicates: delivery.stats.duplicates });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_TASKS, queue.length) }, worker));
+
+  return {
+    runs: runs.length,
+    acknowledged: results.reduce((n, r) => n + r.acknowledged, 0),
+    duplicates: results.reduce((n, r) => n + r.duplicates, 0),
+    kept: results.reduce((n, r) => n + r.result.kept, 0),
+    dirs: results.flatMap((r) => r.result.dirs),
+    failures: results.flatMap((r) => (r.result.failure === undefined ? [] : [`${r.result.failure.code}: ${r.result.failure.message}`])),
+  };
+}
+
+/** `keruta-agent flush`: exit status 0 when nothing is left in the spool, 1 otherwise. */
+export async function runFlush(context: { config: AgentConfig; log: AgentLog; taskId?: string; signal?: AbortSignal }): Promise<number> {
+  const { config, log } = context;
+  const runs = claimSpooledRuns(config.logStreaming.spoolDir, context.taskId === undefined ? {} : { taskId: context.taskId });
+  if (runs.length === 0) {
+    log.info(`nothing to send in ${config.logStreaming.spoolDir}`);
+    return 0;
+  }
+  const result = await deliverSpooledRuns(runs, context.signal === undefined ? { config, log } : { config, log, signal: context.signal });
+  log.info(`sent ${result.acknowledged} lines of ${result.runs} runs (${result.duplicates} were already stored)`);
+  if (result.kept === 0) return 0;
+  const reason = result.failures[0] === undefined ? '' : ` (${result.failures[0]})`;
+  log.warn(`${result.kept} lines could not be delivered${reason}; kept in ${result.dirs.join(', ')}`);
+  return 1;
+}

@@ -1,0 +1,371 @@
+// The spool: every entry of a run, appended to disk before it is sent, kept until the server has
+// acknowledged it. A run is a directory `<taskId>~<runId>` holding run.json, a lock per owner and
+// segment files named by the runSeq of their first entry, one entry's JSON per line (the exact
+// bytes that go on the wire). A segment is deleted once all of it is acknowledged. Nothing but
+// appends touches a segment, so a kill -9 can at worst leave a torn last line, which recovery ignores.
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { acquireRunLock, isLocked, isLockFile, type RunLock } from './spool-lock.js';
+import type { Framing } from './transport.js';
+
+/** A segment is closed and a new one started past this size, so acknowledged data is freed as it goes. */
+const SEGMENT_BYTES = 8 * 1024 * 1024;
+const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
+const NEWLINE = 10;
+const COMMA = 44;
+
+export interface RunInfo {
+  readonly taskId: string;
+  readonly runId: string;
+  readonly createdAt: string;
+}
+
+/** Entries read back for one batch, their JSON joined by commas between the transport's head and tail. */
+export interface SpoolBatch {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly count: number;
+  /** head + entries + tail. */
+  readonly body: Buffer;
+  /** The whole buffer `body` lies in (the one passed for reuse, or a new one). */
+  readonly buffer: Buffer;
+}
+
+export interface RunSpool extends RunInfo {
+  readonly dir: string;
+  /** runSeq of the last entry written (0: none yet). */
+  readonly lastSeq: number;
+  /** Every entry up to this runSeq is acknowledged. */
+  readonly ackedSeq: number;
+  /** No more entries will be appended (the run ended, or it is a recovered one). */
+  readonly sealed: boolean;
+  /** Appends `count` entries, each a line of JSON ending in "\n". Fails only on a disk error. */
+  append(records: Buffer, count: number): { ok: true } | { ok: false; reason: string };
+  /**
+   * Up to `maxEntries` entries (and about `maxBytes`) from `fromSeq` on, fewer at a segment's end,
+   * framed by `framing`, in `reuse` when it is big enough; undefined when none are written yet.
+   */
+  read(fromSeq: number, maxEntries: number, maxBytes: number, framing: Framing, reuse?: Buffer): SpoolBatch | undefined;
+  acknowledge(upToSeq: number): void;
+  seal(): void;
+  /** Releases the run; deletes it when everything is acknowledged. Returns the entries still kept. */
+  close(): number;
+}
+
+interface Segment {
+  readonly firstSeq: number;
+  readonly path: string;
+  count: number;
+  bytes: number;
+  fd: number | undefined;
+}
+
+interface Position {
+  readonly segment: Segment;
+  readonly offset: number;
+}
+
+const runJson = (dir: string) => join(dir, 'run.json');
+const ackedFile = (dir: string) => join(dir, 'acked');
+const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(12, '0')}.jsonl`;
+
+export function runDirName(taskId: string, runId: string): string {
+  return `${taskId}~${runId}`;
+}
+
+/** Starts the spool of a new run. Throws (with the errno) when the directory cannot be written. */
+export function createRunSpool(spoolDir: string, info: RunInfo): RunSpool {
+  const dir = join(spoolDir, runDirName(info.taskId, info.runId));
+  mkdirSync(dir, { recursive: true });
+  const lock = acquireRunLock(dir);
+  if (lock === undefined) throw new Error(`spool run ${dir} is held by another agent`);
+  // run.json appears whole (rename) so a reader never sees a half-written one.
+  writeFileSync(`${runJson(dir)}.tmp`, JSON.stringify(info));
+  renameSync(`${runJson(dir)}.tmp`, runJson(dir));
+  return openRun(dir, info, [], 0, false, lock);
+}
+
+/** The runs in `spoolDir` left by earlier agents, oldest first (locked ones included: claim to find out). */
+export function listSpooledRuns(spoolDir: string): { dir: string; info: RunInfo }[] {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    // No spool directory yet: nothing was ever kept.
+    return [];
+  }
+  const runs: { dir: string; info: RunInfo }[] = [];
+  for (const name of names) {
+    const dir = join(spoolDir, name);
+    const info = readRunInfo(dir);
+    if (info !== undefined) runs.push({ dir, info });
+    else if (name.includes('~') && !isLocked(dir)) removeAbandoned(dir);
+  }
+  return runs.sort((a, b) => a.info.createdAt.localeCompare(b.info.createdAt));
+}
+
+/** Takes a spooled run over for delivery; undefined while a live agent holds it or when it is gone. */
+export function claimRun(dir: string): RunSpool | undefined {
+  let lock: RunLock | undefined;
+  try {
+    lock = acquireRunLock(dir);
+  } catch {
+    // The run was deleted between listing and claiming: its lines were delivered.
+    return undefined;
+  }
+  if (lock === undefined) return undefined;
+  const info = readRunInfo(dir);
+  if (info === undefined) {
+    lock.release();
+    return undefined;
+  }
+  const segments: Segment[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const match = SEGMENT_NAME.exec(name);
+    if (match === null) continue;
+    const segment = recoverSegment(join(dir, name), Number(match[1]));
+    if (segment.count > 0) segments.push(segment);
+    else unlinkQuietly(segment.path);
+  }
+  let acked = 0;
+  try {
+    acked = Number(readFileSync(ackedFile(dir), 'utf8').trim()) || 0;
+  } catch {
+    // No record of acknowledgements (the agent was killed): resend all; the server drops duplicates.
+  }
+  const spool = openRun(dir, info, segments, 0, true, lock);
+  spool.acknowledge(acked);
+  return spool;
+}
+
+function readRunInfo(dir: string): RunInfo | undefined {
+  try {
+    const value = JSON.parse(readFileSync(runJson(dir), 'utf8')) as Partial<RunInfo>;
+    if (typeof value.taskId === 'string' && typeof value.runId === 'string' && typeof value.createdAt === 'string') {
+      return { taskId: value.taskId, runId: value.runId, createdAt: value.createdAt };
+    }
+  } catch {
+    // Missing or unreadable run.json: not a run (or one killed before it started).
+  }
+  return undefined;
+}
+
+/** A run directory whose agent died before writing run.json holds no entries; remove it. */
+function removeAbandoned(dir: string): void {
+  try {
+    if (readdirSync(dir).every((name) => isLockFile(name) || name.endsWith('.tmp'))) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Not a directory, or already gone: leave it.
+  }
+}
+
+/** Counts the complete lines of a segment; a torn last line (no "\n") is cut off. */
+function recoverSegment(path: string, firstSeq: number): Segment {
+  const fd = openSync(path, 'r+');
+  const size = fstatSync(fd).size;
+  const block = Buffer.allocUnsafe(1024 * 1024);
+  let count = 0;
+  let end = 0;
+  for (let offset = 0; offset < size; ) {
+    const n = readSync(fd, block, 0, Math.min(block.length, size - offset), offset);
+    if (n <= 0) break;
+    for (let i = block.indexOf(NEWLINE); i !== -1 && i < n; i = block.indexOf(NEWLINE, i + 1)) {
+      count++;
+      end = offset + i + 1;
+    }
+    offset += n;
+  }
+  if (end < size) ftruncateSync(fd, end);
+  return { firstSeq, path, count, bytes: end, fd };
+}
+
+function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number, sealed: boolean, lock: RunLock): RunSpool {
+  let ackedSeq = acked;
+  let isSealed = sealed;
+  const last = segments.at(-1);
+  let lastSeq = last === undefined ? 0 : last.firstSeq + last.count - 1;
+  /** Where known entries start, so that a resend after a reconnect needs no scan. */
+  const positions = new Map<number, Position>();
+
+  const segmentOf = (seq: number): Segment | undefined => {
+    for (const segment of segments) {
+      if (seq < segment.firstSeq + segment.count) return segment;
+    }
+    return undefined;
+  };
+
+  const fdOf = (segment: Segment): number => {
+    segment.fd ??= openSync(segment.path, 'r');
+    return segment.fd;
+  };
+
+  const readFully = (fd: number, buffer: Buffer, at: number, length: number, position: number): void => {
+    for (let done = 0; done < length; ) {
+      const n = readSync(fd, buffer, at + done, length - done, position + done);
+      if (n <= 0) throw new Error(`spool segment shorter than expected at byte ${position + done}`);
+      done += n;
+    }
+  };
+
+  /** Byte offset of `seq` in its segment: remembered, or found by counting lines from the start. */
+  const offsetOf = (segment: Segment, seq: number): number => {
+    if (seq <= segment.firstSeq) return 0;
+    const known = positions.get(seq);
+    if (known !== undefined && known.segment === segment) return known.offset;
+    const fd = fdOf(segment);
+    const block = Buffer.allocUnsafe(1024 * 1024);
+    let current = segment.firstSeq;
+    for (let offset = 0; offset < segment.bytes; ) {
+      const n = Math.min(block.length, segment.bytes - offset);
+      readFully(fd, block, 0, n, offset);
+      for (let i = block.indexOf(NEWLINE); i !== -1 && i < n; i = block.indexOf(NEWLINE, i + 1)) {
+        current++;
+        if (current === seq) return offset + i + 1;
+      }
+      offset += n;
+    }
+    throw new Error(`runSeq ${seq} not found in spool segment ${segment.path}`);
+  };
+
+  const dropAcknowledged = (): void => {
+    while (segments.length > 0) {
+      const first = segments[0] as Segment;
+      const isCurrent = segments.length === 1 && !isSealed;
+      if (first.firstSeq + first.count - 1 > ackedSeq || isCurrent) break;
+      if (first.fd !== undefined) closeSync(first.fd);
+      unlinkQuietly(first.path);
+      segments.shift();
+    }
+    for (const seq of positions.keys()) if (seq <= ackedSeq) positions.delete(seq);
+  };
+
+  return {
+    ...info,
+    dir,
+    get lastSeq() {
+      return lastSeq;
+    },
+    get ackedSeq() {
+      return ackedSeq;
+    },
+    get sealed() {
+      return isSealed;
+    },
+    append(records, count) {
+      if (count === 0) return { ok: true };
+      let segment = segments.at(-1);
+      try {
+        if (segment === undefined || segment.bytes >= SEGMENT_BYTES || segment.firstSeq + segment.count !== lastSeq + 1) {
+          const firstSeq = lastSeq + 1;
+          const path = join(dir, segmentName(firstSeq));
+          segment = { firstSeq, path, count: 0, bytes: 0, fd: openSync(path, 'a+') };
+          segments.push(segment);
+        }
+        const bytes = records;
+        const fd = fdOf(segment);
+        try {
+          for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+        } catch (error) {
+          // Take back a partial write so the segment stays whole lines (best effort: the disk is failing).
+          try {
+            ftruncateSync(fd, segment.bytes);
+          } catch {
+            // Nothing more can be done; recovery cuts a torn last line anyway.
+          }
+          throw error;
+        }
+        segment.bytes += bytes.length;
+        segment.count += count;
+        lastSeq += count;
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+      }
+    },
+    read(fromSeq, maxEntries, maxBytes, framing, reuse) {
+      if (fromSeq > lastSeq) return undefined;
+      const segment = segmentOf(fromSeq);
+      if (segment === undefined) return undefined;
+      const seq = Math.max(fromSeq, segment.firstSeq);
+      const offset = offsetOf(segment, seq);
+      const fd = fdOf(segment);
+      const available = segment.bytes - offset;
+      const { head, tail } = framing;
+      let length = Math.min(available, maxBytes);
+      for (;;) {
+        const size = head.length + length + tail.length;
+        const buffer = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
+        head.copy(buffer, 0);
+        readFully(fd, buffer, head.length, length, offset);
+        let count = 0;
+        let end = -1;
+        const wanted = Math.min(maxEntries, segment.firstSeq + segment.count - seq);
+        // Only what was read: a reused buffer holds an older batch past it.
+        const view = buffer.subarray(0, head.length + length);
+        for (let i = view.indexOf(NEWLINE, head.length); i !== -1 && count < wanted; i = view.indexOf(NEWLINE, i + 1)) {
+          count++;
+          end = i;
+          buffer[i] = COMMA;
+        }
+        if (count === 0) {
+          // One entry larger than maxBytes: read it whole anyway (it is at most a few maxMessageLength).
+          if (length >= available) throw new Error(`spool segment ${segment.path} ends inside an entry`);
+          length = Math.min(available, length * 2);
+          continue;
+        }
+        // The last entry's "\n" (now a comma) is where the tail goes.
+        tail.copy(buffer, end);
+        positions.set(seq + count, { segment, offset: offset + (end - head.length) + 1 });
+        return { firstSeq: seq, lastSeq: seq + count - 1, count, body: buffer.subarray(0, end + tail.length), buffer };
+      }
+    },
+    acknowledge(upToSeq) {
+      if (upToSeq <= ackedSeq) return;
+      ackedSeq = Math.min(upToSeq, lastSeq);
+      dropAcknowledged();
+    },
+    seal() {
+      isSealed = true;
+      dropAcknowledged();
+    },
+    close() {
+      const kept = lastSeq - ackedSeq;
+      for (const segment of segments) {
+        if (segment.fd !== undefined) closeSync(segment.fd);
+        segment.fd = undefined;
+      }
+      if (kept === 0 && isSealed) {
+        rmSync(dir, { recursive: true, force: true });
+        return 0;
+      }
+      if (ackedSeq > 0) {
+        writeFileSync(`${ackedFile(dir)}.tmp`, String(ackedSeq));
+        renameSync(`${ackedFile(dir)}.tmp`, ackedFile(dir));
+      }
+      lock.release();
+      return kept;
+    },
+  };
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { createLineSplitter } from '../src/line-splitter.js';
+
+function split(chunks: (string | Buffer)[], maxLength = 100): { line: string; truncated: boolean }[] {
+  const lines: { line: string; truncated: boolean }[] = [];
+  const splitter = createLineSplitter({ maxLength, onLine: (line, truncated) => lines.push({ line, truncated }) });
+  for (const chunk of chunks) splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  splitter.end();
+  return lines;
+}
+
+const texts = (chunks: (string | Buffer)[], maxLength?: number) => split(chunks, maxLength).map((l) => l.line);
+
+describe('line splitter', () => {
+  it('splits on \\n and \\r\\n, also when a chunk boundary falls anywhere', () => {
+    const input = 'one\ntwo\r\nthree\n\nfive\r\n';
+    expect(texts([input])).toEqual(['one', 'two', 'three', '', 'five']);
+    const bytes = [...Buffer.from(input)].map((b) => Buffer.from([b]));
+    expect(texts(bytes)).toEqual(['one', 'two', 'three', '', 'five']);
+  });
+
+  it('passes on a last line without a newline when the pipe closes', () => {
+    expect(texts(['a\nb'])).toEqual(['a', 'b']);
+    expect(texts(['a\n'])).toEqual(['a']);
+  });
+
+  it('decodes UTF-8 split across chunks and replaces invalid bytes instead of failing', () => {
+    const euro = Buffer.from('€ ok\n');
+    expect(texts([euro.subarray(0, 1), euro.subarray(1, 2), euro.subarray(2)])).toEqual(['€ ok']);
+    expect(texts([Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a])])).toEqual(['a\uFFFD\uFFFDb']);
+  });
+
+  it('shows NUL bytes as U+FFFD', () => {
+    expect(texts([Buffer.from([0x61, 0x00, 0x62, 0x0a])])).toEqual(['a\uFFFDb']);
+  });
+
+  it('keeps only what a terminal shows of a \\r progress bar', () => {
+    expect(texts(['10%\r20%\r100%\n'])).toEqual(['100%']);
+    expect(texts(['10%\r', '20%\r', '100%\r', '\n', 'done\n'])).toEqual(['100%', 'done']);
+    expect(texts(['half\r', '\nnext\n'])).toEqual(['half', 'next']);
+  });
+
+  it('does not let a progress bar without newlines grow the line', () => {
+    const updates = Array.from({ length: 10_000 }, (_, i) => `progress ${i}\r`);
+    const lines = split(updates, 100);
+    expect(lines).toEqual([{ line: 'progress 9999', truncated: false }]);
+  });
+
+  it('cuts an over-long line at the maximum, marks it, and resumes at the next line', () => {
+    const long = 'x'.repeat(250);
+    expect(split([`${long}\nnext\n`], 100)).toEqual([
+      { line: 'x'.repeat(100), truncated: true },
+      { line: 'next', truncated: false },
+    ]);
+  });
+
+  it('cuts a 10 MB line arriving in 64 KB chunks without holding it whole', () => {
+    const lines: { line: string; truncated: boolean }[] = [];
+    const splitter = createLineSplitter({ maxLength: 8192, onLine: (line, truncated) => lines.push({ line, truncated }) });
+    const chunk = Buffer.alloc(64 * 1024, 'y');
+    for (let sent = 0; sent < 10 * 1024 * 1024; sent += chunk.length) splitter.push(chunk);
+    splitter.push(Buffer.from('\nafter\n'));
+    splitter.end();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toEqual({ line: 'y'.repeat(8192), truncated: true });
+    expect(lines[1]).toEqual({ line: 'after', truncated: false });
+  });
+
+  it('never cuts a surrogate pair in half', () => {
+    const line = `${'a'.repeat(9)}😀😀`;
+    const [first] = split([`${line}\n`], 10);
+    expect(first).toEqual({ line: 'a'.repeat(9), truncated: true });
+  });
+});

@@ -45,8 +45,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const logger = options.logger ?? pino({ level: config.logLevel, base: { name: 'keruta-api' } }, pino.destination(2));
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createLogStore(config.databaseUrl, { maxMessageLength: config.maxMessageLength }));
-  const bus = createBus(config.busUrl);
   const metrics = createMetrics();
+  const bus = createBus(config.busUrl, { logger, observeLag: (seconds) => metrics.busLag.observe(seconds) });
   const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
   const authenticator = await createAuthenticator(config.auth);
 
@@ -99,7 +99,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
 
   let ws: WsEndpoint | undefined;
   let retention: Retention | undefined;
-  const feeds = createTaskFeeds({ bus });
+  const feeds = createTaskFeeds({ bus, store, onStoreAhead: () => metrics.busStoreAhead.inc() });
 
   return {
     config,
@@ -134,8 +134,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     },
     async close() {
       retention?.stop();
+      feeds.close();
+      // No new connections from here on; requests in flight finish while WebSocket clients,
+      // whose batches in flight are stored and acknowledged first, are closed with 1001.
+      const httpClosed = app.close();
       await ws?.close();
-      await app.close();
+      await httpClosed;
       await bus.close();
       if (ownsStore) await store.close();
     },

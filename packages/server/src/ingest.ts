@@ -1,6 +1,7 @@
 // The one write path, shared by REST POST and the WebSocket agent path: validate, store in one
 // transaction, then publish what was stored. Nothing is published before it is committed.
 import {
+  AGENT_EVENTS,
   KerutaError,
   MAX_BATCH_ENTRIES,
   parseLogRequest,
@@ -35,10 +36,21 @@ export function createIngest({ store, bus, metrics, maxMessageLength }: IngestDe
       const requests: NormalizedLogRequest[] = entries.map((entry, i) =>
         parseLogRequest(entry, { maxMessageLength, now, ...(field === undefined ? {} : { field: `${field}[${i}]` }) }),
       );
-      const result = await metrics.timeStore('append', () => store.append(taskId, requests));
+      let result: AppendResult;
+      try {
+        result = await metrics.timeStore('append', () => store.append(taskId, requests));
+      } catch (error) {
+        metrics.ingestFailures.inc({ path });
+        throw error;
+      }
       if (result.stored.length > 0) {
         bus.publish({ kind: 'entries', taskId, entries: result.stored });
         metrics.entriesAppended.inc({ path }, result.stored.length);
+        metrics.recordIngest(result.stored.length);
+        for (const entry of result.stored) {
+          const event = entry.source === 'agent' ? entry.metadata.event : undefined;
+          if (typeof event === 'string' && (AGENT_EVENTS as readonly string[]).includes(event)) metrics.agentEvents.inc({ event });
+        }
       }
       if (result.duplicates > 0) metrics.duplicatesSkipped.inc(result.duplicates);
       if (result.taskChanged !== undefined) bus.publish({ kind: 'task', taskId, task: result.taskChanged });

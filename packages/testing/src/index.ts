@@ -4,3 +4,4 @@ export { startServer, type TestServer, type StartServerOptions } from './start-s
 export { spawnServer, freePort, type SpawnedServer, type SpawnServerOptions } from './spawn-server.js';
 export { connectClient, type RecordingClient } from './ws-client.js';
 export { readJson, type LooseJson } from './read-json.js';
+export { redisAnswers, warnRedisMissing, TEST_REDIS_URL } from './redis.js';

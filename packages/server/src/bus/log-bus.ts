@@ -1,4 +1,5 @@
-// The live fan-out between writers and subscribers: one interface, a memory and (later) a Redis bus.
+// The live fan-out between writers and subscribers: one interface, a memory bus for one process
+// and a Redis bus for several. The store is the truth; a bus only tells readers that it grew.
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 
 /** Entries a store has just committed, contiguous in `seq`. */
@@ -16,13 +17,35 @@ export interface TaskEvent {
 }
 
 export type BusEvent = EntriesEvent | TaskEvent;
-export type BusListener = (event: BusEvent) => void;
+
+/**
+ * Not an event but a warning from the bus: events of `taskId` ('*' for a subscription to every
+ * task) may have been missed — the bus reconnected, or the subscription has just become active
+ * after the subscriber last looked at the store. Readers check the store.
+ */
+export interface BusResync {
+  kind: 'resync';
+  taskId: string;
+}
+
+export type BusListener = (event: BusEvent | BusResync) => void;
 
 export interface LogBus {
   readonly kind: string;
+  /**
+   * True when every published event reaches every subscriber (a bus inside one process); false
+   * when events may be lost on the way, so that readers must also look at the store now and then.
+   */
+  readonly lossless: boolean;
+  /** Delivers to this process's subscribers before it returns, and to other instances' soon after. */
   publish(event: BusEvent): void;
   /** Calls `listener` for every event of `taskId` (or of every task with '*'); returns the unsubscribe. */
   subscribe(taskId: string, listener: BusListener): () => void;
+  /**
+   * Resolves once every publish, subscribe and unsubscribe made so far has taken effect on the
+   * bus, and whatever the bus had sent to this instance by then has been delivered.
+   */
+  settled(): Promise<void>;
   /** Throws when the bus cannot carry events; for /health. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
-// The bus of a single keruta-api process: synchronous delivery, in commit order.
+// The bus of a single keruta-api process: synchronous delivery, in commit order, never lost.
 import type { BusEvent, BusListener, LogBus } from './log-bus.js';
 
 export function createMemoryBus(): LogBus {
   const listeners = new Map<string, Set<BusListener>>();
+  let closed = false;
 
   const deliver = (key: string, event: BusEvent): void => {
     const set = listeners.get(key);
@@ -12,6 +13,7 @@ export function createMemoryBus(): LogBus {
 
   return {
     kind: 'memory',
+    lossless: true,
     publish(event) {
       deliver(event.taskId, event);
       deliver('*', event);
@@ -28,8 +30,12 @@ export function createMemoryBus(): LogBus {
         if (set.size === 0) listeners.delete(taskId);
       };
     },
-    async ping() {},
+    async settled() {},
+    async ping() {
+      if (closed) throw new Error('the memory bus is closed');
+    },
     async close() {
+      closed = true;
       listeners.clear();
     },
   };

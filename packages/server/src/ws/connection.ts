@@ -45,6 +45,15 @@ export interface ConnectionAccess {
   messagesPerSecond: number;
 }
 
+export interface ConnectionHandle {
+  /**
+   * For shutdown: stops taking frames (a batch that arrives from now on is neither stored nor
+   * acknowledged, so its agent sends it again) and resolves once every batch already taken is
+   * stored and acknowledged, or refused.
+   */
+  drain(): Promise<void>;
+}
+
 /** Subscriptions one connection may hold at once. */
 const MAX_SUBSCRIPTIONS = 64;
 /**
@@ -58,7 +67,7 @@ export function handleConnection(
   pathTaskId: string | undefined,
   deps: ConnectionDeps,
   access: ConnectionAccess,
-): void {
+): ConnectionHandle {
   const outbox = createOutbox(ws);
   let principal: Principal | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
@@ -277,4 +286,10 @@ export function handleConnection(
   ws.on('error', (error) => {
     deps.logger.debug({ err: error }, 'websocket error');
   });
+  return {
+    async drain() {
+      closing = true;
+      while (pendingWrites > 0) await writes;
+    },
+  };
 }

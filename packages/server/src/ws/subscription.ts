@@ -143,6 +143,12 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     onTask(task) {
       if (state !== 'stopped' && state !== 'done') outbox.send(taskFrame(task));
     },
+    onAdvance() {
+      // The store holds entries the bus has not brought (a lost or late message): read them there.
+      if (state !== 'live' || (feed?.lastSeq ?? 0) <= cursor) return;
+      state = 'catching-up';
+      void catchUp();
+    },
   };
 
   return {

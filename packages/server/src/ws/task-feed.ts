@@ -1,6 +1,10 @@
 // One live feed per watched task: listens to the bus once, knows the highest committed seq,
 // and hands each batch to the task's subscriptions with its frames serialised at most once.
+// On a bus that may lose messages (Redis), the feed also asks the store for the task's last seq
+// whenever the bus says it may have missed something, and every second, and sends its
+// subscriptions to the store when the store is ahead: a lost last batch is never lost for good.
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
+import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
 import { logFrame } from './frames.js';
 
@@ -18,6 +22,8 @@ export interface FeedBatch {
 export interface FeedListener {
   onBatch(batch: FeedBatch): void;
   onTask(task: TaskSummary): void;
+  /** The store holds entries up to the feed's `lastSeq` that the bus has not delivered. */
+  onAdvance(): void;
 }
 
 export interface TaskFeed {
@@ -32,14 +38,58 @@ export interface TaskFeeds {
   acquire(taskId: string): TaskFeed;
   release(feed: TaskFeed): void;
   readonly size: number;
+  /** Stops looking at the store; the server is closing. */
+  close(): void;
 }
 
-export function createTaskFeeds({ bus }: { bus: LogBus }): TaskFeeds {
-  const feeds = new Map<string, { feed: TaskFeed; refs: number; unsubscribe: () => void }>();
+export interface TaskFeedsOptions {
+  bus: LogBus;
+  store: LogStore;
+  /** How often a feed on a lossy bus asks the store for its task's last seq. */
+  storeCheckIntervalMs?: number;
+  /** Called each time the store was found ahead of the bus (a lost or late message). */
+  onStoreAhead?: () => void;
+}
 
-  const open = (taskId: string) => {
+const STORE_CHECK_INTERVAL_MS = 1000;
+
+interface FeedSlot {
+  feed: TaskFeed;
+  refs: number;
+  unsubscribe: () => void;
+  /** Asks the store for the task's last seq (one question at a time) and advances the feed to it. */
+  checkStore: () => void;
+}
+
+export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK_INTERVAL_MS, onStoreAhead }: TaskFeedsOptions): TaskFeeds {
+  const feeds = new Map<string, FeedSlot>();
+
+  const open = (taskId: string): FeedSlot => {
     const listeners = new Set<FeedListener>();
     let lastSeq = 0;
+    let checking = false;
+    let closed = false;
+    /** The first check only learns where the task stands; later ones that find more count as lost hints. */
+    let checkedBefore = false;
+    const checkStore = (): void => {
+      if (checking || closed) return;
+      checking = true;
+      store.lastSeq(taskId).then(
+        (stored) => {
+          checking = false;
+          const first = !checkedBefore;
+          checkedBefore = true;
+          if (closed || stored <= lastSeq) return;
+          lastSeq = stored;
+          if (!first) onStoreAhead?.();
+          for (const listener of listeners) listener.onAdvance();
+        },
+        () => {
+          // The store is failing: /health says so, and the next check tries again.
+          checking = false;
+        },
+      );
+    };
     const feed: TaskFeed = {
       taskId,
       get lastSeq() {
@@ -49,6 +99,10 @@ export function createTaskFeeds({ bus }: { bus: LogBus }): TaskFeeds {
       remove: (listener) => listeners.delete(listener),
     };
     const unsubscribe = bus.subscribe(taskId, (event) => {
+      if (event.kind === 'resync') {
+        checkStore();
+        return;
+      }
       if (event.kind === 'task') {
         for (const listener of listeners) listener.onTask(event.task);
         return;
@@ -78,8 +132,24 @@ export function createTaskFeeds({ bus }: { bus: LogBus }): TaskFeeds {
       };
       for (const listener of listeners) listener.onBatch(batch);
     });
-    return { feed, refs: 0, unsubscribe };
+    return {
+      feed,
+      refs: 0,
+      unsubscribe: () => {
+        closed = true;
+        unsubscribe();
+      },
+      checkStore,
+    };
   };
+
+  // A bus inside one process delivers everything; only a lossy one needs the store's word.
+  const timer = bus.lossless
+    ? undefined
+    : setInterval(() => {
+        for (const slot of feeds.values()) slot.checkStore();
+      }, storeCheckIntervalMs);
+  timer?.unref();
 
   return {
     acquire(taskId) {
@@ -102,6 +172,9 @@ export function createTaskFeeds({ bus }: { bus: LogBus }): TaskFeeds {
     },
     get size() {
       return feeds.size;
+    },
+    close() {
+      clearInterval(timer);
     },
   };
 }

@@ -7,7 +7,7 @@ import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
-import { handleConnection, type ConnectionDeps } from './connection.js';
+import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
 import { errorFrame, frame } from './frames.js';
 
 export interface WsEndpoint {
@@ -24,6 +24,9 @@ export interface WsEndpointOptions extends ConnectionDeps {
   security: ServerConfig['security'];
 }
 
+/** Longest a shutdown waits for batches in flight to be stored; the CLI exits 10 s after SIGTERM. */
+const DRAIN_TIMEOUT_MS = 5000;
+
 const PATH = /^\/ws\/tasks(?:\/([^/?#]*))?\/?$/;
 
 export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint {
@@ -32,6 +35,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
   let shuttingDown = false;
+  const connections = new Map<WebSocket, ConnectionHandle>();
 
   const perCredential = new Map<string, number>();
 
@@ -103,7 +107,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
       const { authenticator } = options;
-      handleConnection(ws, taskId, options, {
+      const connection = handleConnection(ws, taskId, options, {
         initial:
           credential === undefined && authenticator.mode !== 'none'
             ? Promise.resolve(undefined)
@@ -112,6 +116,8 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
         authTimeoutMs: options.security.wsAuthTimeoutMs,
         messagesPerSecond: options.security.wsMessagesPerSecond,
       });
+      connections.set(ws, connection);
+      ws.once('close', () => connections.delete(ws));
     });
   };
   options.server.on('upgrade', onUpgrade);
@@ -143,6 +149,13 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       shuttingDown = true;
       clearInterval(heartbeat);
       options.server.off('upgrade', onUpgrade);
+      // Agents' batches already received are stored and acknowledged before the 1001.
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...connections.values()].map((connection) => connection.drain())),
+        new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
+      ]);
+      clearTimeout(drainTimer);
       const closed = [...wss.clients].map(
         (ws) =>
           new Promise<void>((resolve) => {

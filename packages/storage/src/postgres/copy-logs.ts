@@ -29,9 +29,16 @@ export interface CopyRows {
 export function createCopyRows(): CopyRows {
   let text = '';
   let count = 0;
+  let lastTaskId: string | undefined;
+  let taskField = '';
   return {
     add(taskId, seq, timeMs, source, level, message, lineNumber, metadata, runId, runSeq) {
-      text += `${taskId}\t${seq}\t${timeMs}\t${source}\t${level}\t${copyText(message)}\t${lineNumber}\t${
+      // One task per batch: its id is escaped once.
+      if (taskId !== lastTaskId) {
+        lastTaskId = taskId;
+        taskField = copyText(storableText(taskId));
+      }
+      text += `${taskField}\t${seq}\t${timeMs}\t${source}\t${level}\t${copyText(message)}\t${lineNumber}\t${
         metadata === null ? NULL : copyText(metadata)
       }\t${runId === null ? NULL : copyText(runId)}\t${runSeq === null ? NULL : runSeq}\n`;
       count += 1;

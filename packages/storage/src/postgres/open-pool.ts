@@ -32,6 +32,8 @@ export async function openPool(options: OpenPoolOptions): Promise<pg.Pool> {
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     // Shown in pg_stat_activity, so an operator can tell keruta's connections apart.
     application_name: 'keruta',
+    // A server or network that vanishes without closing the connection is noticed, not waited on.
+    keepAlive: true,
     types,
   });
   // An idle connection that the server ends (a restart, pg_terminate_backend, a network cut) is

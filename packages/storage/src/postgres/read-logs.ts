@@ -6,7 +6,7 @@ import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, total
 import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
 import { conditionOfFilter, sqlParams } from './filters.js';
 import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from './row-mapping.js';
-import { FIRST_SEQ, PAGE_AFTER_SEQ, SELECT_TASK } from './statements.js';
+import { PAGE_AFTER_SEQ, SELECT_TASK, SELECT_TASK_AND_FIRST_SEQ } from './statements.js';
 
 /**
  * Most seqs one filtered readRange looks at, as in SQLite: a filter that matches nothing in ten
@@ -15,12 +15,23 @@ import { FIRST_SEQ, PAGE_AFTER_SEQ, SELECT_TASK } from './statements.js';
  */
 export const MAX_FILTERED_SCAN = 50_000;
 
-export async function selectTask(client: PoolClient, taskId: string): Promise<TaskRow | undefined> {
+type TaskWithFirstSeq = TaskRow & { first_seq: number | null };
+
+async function selectTask(client: PoolClient, taskId: string): Promise<TaskRow | undefined> {
   return (await client.query<TaskRow>({ ...SELECT_TASK, values: [taskId] })).rows[0];
 }
 
+async function selectTaskAndFirstSeq(client: PoolClient, taskId: string): Promise<TaskWithFirstSeq | undefined> {
+  return (await client.query<TaskWithFirstSeq>({ ...SELECT_TASK_AND_FIRST_SEQ, values: [taskId] })).rows[0];
+}
+
+/** True when the task's seqs have no holes: no delete took entries from its middle. */
+function isContiguous(task: TaskWithFirstSeq): task is TaskWithFirstSeq & { first_seq: number } {
+  return task.first_seq !== null && task.total_logs === task.last_seq - task.first_seq + 1;
+}
+
 export async function queryLogs(client: PoolClient, taskId: string, query: LogQuery): Promise<LogPage | undefined> {
-  const task = await selectTask(client, taskId);
+  const task = await selectTaskAndFirstSeq(client, taskId);
   if (task === undefined) return undefined;
   const { page, size } = query;
   const counters = countersOf(task);
@@ -34,7 +45,9 @@ export async function queryLogs(client: PoolClient, taskId: string, query: LogQu
   } else if (query.afterSeq !== undefined) {
     rows = await pageAfterSeq(client, taskId, query.afterSeq, size, filter);
   } else {
-    const seqBound = isEmptyFilter(filter) ? await seqBoundOfPage(client, task, page, size) : undefined;
+    // Page N of an unfiltered task without holes starts right after seq firstSeq - 1 + N * size:
+    // one primary-key seek instead of an OFFSET that steps over every earlier row.
+    const seqBound = isEmptyFilter(filter) && isContiguous(task) ? task.first_seq - 1 + page * size : undefined;
     if (seqBound === undefined) {
       const params = sqlParams(taskId);
       const condition = conditionOfFilter(filter, params);
@@ -61,22 +74,6 @@ async function countMatches(client: PoolClient, taskId: string, filter: EntryFil
     params.values,
   );
   return rows[0]?.n ?? 0;
-}
-
-/**
- * Page N of an unfiltered task whose seqs have no holes starts right after seq
- * firstSeq - 1 + N * size: one primary-key seek instead of an OFFSET that steps over every
- * earlier row. Undefined when the task has holes (a delete took entries from its middle).
- */
-async function seqBoundOfPage(client: PoolClient, task: TaskRow, page: number, size: number): Promise<number | undefined> {
-  const firstSeq = await selectFirstSeq(client, task.task_id);
-  if (firstSeq === undefined) return undefined;
-  const contiguous = task.total_logs === task.last_seq - firstSeq + 1;
-  return contiguous ? firstSeq - 1 + page * size : undefined;
-}
-
-async function selectFirstSeq(client: PoolClient, taskId: string): Promise<number | undefined> {
-  return (await client.query<{ seq: number }>({ ...FIRST_SEQ, values: [taskId] })).rows[0]?.seq;
 }
 
 async function pageAfterSeq(
@@ -122,18 +119,15 @@ export async function tailStart(
   upToSeq: number,
   filter: EntryFilter | undefined,
 ): Promise<number> {
-  const task = await selectTask(client, taskId);
+  const task = await selectTaskAndFirstSeq(client, taskId);
   if (task === undefined) return 0;
   const upper = Math.min(upToSeq, task.last_seq);
   // No tail at all: start where the reader would have nothing left to read.
   if (count <= 0) return Math.max(upper, 0);
   const narrowed = narrowingFilter(filter, countersOf(task));
   if (isEmptyFilter(narrowed)) {
-    const firstSeq = await selectFirstSeq(client, taskId);
-    if (firstSeq === undefined || upper < firstSeq) return 0;
-    if (task.total_logs === task.last_seq - firstSeq + 1) {
-      return upper - firstSeq + 1 < count ? 0 : upper - count;
-    }
+    if (task.first_seq === null || upper < task.first_seq) return 0;
+    if (isContiguous(task)) return upper - task.first_seq + 1 < count ? 0 : upper - count;
   }
   const params = sqlParams(taskId, upper);
   const condition = conditionOfFilter(narrowed, params);

@@ -72,7 +72,15 @@ export const HELD_RUN_SEQS = statement(
 export const COPY_LOGS =
   'COPY logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq) FROM STDIN';
 
-export const FIRST_SEQ = statement('first_seq', 'SELECT seq FROM logs WHERE task_id = $1 ORDER BY seq LIMIT 1');
+/**
+ * The task's row with the seq of its first entry (null when it has none), which tells whether its
+ * seqs are contiguous: one round trip for what a page by number and a tail need first.
+ */
+export const SELECT_TASK_AND_FIRST_SEQ = statement(
+  'select_task_and_first_seq',
+  `SELECT t.*, (SELECT l.seq FROM logs l WHERE l.task_id = t.task_id ORDER BY l.seq LIMIT 1) AS first_seq
+     FROM tasks t WHERE t.task_id = $1`,
+);
 
 /** $1 task, $2 after seq, $3 limit: one range read of the primary key. */
 export const PAGE_AFTER_SEQ = statement(

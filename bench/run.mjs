@@ -35,7 +35,13 @@ for (const file of files) {
 
 const cell = (v) => (v === undefined ? '' : String(v));
 const verdict = (r) => (r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS');
-const header = ['scenario', 'metric', 'value', 'unit', 'target', 'result'];
+// One column per peer measured alongside keruta, in a fixed order so that runs compare.
+const PEER_ORDER = ['websocketd', 'frontail', 'raw pipe'];
+const peerNames = [...new Set(rows.flatMap((r) => Object.keys(r.peers ?? {})))].sort(
+  (a, b) => (PEER_ORDER.indexOf(a) + 1 || 99) - (PEER_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b),
+);
+const header = ['scenario', 'metric', 'keruta', ...peerNames, 'unit', 'target', 'result'];
+const escape = (c) => String(c).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const lines = [
   `# keruta benchmarks${quick ? ' (quick)' : ''}`,
   '',
@@ -43,7 +49,10 @@ const lines = [
   '',
   `| ${header.join(' | ')} |`,
   `| ${header.map(() => '---').join(' | ')} |`,
-  ...rows.map((r) => `| ${[r.scenario, r.metric, cell(r.value), r.unit, cell(r.target), verdict(r)].map((c) => String(c).replaceAll('|', '\\|').replaceAll('\n', ' ')).join(' | ')} |`),
+  ...rows.map(
+    (r) =>
+      `| ${[r.scenario, r.metric, cell(r.value), ...peerNames.map((p) => cell(r.peers?.[p])), r.unit, cell(r.target), verdict(r)].map(escape).join(' | ')} |`,
+  ),
 ];
 const markdown = `${lines.join('\n')}\n`;
 process.stdout.write(markdown);

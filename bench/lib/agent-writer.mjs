@@ -8,7 +8,8 @@ export function lineOf(n, width = 100) {
 }
 
 /** Resolves once `total` lines are acknowledged; returns the milliseconds that took. */
-export async function writeLines({ wsUrl, taskId, total, batchSize = 1000, inFlight = 4, runId = `bench-${Date.now()}` }) {
+/** `messageOf(n)` makes line n's text (default: `lineOf(n)`). */
+export async function writeLines({ wsUrl, taskId, total, batchSize = 1000, inFlight = 4, runId = `bench-${Date.now()}`, messageOf = lineOf }) {
   const ws = new WebSocket(`${wsUrl}/${taskId}`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const started = performance.now();
@@ -21,7 +22,7 @@ export async function writeLines({ wsUrl, taskId, total, batchSize = 1000, inFli
         const count = Math.min(batchSize, total - next + 1);
         const entries = new Array(count);
         for (let i = 0; i < count; i++) {
-          entries[i] = { source: 'stdout', level: 'INFO', message: lineOf(next + i), timestamp: new Date().toISOString(), lineNumber: next + i, runId, runSeq: next + i };
+          entries[i] = { source: 'stdout', level: 'INFO', message: messageOf(next + i), timestamp: new Date().toISOString(), lineNumber: next + i, runId, runSeq: next + i };
         }
         ws.send(JSON.stringify({ type: 'logs', batchId: String(next), entries }));
         next += count;

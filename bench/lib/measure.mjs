@@ -51,11 +51,31 @@ export function samplePeakRss(pid, intervalMs = 20) {
 export const MB = 1024 * 1024;
 
 /**
- * One line of the results table. `target` is a human-readable goal ("<= 20 ms"); `pass` is
- * true/false when the row has a target, undefined otherwise.
+ * One line of the results table. `value` is keruta's; `peers` holds the same measure for each
+ * peer run alongside (`{ websocketd: 812, 'raw pipe': 41 }`, or a string saying why not).
+ * `target` is a human-readable goal ("<= 20 ms"); `pass` is true/false when the row has a
+ * target, undefined otherwise.
  */
 export function row(scenario, metric, value, unit, extra = {}) {
   return { scenario, metric, value, unit, ...extra };
+}
+
+/**
+ * keruta's measure divided by a peer's, against `limit` (`atMost`: ratio <= limit passes; else
+ * ratio >= limit passes). A peer that did not run gives a row without a verdict.
+ */
+export function ratioRow(scenario, metric, kerutaValue, peerValue, { limit, atMost = true, peers } = {}) {
+  const target = limit === undefined ? undefined : `${atMost ? '<=' : '>='} ${limit}×`;
+  if (typeof peerValue !== 'number' || typeof kerutaValue !== 'number' || peerValue <= 0) {
+    return row(scenario, metric, 'n/a', '×', { target, peers, note: 'a side did not run' });
+  }
+  const ratio = kerutaValue / peerValue;
+  const shown = ratio < 0.1 ? round(ratio, 3) : round(ratio, 2);
+  return row(scenario, metric, shown, '×', {
+    target,
+    pass: limit === undefined ? undefined : atMost ? ratio <= limit : ratio >= limit,
+    peers,
+  });
 }
 
 export function round(value, digits = 2) {

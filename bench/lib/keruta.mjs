@@ -1,0 +1,111 @@
+// keruta's side of a comparison: the task script run by the real keruta-agent against a real
+// keruta-api child process, and WebSocket subscribers that hand every stdout line to a tally.
+// When keruta-agent is not built, `writeScriptLines` stands in for it (the rows then say so).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import WebSocket from 'ws';
+import { writeLines } from './agent-writer.mjs';
+import { LINE_BYTES, nowMs } from './script.mjs';
+
+/** The built keruta-agent CLI, or undefined when the package is not built (yet). */
+export function findAgentCli() {
+  try {
+    const cli = join(dirname(createRequire(import.meta.url).resolve('keruta-agent')), 'cli.js');
+    return existsSync(cli) ? cli : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the rows call keruta's writer: the agent, or the stand-in when there is none. */
+export function writerLabel(cli) {
+  return cli === undefined ? 'keruta (writeLines stand-in, no agent built)' : 'keruta';
+}
+
+/**
+ * Runs `keruta-agent execute --task-id ID --script SCRIPT -- ARGS` against `server`; the agent's
+ * own stdout (the script's lines, printed locally) goes to /dev/null, as a CI runner's would.
+ */
+export function runAgent({ cli, server, taskId, script, args = [], env = {}, nodeArgs = [] }) {
+  const spoolDir = mkdtempSync(join(tmpdir(), 'keruta-bench-spool-'));
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'execute', '--task-id', taskId, '--script', script, '--spool-dir', spoolDir, '--', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      KERUTA_WEBSOCKET_URL: server.wsUrl,
+      KERUTA_API_URL: server.apiUrl,
+      ...env,
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  return {
+    pid: child.pid,
+    exited,
+    get stderr() {
+      return stderr;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(spoolDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The agent's stand-in: lines of the task script's shape sent with `writeLines` (batches of
+ * 1,000, acknowledged), stamped when each batch is built.
+ */
+export function writeScriptLines({ server, taskId, total }) {
+  const pad = 'x'.repeat(LINE_BYTES);
+  return writeLines({
+    wsUrl: server.wsUrl,
+    taskId,
+    total,
+    batchSize: 1000,
+    messageOf: (n) => {
+      const head = `${n} ${process.hrtime.bigint()} `;
+      return head + pad.slice(0, LINE_BYTES - 1 - head.length);
+    },
+  });
+}
+
+/**
+ * A subscriber on `taskId` (batch frames unless `batch: false`) that hands every stdout entry's
+ * message to `tally.take`, stamped with the arrival time of its frame. Resolves once subscribed.
+ */
+export async function subscribeLines({ wsUrl, taskId, tally, batch = true }) {
+  const ws = new WebSocket(`${wsUrl}/${taskId}`);
+  ws.binaryType = 'nodebuffer';
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let failure;
+  await new Promise((resolve, reject) => {
+    ws.on('message', (data) => {
+      const arrived = nowMs();
+      const message = JSON.parse(data.toString());
+      if (message.type === 'logs') {
+        for (const entry of message.entries) if (entry.source === 'stdout') tally.take(entry.message, arrived);
+      } else if (message.type === 'log') {
+        if (message.source === 'stdout') tally.take(message.message, arrived);
+      } else if (message.type === 'subscribed') {
+        resolve();
+      } else if (message.type === 'error') {
+        failure = `${message.code}: ${message.message}`;
+        reject(new Error(failure));
+      }
+    });
+    ws.once('error', reject);
+    ws.send(JSON.stringify({ type: 'subscribe', taskId, options: { batch, realtime: true } }));
+  });
+  return {
+    get failure() {
+      return failure;
+    },
+    close: () => ws.close(),
+  };
+}

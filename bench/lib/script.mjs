@@ -1,0 +1,159 @@
+// The task script every scenario runs, written once per run as an executable file so that
+// keruta-agent, websocketd, a shell pipe and a file tail all run the very same program.
+// Each line is 100 bytes with its newline: `<n> <t> xxx…`, where n counts from 1 and t is
+// process.hrtime.bigint() in nanoseconds when the line was made. hrtime is CLOCK_MONOTONIC,
+// one clock for every process on the machine, so the bench compares it with its own hrtime
+// on arrival without the wall clock's steps or rounding.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const LINE_BYTES = 100;
+
+const SOURCE = `#!${process.execPath}
+// keruta bench task script: lines.mjs TOTAL [INTERVAL_MS]
+// INTERVAL_MS 0 (default): as fast as it can, in writes of ${500} lines; else one line every INTERVAL_MS.
+const total = Number(process.argv[2]);
+const intervalMs = Number(process.argv[3] ?? 0);
+const pad = 'x'.repeat(${LINE_BYTES});
+const lineOf = (n, stamp) => {
+  const head = n + ' ' + stamp + ' ';
+  return head + pad.slice(0, ${LINE_BYTES - 1} - head.length) + '\\n';
+};
+if (intervalMs <= 0) {
+  // One stamp per write: the lines of a write are printed together.
+  let n = 1;
+  while (n <= total) {
+    const stamp = process.hrtime.bigint();
+    let chunk = '';
+    for (let i = 0; i < 500 && n <= total; i++, n++) chunk += lineOf(n, stamp);
+    process.stdout.write(chunk);
+  }
+} else {
+  const start = performance.now();
+  let n = 1;
+  const tick = () => {
+    process.stdout.write(lineOf(n, process.hrtime.bigint()));
+    n += 1;
+    if (n <= total) setTimeout(tick, Math.max(0, start + (n - 1) * intervalMs - performance.now()));
+  };
+  tick();
+}
+`;
+
+/** Writes the script into a new temp dir; `remove()` deletes it. */
+export function createTaskScript() {
+  const dir = mkdtempSync(join(tmpdir(), 'keruta-bench-script-'));
+  const path = join(dir, 'lines.mjs');
+  writeFileSync(path, SOURCE);
+  chmodSync(path, 0o755);
+  return { dir, path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** process.hrtime.bigint() as a Number of milliseconds, the unit every scenario compares in. */
+export function nowMs() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Checks a stream of received lines: each number once, none missing. Records when line 1 was
+ * printed, when the last line arrived, and (with `latency`) each line's printed→received time.
+ */
+export function createLineTally(total, { latency } = {}) {
+  const seen = new Uint8Array(total + 1);
+  let distinct = 0;
+  let duplicates = 0;
+  let foreign = 0;
+  let firstPrintedMs = Infinity;
+  let lastArrivalMs = 0;
+  const waiters = [];
+  return {
+    /** One line as printed (without its newline), received at `arrivedMs` (nowMs()). */
+    take(text, arrivedMs = nowMs()) {
+      const space = text.indexOf(' ');
+      const n = Number(text.slice(0, space));
+      if (!(n >= 1 && n <= total)) {
+        foreign += 1;
+        return;
+      }
+      if (seen[n] === 1) {
+        duplicates += 1;
+        return;
+      }
+      seen[n] = 1;
+      distinct += 1;
+      if (n === 1 || latency !== undefined) {
+        const printedMs = Number(text.slice(space + 1, text.indexOf(' ', space + 1))) / 1e6;
+        if (n === 1) firstPrintedMs = printedMs;
+        latency?.record(arrivedMs - printedMs);
+      }
+      lastArrivalMs = arrivedMs;
+      if (distinct === total) for (const resolve of waiters.splice(0)) resolve();
+    },
+    get received() {
+      return distinct;
+    },
+    get lost() {
+      return total - distinct;
+    },
+    get duplicates() {
+      return duplicates;
+    },
+    /** Lines that are not of the script (should stay 0). */
+    get foreign() {
+      return foreign;
+    },
+    /** From line 1 printed to the last line received, in ms. */
+    get elapsedMs() {
+      return lastArrivalMs - firstPrintedMs;
+    },
+    get firstPrintedMs() {
+      return firstPrintedMs;
+    },
+    get lastArrivalMs() {
+      return lastArrivalMs;
+    },
+    /**
+     * Resolves once every line arrived; rejects, saying how many did, when no line came for
+     * `idleMs` or after `timeoutMs` in all.
+     */
+    complete(timeoutMs, idleMs = 10_000) {
+      if (distinct === total) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const started = Date.now();
+        let last = distinct;
+        let lastChange = started;
+        const timer = setInterval(() => {
+          const now = Date.now();
+          if (distinct !== last) {
+            last = distinct;
+            lastChange = now;
+          }
+          if (now - lastChange > idleMs || now - started > timeoutMs) {
+            clearInterval(timer);
+            reject(new Error(`received ${distinct} of ${total} lines (${duplicates} duplicates)`));
+          }
+        }, 250);
+        waiters.push(() => {
+          clearInterval(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** Splits a byte stream into lines and hands each to `onLine(text)`. */
+export function createLineSplitter(onLine) {
+  let rest = '';
+  return (chunk) => {
+    const text = rest + chunk.toString('latin1');
+    let start = 0;
+    let nl;
+    while ((nl = text.indexOf('\n', start)) !== -1) {
+      onLine(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  };
+}

@@ -1,0 +1,125 @@
+// Runs one task script through keruta and through each peer, one after another in this process,
+// and returns what each side delivered: per-subscriber tallies (and latency histograms), or why
+// a peer did not run. Scenarios turn the result into rows.
+import { spawnServer } from '@keruta/testing';
+import { runFrontail, runRawPipe, runWebsocketd } from './baselines.mjs';
+import { findAgentCli, runAgent, subscribeLines, writeScriptLines, writerLabel } from './keruta.mjs';
+import { createLatencyRecorder, samplePeakRss } from './measure.mjs';
+import { findFrontail, findWebsocketd } from './peers.mjs';
+import { createLineTally, createTaskScript } from './script.mjs';
+
+export const PEERS = ['websocketd', 'frontail', 'raw pipe'];
+
+/**
+ * `{ keruta, websocketd, frontail, 'raw pipe' }`, each `{ tallies, latency? , … }` or
+ * `{ skipped }` / `{ failed }`. `intervalMs` 0 is a burst; `latency` records per-line latency.
+ */
+export async function runSides({ total, intervalMs = 0, subscribers = 1, latency = false, peers = PEERS, timeoutMs = 120_000, serverEnv = {} }) {
+  const script = createTaskScript();
+  const args = [String(total), String(intervalMs)];
+  const newTallies = (recorder) => Array.from({ length: subscribers }, () => createLineTally(total, { latency: recorder }));
+  try {
+    const result = {};
+    const recorder = latency ? createLatencyRecorder() : undefined;
+    result.keruta = { ...(await runKeruta({ script: script.path, args, tallies: newTallies(recorder), timeoutMs, serverEnv })), latency: recorder };
+    for (const peer of peers) {
+      result[peer] = await peerRun(async () => {
+        const recorder = latency ? createLatencyRecorder() : undefined;
+        const tallies = newTallies(recorder);
+        if (peer === 'websocketd') {
+          const found = findWebsocketd();
+          if (found.skipped !== undefined) return found;
+          await runWebsocketd({ websocketd: found.path, script: script.path, args, tallies, timeoutMs });
+        } else if (peer === 'frontail') {
+          const found = findFrontail();
+          if (found.skipped !== undefined) return found;
+          await runFrontail({ frontail: found, script: script.path, args, tallies, timeoutMs });
+        } else if (peer === 'raw pipe') {
+          if (subscribers !== 1) return { skipped: 'a pipe has one reader' };
+          await runRawPipe({ script: script.path, args, tally: tallies[0] });
+        }
+        return { tallies, latency: recorder };
+      });
+    }
+    return result;
+  } finally {
+    script.remove();
+  }
+}
+
+/**
+ * keruta's whole path: subscribers on a fresh keruta-api (SQLite), then keruta-agent runs the
+ * script. Returns the tallies and the peak RSS of keruta-api and of the agent meanwhile.
+ */
+export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, taskId = 'bench', serverEnv = {}, serverNodeArgs = [], agentNodeArgs = [] }) {
+  const cli = findAgentCli();
+  const server = await spawnServer({ env: serverEnv, nodeArgs: serverNodeArgs });
+  const sockets = [];
+  try {
+    // Subscribers connect 50 at a time: a thousand upgrades at once is not what is measured.
+    for (let i = 0; i < tallies.length; i += 50) {
+      sockets.push(...(await Promise.all(tallies.slice(i, i + 50).map((tally) => subscribeLines({ wsUrl: server.wsUrl, taskId, tally })))));
+    }
+    const idleRss = samplePeakRss(server.pid).stop();
+    const serverRss = samplePeakRss(server.pid);
+    let agentPeak;
+    if (cli === undefined) {
+      await writeScriptLines({ server, taskId, total: Number(args[0]) });
+    } else {
+      const agent = runAgent({ cli, server, taskId, script, args, nodeArgs: agentNodeArgs });
+      const agentRss = samplePeakRss(agent.pid);
+      try {
+        const code = await agent.exited;
+        if (code !== 0) throw new Error(`keruta-agent exited with ${code}: ${agent.stderr}`);
+      } finally {
+        agentPeak = agentRss.stop();
+        await agent.stop();
+      }
+    }
+    // Lines that never come are reported as lost, not as a crash of the scenario.
+    await Promise.allSettled(tallies.map((tally) => tally.complete(timeoutMs)));
+    const serverPeak = serverRss.stop();
+    const failures = sockets.map((s) => s.failure).filter((f) => f !== undefined);
+    return { label: writerLabel(cli), tallies, idleRss, serverPeak, agentPeak, failures };
+  } finally {
+    for (const socket of sockets) socket.close();
+    await server.stop();
+  }
+}
+
+/** A peer's run, or why it did not run: its result, `{ skipped }` or `{ failed }`. */
+export async function peerRun(fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    return { failed: String(error?.message ?? error).split('\n')[0] };
+  }
+}
+
+/** From the first line printed (on any subscriber's run) to the last line on the last subscriber. */
+export function spanMs(tallies) {
+  const first = Math.min(...tallies.map((t) => t.firstPrintedMs));
+  const last = Math.max(...tallies.map((t) => t.lastArrivalMs));
+  return last - first;
+}
+
+/** Lines lost, duplicated or foreign over all of a side's subscribers. */
+export function faultsOf(tallies) {
+  return tallies.reduce((n, t) => n + t.lost + t.duplicates + t.foreign, 0);
+}
+
+/** A side's cell for the table: `value(side)` when it ran and delivered every line, else why not. */
+export function cellOf(side, value, { evenIfLost = false } = {}) {
+  if (side === undefined) return undefined;
+  if (side.skipped !== undefined) return `skipped: ${side.skipped}`;
+  if (side.failed !== undefined) return `failed: ${side.failed}`;
+  const lost = side.tallies.reduce((n, t) => n + t.lost, 0);
+  if (lost > 0 && !evenIfLost) return `incomplete: ${lost} lines lost`;
+  return value(side);
+}
+
+/** A side's number for a ratio, or undefined when it has none. */
+export function numberOf(side, value) {
+  const cell = cellOf(side, value);
+  return typeof cell === 'number' ? cell : undefined;
+}

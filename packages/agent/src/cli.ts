@@ -44,6 +44,17 @@ function stop(status: number, message?: string): never {
   process.exit(status);
 }
 
+/** Waits until what was written to stdout and stderr has left the process (pipes may be asynchronous). */
+async function drainOutput(): Promise<void> {
+  const drained = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => {
+      if (stream.destroyed || stream.writableLength === 0) return resolve();
+      // The callback runs once everything written before it is flushed, or the stream failed.
+      stream.write('', () => resolve());
+    });
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+}
+
 async function configure(flags: FlagValues): Promise<{ config: AgentConfig; log: AgentLog }> {
   const loaded = await loadConfig({ flags });
   if (!loaded.ok) stop(AGENT_ERRORS[loaded.error.code].exitStatus, loaded.error.message);
@@ -93,6 +104,7 @@ program
     if (options.exitTimeout !== undefined) flags.exitTimeout = options.exitTimeout;
     const { config, log } = await configure(flags);
     const status = await execute({ config, log, taskId: options.taskId, scriptPath: options.script, args });
+    await drainOutput();
     process.exit(status);
   });
 
@@ -115,6 +127,7 @@ program
       signal: interrupted.signal,
       ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
     });
+    await drainOutput();
     process.exit(status);
   });
 

@@ -52,17 +52,33 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   process.stdout.on('error', () => (stdoutBroken = true));
   process.stderr.on('error', () => (stderrBroken = true));
 
+  // Our terminal (or whatever reads our output) is as slow as it is: when it falls behind, stop
+  // reading that pipe of the script until it drains, as the script would be without the agent.
+  // The network never does this; only the local reader can.
+  const waiting = { stdout: false, stderr: false };
+  const echo = (source: 'stdout' | 'stderr', chunk: Buffer): void => {
+    const out = process[source];
+    if ((source === 'stdout' ? stdoutBroken : stderrBroken) || out.write(chunk) || waiting[source] || !run.ok) return;
+    const script = run.value;
+    waiting[source] = true;
+    script.pause(source);
+    out.once('drain', () => {
+      waiting[source] = false;
+      script.resume(source);
+    });
+  };
+
   const startedAt = Date.now();
   const run = runScript({
     scriptPath,
     args,
     env: { ...config.environment, KERUTA_TASK_ID: taskId },
     onStdout(chunk) {
-      if (!stdoutBroken) process.stdout.write(chunk);
+      echo('stdout', chunk);
       if (streaming !== undefined) take(streaming, 'stdout', chunk);
     },
     onStderr(chunk) {
-      if (!stderrBroken) process.stderr.write(chunk);
+      echo('stderr', chunk);
       if (streaming !== undefined) take(streaming, 'stderr', chunk);
     },
     onSignal(signal) {

@@ -32,6 +32,9 @@ export interface RunScriptOptions {
 
 export interface ScriptRun {
   readonly pid: number;
+  /** Stops reading one of the script's pipes (its output has nowhere to go yet), until resume. */
+  pause(source: 'stdout' | 'stderr'): void;
+  resume(source: 'stdout' | 'stderr'): void;
   /** How the script is started: its own shebang (or binary format) or sh. */
   readonly via: 'direct' | 'sh';
   /** Resolves once the script has exited and its pipes are drained (or given up on). */
@@ -137,5 +140,11 @@ export function runScript(options: RunScriptOptions): Result<ScriptRun> {
     });
   });
 
-  return ok({ pid: child.pid ?? -1, via, exited });
+  return ok({
+    pid: child.pid ?? -1,
+    via,
+    exited,
+    pause: (source) => child[source].pause(),
+    resume: (source) => child[source].resume(),
+  });
 }

@@ -12,6 +12,8 @@ export interface TestDatabase {
   url: string;
   /** The URL of a store whose tables live in `schema` (created when missing) of this database. */
   urlInSchema(schema: string): Promise<string>;
+  /** Lets new connections to this database in, or refuses them, as a server that is down would. */
+  allowConnections(allowed: boolean): Promise<void>;
   /** A statement run by an administrator connection to this database. */
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
@@ -70,6 +72,16 @@ export async function createTestDatabase(purpose: string): Promise<TestDatabase 
       return inSchema.toString();
     },
     query: run,
+    async allowConnections(allowed) {
+      // Not from inside the database: PostgreSQL refuses to lock out the connection that asks.
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${allowed ? 'true' : 'false'}`);
+      } finally {
+        await client.end();
+      }
+    },
     async drop() {
       await (await inside)?.end().catch(() => undefined);
       const client = new pg.Client({ connectionString: ADMIN_URL });

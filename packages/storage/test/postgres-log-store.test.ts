@@ -145,6 +145,32 @@ describe.skipIf(postgres === undefined)('PostgreSQL log store', () => {
     expect(await store.lastSeq('build-1')).toBe(1);
   });
 
+  it('answers DATABASE_ERROR, naming no password, while the database refuses connections, and recovers when it is back', async () => {
+    const url = new URL(await db.urlInSchema(schema));
+    url.password = 'hunter2'; // trust auth ignores it; it must show up nowhere
+    const store = await createPostgresLogStore({ url: url.toString(), maxConnections: 2, connectTimeoutMs: 2000 });
+    opened.push(store);
+    await store.append('build-1', lines(3));
+    await db.allowConnections(false);
+    try {
+      await terminateStoreConnections();
+      const calls = [() => store.append('build-1', lines(1)), () => store.queryLogs('build-1', { page: 0, size: 10 }), () => store.ping()];
+      for (const call of calls) {
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(error).toMatchObject({ name: 'KerutaError', code: 'DATABASE_ERROR' });
+        expect(error?.message).not.toMatch(/hunter2|SELECT|INSERT|COPY/);
+      }
+    } finally {
+      await db.allowConnections(true);
+    }
+    // Nothing of the refused append was written; the next calls simply work.
+    expect((await store.append('build-1', lines(1))).lastSeq).toBe(4);
+    expect((await store.stats('build-1'))?.totalLogs).toBe(4);
+  });
+
   it('keeps every line exactly once when its connections are terminated mid-stream, with agents retrying', async () => {
     const store = await open();
     const WRITERS = 4;

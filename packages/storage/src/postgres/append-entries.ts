@@ -139,8 +139,8 @@ function hasKeys(object: Record<string, unknown>): boolean {
 }
 
 /**
- * The runSeqs the task already holds for each runId in the batch, within the range the batch
- * spans (an agent's batch is one run and a short run of runSeqs): one statement for all runs.
+ * The runSeqs the task already holds for each runId in the batch: one range read of the run
+ * index per run (an agent's batch is one run and a short run of runSeqs).
  */
 async function heldRunSeqs(
   client: PoolClient,
@@ -158,13 +158,11 @@ async function heldRunSeqs(
     else if (runSeq > range.max) range.max = runSeq;
   }
   const held = new Map<string, Set<number>>();
-  if (ranges.size === 0) return held;
-  const runIds = [...ranges.keys()];
-  const { rows } = await client.query<{ run_id: string; run_seq: number }>({
-    ...HELD_RUN_SEQS,
-    values: [taskId, runIds, runIds.map((id) => ranges.get(id)?.min ?? 0), runIds.map((id) => ranges.get(id)?.max ?? 0)],
-  });
-  for (const runId of runIds) held.set(runId, new Set());
-  for (const { run_id, run_seq } of rows) held.get(run_id)?.add(run_seq);
+  for (const [runId, { min, max }] of ranges) {
+    const { rows } = await client.query<{ task_id: string; run_seq: number }>({ ...HELD_RUN_SEQS, values: [runId, min, max] });
+    const seqs = new Set<number>();
+    for (const row of rows) if (row.task_id === taskId) seqs.add(row.run_seq);
+    held.set(runId, seqs);
+  }
   return held;
 }

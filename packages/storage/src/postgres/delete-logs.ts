@@ -57,10 +57,7 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
       const chunk = await transaction(client, READ_WRITE, async () => {
         const row = (await client.query<TaskRow>({ ...LOCK_TASK, values: [taskId] })).rows[0];
         if (row === undefined) return { scanned: 0, lastSeq: null };
-        const { rows } = await client.query<ChunkRow>({
-          ...DELETE_CHUNK,
-          values: [taskId, afterSeq, upToSeq, before, DELETE_CHUNK_SIZE],
-        });
+        const { rows } = await client.query<ChunkRow>(DELETE_CHUNK, [taskId, afterSeq, upToSeq, before, DELETE_CHUNK_SIZE]);
         let scanned = 0;
         let lastSeq: number | null = null;
         let goneNow = 0;
@@ -80,10 +77,7 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
         const last = lastSeq === null || scanned < DELETE_CHUNK_SIZE;
         if (last) {
           // The entries appended since the delete began are past upToSeq: their times count too.
-          const after = (await client.query<{ min: number | null; max: number | null }>({
-            ...TIME_RANGE_AFTER,
-            values: [taskId, upToSeq],
-          })).rows[0];
+          const after = (await client.query<{ min: number | null; max: number | null }>(TIME_RANGE_AFTER, [taskId, upToSeq])).rows[0];
           row.min_time_ms = lowest(keptMin, after?.min ?? null);
           row.max_time_ms = highest(keptMax, after?.max ?? null);
         }

@@ -72,8 +72,10 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (task_id, seq)
       );
       -- The last guard of idempotency: append finds duplicates first, under the task's lock,
-      -- and this refuses (failing the whole batch) any that slipped through.
-      CREATE UNIQUE INDEX logs_run_once ON logs (task_id, run_id, run_seq) WHERE run_id IS NOT NULL;
+      -- and this refuses (failing the whole batch) any that slipped through. run_id leads, so
+      -- that append's look-up by run (which names no task_id, see HELD_RUN_SEQS) can only be a
+      -- range of this index, never a walk of the task's rows through the primary key.
+      CREATE UNIQUE INDEX logs_run_once ON logs (run_id, run_seq, task_id) WHERE run_id IS NOT NULL;
     `,
   },
 ];

@@ -1,16 +1,17 @@
 // Turns the script's lines and the agent's own events into entries (PROTOCOL.md §1) and appends
 // them to the run's spool. Each entry's JSON is written once, straight into a reused buffer, from
-// pre-encoded pieces; the spool keeps exactly these bytes and batches are cut from them. Lines are
-// written to disk at most SPOOL_DELAY_MS after they were read (at once when the buffer fills), so
-// a burst costs one disk write per megabyte instead of one per pipe read.
+// pre-encoded pieces; the spool keeps exactly these bytes and batches are cut from them. A line
+// that comes alone is written to disk (and so sent) at once; during a burst, writes are gathered
+// for SPOOL_QUIET_MS, so that a burst read in thousands of small pipe reads costs a few hundred
+// disk writes a second, and a kill -9 can lose at most that much of what was read.
 import { levelRank, type AgentEvent, type LogLevel, type LogSource } from '@keruta/protocol';
 import { cut } from './line-splitter.js';
 import { detectLevel } from './level-detector.js';
 import type { Redactor } from './redactor.js';
 import type { RunSpool } from './spool.js';
 
-/** Longest a line read waits in memory before it is on disk (what a kill -9 could lose). */
-export const SPOOL_DELAY_MS = 10;
+/** After a disk write, later lines wait this long to be written together (the most a kill -9 could lose). */
+export const SPOOL_QUIET_MS = 2;
 const BUFFER_BYTES = 1024 * 1024;
 
 export interface RecorderOptions {
@@ -30,7 +31,7 @@ export interface Recorder {
   /** A chunk was read: its lines share this moment as their timestamp. */
   beginChunk(): void;
   line(source: 'stdout' | 'stderr', message: string, truncated: boolean): void;
-  /** The chunk is done: its entries reach the disk within SPOOL_DELAY_MS. */
+  /** The chunk is done: its entries reach the disk now, or within SPOOL_QUIET_MS during a burst. */
   commit(): void;
   /** Writes everything recorded so far to the spool now. */
   flush(): void;
@@ -89,9 +90,21 @@ export function createRecorder(options: RecorderOptions): Recorder {
   };
   stamp();
 
+  /** Ends a quiet period: writes what gathered during it, and starts another if there was any. */
+  const quietEnded = (): void => {
+    timer = undefined;
+    if (count === 0) return;
+    write();
+    timer = setTimeout(quietEnded, SPOOL_QUIET_MS);
+  };
+
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
+    write();
+  };
+
+  const write = (): void => {
     if (count === 0) return;
     const written = spool.append(out.subarray(0, used), count);
     const firstSeq = nextSeq - count;
@@ -114,7 +127,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     // UTF-16 code units take at most 3 bytes of UTF-8 each; numbers at most 16 digits.
     const worst = head.length + 3 * (escaped.length + metadata.length) + LINE_NUMBER_KEY.length + tailLength + 40;
     if (used + worst > out.length) {
-      flush();
+      write();
       if (worst > out.length) out = Buffer.allocUnsafe(worst);
     }
     used += head.copy(out, used);
@@ -145,7 +158,9 @@ export function createRecorder(options: RecorderOptions): Recorder {
       push(source, level, message, lineNumber, truncated ? ',"metadata":{"truncated":true}' : '');
     },
     commit() {
-      if (count > 0 && timer === undefined) timer = setTimeout(flush, SPOOL_DELAY_MS);
+      if (count === 0 || timer !== undefined) return;
+      write();
+      timer = setTimeout(quietEnded, SPOOL_QUIET_MS);
     },
     flush,
     event(event, level, message, metadata = {}) {

@@ -36,11 +36,4 @@ describe('level detector', () => {
     expect(detectLevel(line)).toBe(level);
   });
 
-  it('keeps up with a million lines a second', () => {
-    const lines = Array.from({ length: 100_000 }, (_, i) => `${String(i).padStart(7, '0')} ${'x'.repeat(92)}`);
-    const started = performance.now();
-    for (const line of lines) detectLevel(line);
-    const perLineNs = ((performance.now() - started) * 1e6) / lines.length;
-    expect(perLineNs).toBeLessThan(1000);
-  });
 });

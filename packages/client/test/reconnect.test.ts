@@ -77,7 +77,8 @@ describe('LogStreamingClient reconnects and resumes with since', () => {
       await waitUntil(() => client.lastSeq === total, () => `all ${total} lines (at ${client.lastSeq}, ${client.state})`, 60_000);
       // The server really cut this subscriber off, and the client came back on a new socket.
       const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
-      expect(metrics).toMatch(/^keruta_slow_consumers_total 1$/m);
+      // (On a loaded machine the resumed subscriber may be cut again, and resume again.)
+      expect(Number(/^keruta_slow_consumers_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
       expect(sockets.length).toBeGreaterThanOrEqual(2);
       expect(seen.log.map((e) => e.seq)).toEqual(range(1, total));
       // When the error frame and the 4008 close got through before the server gave up waiting

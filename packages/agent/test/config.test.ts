@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, SETTINGS } from '../src/config.js';
 
 const temp = await makeTempDir('keruta-agent-config-');
 afterAll(() => temp.remove());
@@ -165,5 +165,15 @@ describe('agent configuration', () => {
     writeFileSync(file, 'websocket:\n  urll: ws://x\n');
     const { warnings } = await load({ flags: { config: file } });
     expect(warnings).toEqual([`config file ${file}: unknown setting "websocket.urll" ignored`]);
+  });
+
+  it('is documented: every setting has a row in the README', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    for (const setting of Object.values(SETTINGS)) {
+      const row = readme.split('\n').find((line) => line.includes(`| \`${setting.key}\` |`));
+      expect(row, setting.key).toBeDefined();
+      if ('env' in setting) expect(row).toContain(`\`${setting.env}\``);
+      if ('flag' in setting) expect(row).toContain(`\`${setting.flag}`);
+    }
   });
 });

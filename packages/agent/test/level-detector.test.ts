@@ -35,5 +35,4 @@ describe('level detector', () => {
   ])('%j is %s', (line, level) => {
     expect(detectLevel(line)).toBe(level);
   });
-
 });

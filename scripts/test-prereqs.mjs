@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the system packages the test suite needs when a fresh machine lacks them:
 // curl (the guide's curl samples), openssl (the TLS test), Debian's python3-requests and python3-websocket
-// (the guide's Python client, run by /usr/bin/python3).
+// (the guide's Python client, run by /usr/bin/python3), and Debian's chromium (the admin page's
+// browser tests drive /usr/bin/chromium with playwright-core, which cannot download a browser here).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -11,6 +12,7 @@ const checks = [
   { pkg: 'openssl', present: () => existsSync('/usr/bin/openssl') },
   { pkg: 'python3-requests', present: () => pythonHas('requests') },
   { pkg: 'python3-websocket', present: () => pythonHas('websocket') },
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
 ];
 
 function pythonHas(module) {

@@ -55,8 +55,8 @@ export interface LineStore {
   messageAt(index: number): string;
   /** Seq of the `::group::` line whose section holds this line (the header itself included); 0 outside sections. */
   groupAt(index: number): number;
-  /** Absolute index of the line with this seq, or -1 when it is not held. */
-  indexOfSeq(seq: number): number;
+  /** Absolute index of the line with this seq (indices go below 0 as older lines come), or undefined when it is not held. */
+  indexOfSeq(seq: number): number | undefined;
 }
 
 export interface LineStoreOptions {
@@ -270,7 +270,7 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
         if (value < seq) lo = mid + 1;
         else hi = mid - 1;
       }
-      return -1;
+      return undefined;
     },
   };
   return store;

@@ -275,12 +275,12 @@ export function createLogViewer(options: LogViewerOptions): LogViewer {
       const header = store.indexOfSeq(seq);
       const wasAuto = autoScroll;
       autoScroll = false;
-      const headerRow = header < 0 ? -1 : rows.lowerBound(header);
+      const headerRow = header === undefined ? -1 : rows.lowerBound(header);
       const anchor = list.anchor();
       rebuild();
       list.setRowCount(rows.length);
       // The header stays where it was clicked.
-      if (headerRow >= 0) list.restoreAnchor({ row: rows.lowerBound(header) - (headerRow - anchor.row), offset: anchor.offset });
+      if (header !== undefined) list.restoreAnchor({ row: rows.lowerBound(header) - (headerRow - anchor.row), offset: anchor.offset });
       autoScroll = wasAuto && list.isAtBottom();
       if (wasAuto !== autoScroll) options.onAutoScrollChange(autoScroll);
       restyle();
@@ -333,7 +333,7 @@ export function createLogViewer(options: LogViewerOptions): LogViewer {
     },
     reveal(seq) {
       const index = store.indexOfSeq(seq);
-      if (index < 0 || index >= shownEnd) return 'not-held';
+      if (index === undefined || index >= shownEnd) return 'not-held';
       if (!passesFilters(store, index, rules)) return 'filtered';
       targetSeq = seq;
       unfoldFor(index);

@@ -208,7 +208,7 @@ async function goToLine(seq: number): Promise<void> {
     window.history.replaceState(window.history.state, '', url.href);
   }
   const { store } = viewer;
-  if (store.indexOfSeq(seq) >= 0 || seq > store.lastSeq) {
+  if (store.indexOfSeq(seq) !== undefined || seq > store.lastSeq) {
     pendingLine = seq;
     revealPendingLine();
     return;

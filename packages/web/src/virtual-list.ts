@@ -51,6 +51,8 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
   let viewportHeight = container.clientHeight;
   let drawn = new Map<number, HTMLElement>();
   let drawnKeys: number[] = [];
+  /** The drawn rows must all be replaced, even by the same keys. */
+  let stale = false;
   let frame = 0;
   /** The scrollTop the list set last; a scroll event elsewhere is the user's. */
   let ownScrollTop = -1;
@@ -75,7 +77,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
     const { first, end, offset } = visibleRows(container.scrollTop, geometry());
     const next = new Map<number, HTMLElement>();
     const keys: number[] = [];
-    let same = end - first === drawnKeys.length;
+    let same = !stale && end - first === drawnKeys.length;
     for (let row = first; row < end; row++) {
       const key = options.keyOf(row);
       if (same && drawnKeys[row - first] !== key) same = false;
@@ -86,6 +88,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
     if (!same) inner.replaceChildren(...next.values());
     drawn = next;
     drawnKeys = keys;
+    stale = false;
     options.onDraw?.(first, end);
   };
 
@@ -127,6 +130,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
     invalidate() {
       drawn = new Map();
       drawnKeys = [];
+      stale = true;
     },
     scrollToBottom() {
       setScrollTop(container.scrollHeight);

@@ -7,6 +7,7 @@ import { createPostgresLogStore, type LogStore } from '../src/index.js';
 import { DELETE_CHUNK_SIZE } from '../src/postgres/delete-logs.js';
 import { MAX_FILTERED_SCAN } from '../src/postgres/read-logs.js';
 import { SCHEMA_VERSION } from '../src/postgres/schema.js';
+import { HELD_RUN_SEQS } from '../src/postgres/statements.js';
 import { createTestDatabase } from './postgres-database.js';
 
 const postgres = await createTestDatabase('the PostgreSQL store');
@@ -252,6 +253,17 @@ describe.skipIf(postgres === undefined)('PostgreSQL log store', () => {
     expect(await store.deleteLogs('build-1')).toBe(total - old + 10);
     expect(await store.stats('build-1')).toMatchObject({ totalLogs: 0, timeRange: { start: null, end: null } });
     expect(await store.lastSeq('build-1')).toBe(total + 10);
+  });
+
+  it('looks duplicates up by the run index, also for a task the planner has no statistics for', async () => {
+    const store = await open();
+    await store.append('fresh', run('run-a', 1, 5_000));
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN ${HELD_RUN_SEQS.text.replace(/\$1/, "'run-a'").replace(/\$2/, '4001').replace(/\$3/, '5000').replaceAll('logs', `${schema}.logs`)}`,
+    );
+    const text = plan.map((line) => line['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/logs_run_once/);
+    expect(text).not.toMatch(/logs_pkey|Seq Scan/);
   });
 
   it('stores U+0000, which PostgreSQL text cannot hold, as U+FFFD, and reads back what it returned', async () => {

@@ -21,14 +21,12 @@ export interface CopyRows {
     runId: string | null,
     runSeq: number | null,
   ): void;
-  readonly count: number;
   /** Sends the rows; rejects (and the transaction must roll back) when any is refused. */
   write(client: PoolClient): Promise<void>;
 }
 
 export function createCopyRows(): CopyRows {
   let text = '';
-  let count = 0;
   let lastTaskId: string | undefined;
   let taskField = '';
   return {
@@ -41,10 +39,6 @@ export function createCopyRows(): CopyRows {
       text += `${taskField}\t${seq}\t${timeMs}\t${source}\t${level}\t${copyText(message)}\t${lineNumber}\t${
         metadata === null ? NULL : copyText(metadata)
       }\t${runId === null ? NULL : copyText(runId)}\t${runSeq === null ? NULL : runSeq}\n`;
-      count += 1;
-    },
-    get count() {
-      return count;
     },
     write(client) {
       return new Promise<void>((resolve, reject) => {

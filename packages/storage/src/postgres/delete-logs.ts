@@ -90,7 +90,8 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
     }
     return deleted;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DELETE_LOCK_NAMESPACE, taskId]);
+    // When this fails the connection is broken, is destroyed, and the lock has gone with it.
+    await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DELETE_LOCK_NAMESPACE, taskId]).catch(() => undefined);
   }
 }
 

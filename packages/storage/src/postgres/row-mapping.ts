@@ -9,6 +9,7 @@ import {
   type TaskSummary,
 } from '@keruta/protocol';
 import type { TaskCounters } from '../entry-filter.js';
+import { isoOfMs } from '../iso-time.js';
 import type { TaskState } from '../task-status.js';
 
 export interface LogRow {
@@ -56,7 +57,7 @@ export function toLogEntry(taskId: string, row: LogRow): LogEntry {
     id: entryId(taskId, row.seq),
     seq: row.seq,
     taskId,
-    timestamp: new Date(row.time_ms).toISOString(),
+    timestamp: isoOfMs(row.time_ms),
     source: row.source as LogSource,
     level: row.level as LogLevel,
     message: row.message,

@@ -65,9 +65,13 @@ export async function deliverSpooledRuns(
 /** `keruta-agent flush`: exit status 0 when nothing is left in the spool, 1 otherwise. */
 export async function runFlush(context: { config: AgentConfig; log: AgentLog; taskId?: string; signal?: AbortSignal }): Promise<number> {
   const { config, log } = context;
-  const runs = claimSpooledRuns(config.logStreaming.spoolDir, context.taskId === undefined ? {} : { taskId: context.taskId });
+  const spoolDir = config.logStreaming.spoolDir;
+  const runs = claimSpooledRuns(spoolDir, context.taskId === undefined ? {} : { taskId: context.taskId });
+  const held = listSpooledRuns(spoolDir).filter((r) => context.taskId === undefined || r.info.taskId === context.taskId).length - runs.length;
+  // Runs that running agents hold are theirs to send; they are not this command's failure.
+  if (held > 0) log.info(`${held} runs are being sent by running agents`);
   if (runs.length === 0) {
-    log.info(`nothing to send in ${config.logStreaming.spoolDir}`);
+    log.info(`nothing to send in ${spoolDir}`);
     return 0;
   }
   const result = await deliverSpooledRuns(runs, context.signal === undefined ? { config, log } : { config, log, signal: context.signal });

@@ -14,6 +14,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -133,11 +134,20 @@ export function claimRun(dir: string): RunSpool | undefined {
     lock.release();
     return undefined;
   }
+  const files = readdirSync(dir)
+    .map((name) => ({ name, match: SEGMENT_NAME.exec(name) }))
+    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
+    .map((f) => ({ path: join(dir, f.name), firstSeq: Number(f.match[1]) }))
+    .sort((a, b) => a.firstSeq - b.firstSeq);
   const segments: Segment[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const match = SEGMENT_NAME.exec(name);
-    if (match === null) continue;
-    const segment = recoverSegment(join(dir, name), Number(match[1]));
+  for (const [i, file] of files.entries()) {
+    const next = files[i + 1];
+    // Only the last segment was being appended to, so only it can end in a torn record and needs
+    // counting; the others hold exactly the entries up to the next one's first runSeq.
+    const segment =
+      next !== undefined && next.firstSeq > file.firstSeq
+        ? { firstSeq: file.firstSeq, path: file.path, count: next.firstSeq - file.firstSeq, bytes: statSync(file.path).size, fd: undefined }
+        : recoverSegment(file.path, file.firstSeq);
     if (segment.count > 0) segments.push(segment);
     else unlinkQuietly(segment.path);
   }

@@ -89,6 +89,33 @@ describe('spool', () => {
     expect(existsSync(join(spool.dir, `lock.${deadPid}.1`))).toBe(false);
   });
 
+  it('recovers a run of several segments, reading back every entry in order', () => {
+    const { spool } = newRun();
+    const pad = 'p'.repeat(900);
+    let total = 0;
+    for (let round = 0; round < 12; round++) {
+      let text = '';
+      for (let i = 0; i < 1000; i++) text += `${JSON.stringify({ runSeq: ++total, pad })}\n`;
+      spool.append(Buffer.from(text), 1000);
+    }
+    const segments = readdirSync(spool.dir).filter((name) => name.endsWith('.jsonl')).sort();
+    expect(segments.length).toBeGreaterThan(1);
+    appendFileSync(join(spool.dir, segments.at(-1) as string), '{"runSeq":');
+    spool.close();
+    const recovered = claimRun(spool.dir) as RunSpool;
+    expect(recovered.lastSeq).toBe(total);
+    const seen: number[] = [];
+    for (let seq = 1; seq <= recovered.lastSeq; ) {
+      const batch = recovered.read(seq, 5000, 1024 * 1024, FRAME);
+      if (batch === undefined) break;
+      for (const entry of JSON.parse(batch.body.toString()) as { runSeq: number }[]) seen.push(entry.runSeq);
+      seq = batch.lastSeq + 1;
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    recovered.acknowledge(total);
+    expect(recovered.close()).toBe(0);
+  });
+
   it('will not hand a run to a second owner while a live process holds it', () => {
     const { spool } = newRun();
     spool.append(records(1, 1), 1);

@@ -170,4 +170,15 @@ describe('keruta-agent as the usage guide shows it', () => {
     const status = (await (await fetch(`${server.apiUrl}/tasks/task-fail`)).json()) as { status: string; exitCode: number };
     expect(status).toMatchObject({ status: 'failed', exitCode: 3 });
   });
+
+  it('records a missing script as failed with 127, so the task does not look stuck', async () => {
+    const missing = join(temp.path, 'no-such-script.sh');
+    const run = await runAgent(['execute', '--task-id', 'task-missing', '--script', missing], env);
+    expect(run.status).toBe(127);
+    expect(run.stderr).toContain(`script not found: ${missing}`);
+    const [entry] = await latestRun('task-missing');
+    expect(entry).toMatchObject({ source: 'agent', level: 'ERROR', message: `script not found: ${missing}`, metadata: { event: 'exited', exitCode: 127 } });
+    const status = (await (await fetch(`${server.apiUrl}/tasks/task-missing`)).json()) as { status: string; exitCode: number };
+    expect(status).toMatchObject({ status: 'failed', exitCode: 127 });
+  });
 });

@@ -2,7 +2,7 @@
 import type { LogLevel, LogSource } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
 import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from './row-mapping.js';
-import { DELETE_CHUNK, LOCK_TASK, SELECT_TASK, TIME_RANGE_AFTER, UPDATE_TASK, taskRowValues } from './statements.js';
+import { CHUNK_END, DELETE_CHUNK, LOCK_TASK, SELECT_TASK, TIME_RANGE_AFTER, UPDATE_TASK, taskRowValues } from './statements.js';
 import { READ_WRITE, transaction } from './transactions.js';
 
 /** Entries one chunk looks at: tens of milliseconds of work, whatever the size of the task. */
@@ -14,14 +14,15 @@ const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 /** Two deletes of one task (retention and a user, on two instances) run one after the other. */
 const DELETE_LOCK_NAMESPACE = 0x6b_64; // 'kd'
 
-interface ChunkRow {
-  kind: 'gone' | 'window';
-  source: LogSource | null;
-  level: LogLevel | null;
+interface GoneRow {
+  source: LogSource;
+  level: LogLevel;
   n: number;
-  last_seq: number | null;
-  kept_min: number | null;
-  kept_max: number | null;
+}
+
+interface TimeRange {
+  min: number | null;
+  max: number | null;
 }
 
 /**
@@ -51,42 +52,32 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
     let afterSeq = 0;
     let deleted = 0;
     // The time range of what the chunks kept, so no scan of the whole task is needed at the end.
-    let keptMin: number | null = null;
-    let keptMax: number | null = null;
-    for (;;) {
-      const chunk = await transaction(client, READ_WRITE, async () => {
+    let kept: TimeRange = { min: null, max: null };
+    for (let last = false; !last; ) {
+      deleted += await transaction(client, READ_WRITE, async () => {
         const row = (await client.query<TaskRow>({ ...LOCK_TASK, values: [taskId] })).rows[0];
-        if (row === undefined) return { scanned: 0, lastSeq: null };
-        const { rows } = await client.query<ChunkRow>(DELETE_CHUNK, [taskId, afterSeq, upToSeq, before, DELETE_CHUNK_SIZE]);
-        let scanned = 0;
-        let lastSeq: number | null = null;
-        let goneNow = 0;
-        for (const r of rows) {
-          if (r.kind === 'window') {
-            scanned = r.n;
-            lastSeq = r.last_seq;
-            if (r.kept_min !== null && (keptMin === null || r.kept_min < keptMin)) keptMin = r.kept_min;
-            if (r.kept_max !== null && (keptMax === null || r.kept_max > keptMax)) keptMax = r.kept_max;
-          } else if (r.source !== null && r.level !== null) {
-            goneNow += r.n;
-            row[SOURCE_COUNT_COLUMN[r.source]] -= r.n;
-            row[LEVEL_COUNT_COLUMN[r.level]] -= r.n;
-          }
+        if (row === undefined) return 0;
+        const end = (await client.query<{ seq: number }>(CHUNK_END, [taskId, afterSeq, upToSeq, DELETE_CHUNK_SIZE - 1])).rows[0]?.seq;
+        last = end === undefined;
+        const chunkEnd = end ?? upToSeq;
+        let gone = 0;
+        for (const { source, level, n } of (await client.query<GoneRow>(DELETE_CHUNK, [taskId, afterSeq, chunkEnd, before])).rows) {
+          gone += n;
+          row[SOURCE_COUNT_COLUMN[source]] -= n;
+          row[LEVEL_COUNT_COLUMN[level]] -= n;
         }
-        row.total_logs -= goneNow;
-        const last = lastSeq === null || scanned < DELETE_CHUNK_SIZE;
+        row.total_logs -= gone;
+        // The last chunk's range runs on past upToSeq: the entries appended since the delete began count too.
+        const range = (await client.query<TimeRange>(TIME_RANGE_AFTER, [taskId, afterSeq, last ? null : chunkEnd])).rows[0];
+        kept = { min: lowest(kept.min, range?.min ?? null), max: highest(kept.max, range?.max ?? null) };
         if (last) {
-          // The entries appended since the delete began are past upToSeq: their times count too.
-          const after = (await client.query<{ min: number | null; max: number | null }>(TIME_RANGE_AFTER, [taskId, upToSeq])).rows[0];
-          row.min_time_ms = lowest(keptMin, after?.min ?? null);
-          row.max_time_ms = highest(keptMax, after?.max ?? null);
+          row.min_time_ms = kept.min;
+          row.max_time_ms = kept.max;
         }
-        if (goneNow > 0 || last) await client.query({ ...UPDATE_TASK, values: taskRowValues(row) });
-        deleted += goneNow;
-        return { scanned, lastSeq: last ? null : lastSeq };
+        if (gone > 0 || last) await client.query({ ...UPDATE_TASK, values: taskRowValues(row) });
+        afterSeq = chunkEnd;
+        return gone;
       });
-      if (chunk.lastSeq === null) break;
-      afterSeq = chunk.lastSeq;
     }
     return deleted;
   } finally {

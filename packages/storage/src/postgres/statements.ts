@@ -91,29 +91,22 @@ export const PAGE_AFTER_SEQ = statement(
   `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
 );
 
-/** The time range of the entries past a seq: those a delete that stopped at that seq left alone. */
-export const TIME_RANGE_AFTER = 'SELECT min(time_ms) AS min, max(time_ms) AS max FROM logs WHERE task_id = $1 AND seq > $2';
-
 /**
- * One chunk of a delete: the next $5 entries after seq $2 up to seq $3 (a primary-key range, so
- * the chunk costs the same wherever it is), of which those older than $4 go. Answers one row per
- * (source, level) deleted, and one 'window' row: the chunk's last seq and the time range of the
- * entries it kept.
+ * A delete goes in chunks of consecutive seqs, each chunk a range of the primary key: no join
+ * whose plan could turn into a walk of the whole task. CHUNK_END is the seq that ends the chunk
+ * starting after $2 ($4 + 1 entries on, none past $3); no row means the chunk runs to $3.
  */
-export const DELETE_CHUNK = `WITH chunk AS (
-     SELECT seq, time_ms FROM logs WHERE task_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5
-   ), gone AS (
-     DELETE FROM logs l USING chunk
-      WHERE l.task_id = $1 AND l.seq = chunk.seq AND chunk.time_ms < $4
-     RETURNING l.source, l.level
+export const CHUNK_END = 'SELECT seq FROM logs WHERE task_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET $4 LIMIT 1';
+
+/** Deletes the chunk's entries older than $4; answers how many went per (source, level). */
+export const DELETE_CHUNK = `WITH gone AS (
+     DELETE FROM logs WHERE task_id = $1 AND seq > $2 AND seq <= $3 AND time_ms < $4 RETURNING source, level
    )
-   SELECT 'gone' AS kind, source, level, count(*) AS n, NULL::bigint AS last_seq,
-          NULL::bigint AS kept_min, NULL::bigint AS kept_max
-     FROM gone GROUP BY source, level
-   UNION ALL
-   SELECT 'window', NULL, NULL, count(*), max(seq),
-          min(time_ms) FILTER (WHERE time_ms >= $4), max(time_ms) FILTER (WHERE time_ms >= $4)
-     FROM chunk`;
+   SELECT source, level, count(*) AS n FROM gone GROUP BY source, level`;
+
+/** The time range of the entries left after seq $2 (up to seq $3, or all without it). */
+export const TIME_RANGE_AFTER =
+  'SELECT min(time_ms) AS min, max(time_ms) AS max FROM logs WHERE task_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3)';
 
 export const LIST_TASKS = statement(
   'list_tasks',

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_MAX_MESSAGE_LENGTH, LOG_LEVELS, MAX_BATCH_ENTRIES, type LogLevel } from '@keruta/protocol';
 import { formatDuration, parseDuration } from './duration.js';
-import { agentError, fail, ok, type AgentError, type Result } from './errors.js';
+import { agentError, fail, ok, type Result } from './errors.js';
 
 export const AUTH_TYPES = ['auto', 'none', 'jwt', 'apikey'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -527,9 +527,4 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
-}
-
-/** Only for messages: an error that stops the agent before it starts. */
-export function configProblem(message: string): AgentError {
-  return agentError('CONFIG_INVALID', message);
 }

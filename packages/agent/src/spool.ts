@@ -84,7 +84,7 @@ const runJson = (dir: string) => join(dir, 'run.json');
 const ackedFile = (dir: string) => join(dir, 'acked');
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(12, '0')}.jsonl`;
 
-export function runDirName(taskId: string, runId: string): string {
+function runDirName(taskId: string, runId: string): string {
   return `${taskId}~${runId}`;
 }
 

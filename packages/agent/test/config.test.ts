@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing';
-import { loadConfig, SETTINGS } from '../src/config.js';
+import { describeDefault, loadConfig, SETTINGS, type SettingName } from '../src/config.js';
 
 const temp = await makeTempDir('keruta-agent-config-');
 afterAll(() => temp.remove());
@@ -169,9 +169,10 @@ describe('agent configuration', () => {
 
   it('is documented: every setting has a row in the README', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    for (const setting of Object.values(SETTINGS)) {
+    for (const [name, setting] of Object.entries(SETTINGS)) {
       const row = readme.split('\n').find((line) => line.includes(`| \`${setting.key}\` |`));
       expect(row, setting.key).toBeDefined();
+      expect(row).toContain(`| ${describeDefault(name as SettingName)} |`);
       if ('env' in setting) expect(row).toContain(`\`${setting.env}\``);
       if ('flag' in setting) expect(row).toContain(`\`${setting.flag}`);
     }

@@ -278,6 +278,8 @@ searchInput.addEventListener('input', () => {
 });
 byId('searchForm').addEventListener('submit', (event) => event.preventDefault());
 searchInput.addEventListener('keydown', (event) => {
+  // Esc leaves the box with the search kept (a search box would clear itself), so n and N go on.
+  if (event.key === 'Escape') event.preventDefault();
   if (event.key !== 'Enter') return;
   event.preventDefault();
   if (searchInput.value !== viewer.search.query) runSearch();

@@ -47,9 +47,10 @@ export function visibleRows(scrollTop: number, g: ListGeometry): VisibleRows {
   const top = Math.min(Math.max(scrollTop, 0), range);
   // In rows, where the viewport's top edge is; exact when unscaled.
   const exact = g.rowCount * g.rowHeight <= g.maxScrollHeight ? top / g.rowHeight : range === 0 ? 0 : (top / range) * rowRange(g);
-  const first = Math.min(Math.floor(exact), g.rowCount - 1);
+  // A hair above the exact value, so that floating point never rounds a row down to the one before.
+  const first = Math.min(Math.floor(exact + 1e-6), g.rowCount - 1);
   const end = Math.min(g.rowCount, first + rowsPerViewport(g) + 1);
-  return { first, end, offset: -(exact - first) * g.rowHeight };
+  return { first, end, offset: Math.min(0, -(exact - first) * g.rowHeight) };
 }
 
 /** The scrollTop that puts `row` at `fraction` of the viewport's height (0 top, 0.5 middle). */

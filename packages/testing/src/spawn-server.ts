@@ -15,6 +15,8 @@ export interface SpawnedServer extends AsyncDisposable {
   readonly pid: number | undefined;
   /** Everything the server wrote to stderr (its JSON log lines) since it was last started. */
   readonly stderr: string;
+  /** The exit status of the last run once it has ended (null while running or when killed by a signal). */
+  readonly exitCode: number | null;
   /** Sends `signal` (SIGKILL by default) and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the server again on the same port and data. */
@@ -26,6 +28,7 @@ export interface SpawnedServer extends AsyncDisposable {
 export interface SpawnServerOptions {
   dataDir?: string;
   port?: number;
+  /** KERUTA_DATABASE_URL here (or --db in `args`) replaces the SQLite file in `dataDir`. */
   env?: Record<string, string>;
   args?: string[];
   /** Flags for node itself, e.g. --cpu-prof. */
@@ -53,11 +56,14 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
   let child: ChildProcess | undefined;
   let stderr = '';
 
+  const ownDatabase = options.env?.KERUTA_DATABASE_URL !== undefined || options.args?.includes('--db') === true;
+  const db = ownDatabase ? [] : ['--db', `sqlite:${join(dataDir, 'keruta.db')}`];
+
   const start = async (): Promise<void> => {
     stderr = '';
     const proc = spawn(
       process.execPath,
-      [...(options.nodeArgs ?? []), cliPath, '--host', '127.0.0.1', '--port', String(port), '--db', `sqlite:${join(dataDir, 'keruta.db')}`, ...(options.args ?? [])],
+      [...(options.nodeArgs ?? []), cliPath, '--host', '127.0.0.1', '--port', String(port), ...db, ...(options.args ?? [])],
       { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
@@ -107,6 +113,9 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     },
     get stderr() {
       return stderr;
+    },
+    get exitCode() {
+      return child?.exitCode ?? null;
     },
     kill,
     restart: start,

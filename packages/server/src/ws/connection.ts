@@ -138,7 +138,14 @@ export function handleConnection(
       },
       onFailure: (error) => {
         if (subscriptions.get(taskId) === subscription) unsubscribe(taskId);
-        report(error);
+        if (isKerutaError(error) && error.code !== 'DATABASE_ERROR') {
+          report(error);
+          return;
+        }
+        // The store failed under the subscription. A closed connection makes every client
+        // reconnect with backoff and resume with `since` once the store is back.
+        deps.logger.error({ err: error, taskId }, 'subscription stopped: the log store failed');
+        close('WEBSOCKET_CONNECTION_FAILED', `the log store is unavailable; reconnect and resume ${taskId} with "since"`);
       },
       onDone: () => {
         if (subscriptions.get(taskId) === subscription) unsubscribe(taskId);

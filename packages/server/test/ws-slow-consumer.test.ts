@@ -34,7 +34,9 @@ describe('slow consumers', () => {
     await slow.waitFor((m) => m.type === 'subscribed');
     const resume = stopReading(slow);
     await write(agent, 1, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Read again as soon as the server has given up on the subscriber, well within its close grace.
+    const slowCount = async () => Number(/^keruta_slow_consumers_total (\d+)/m.exec(await (await fetch(`${server.baseUrl}/metrics`)).text())?.[1]);
+    while ((await slowCount()) < 1) await new Promise((resolve) => setTimeout(resolve, 20));
     resume();
     const error = await slow.waitFor<ErrorMessage>((m) => m.type === 'error');
     expect(error.code).toBe('SLOW_CONSUMER');

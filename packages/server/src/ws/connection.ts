@@ -54,6 +54,9 @@ export interface ConnectionHandle {
   drain(): Promise<void>;
 }
 
+/** How long a connection closed by the server may take to read its last frames. */
+const CLOSE_GRACE_MS = 5000;
+
 /** Subscriptions one connection may hold at once. */
 const MAX_SUBSCRIPTIONS = 64;
 /**
@@ -89,8 +92,9 @@ export function handleConnection(
     closing = true;
     sendError(code, message);
     ws.close(ERROR_CODES[code].closeCode, code);
-    // A peer that does not read never answers the close handshake; don't wait for it forever.
-    setTimeout(() => ws.terminate(), 2000).unref();
+    // A peer that does not read never answers the close handshake; don't wait for it forever,
+    // but long enough for a merely slow one to read its error and the close.
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   };
 
   const report = (error: unknown, batchId?: string): void => {

@@ -86,6 +86,8 @@ export const ServerMessageSchemas = {
     taskId: Type.String(),
     status: Type.Union(TASK_STATUSES.map((s) => Type.Literal(s))),
     exitCode: Type.Optional(Type.Integer()),
+    /** The task's last seq when the status changed: a watcher has everything once it has this seq. */
+    lastSeq: Type.Optional(Type.Integer()),
   }),
 } as const;
 

@@ -55,7 +55,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     expect(started).toMatchObject({ taskId: 'status', status: 'running' });
     agent.send({ type: 'logs', batchId: 'b', entries: [entry(2, { source: 'agent', message: 'exited with code 3', metadata: { event: 'exited', exitCode: 3 } })] });
     const ended = await watcher.waitFor<TaskMessage>((m) => m.type === 'task' && m.status !== 'running');
-    expect(ended).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(ended).toMatchObject({ status: 'failed', exitCode: 3, lastSeq: 2 });
     const summary = await readJson(fetch(`${server.apiUrl}/tasks/status`));
     expect(summary).toMatchObject({ status: 'failed', exitCode: 3, totalLogs: 2, lastSeq: 2 });
   });

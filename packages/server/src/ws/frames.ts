@@ -30,5 +30,6 @@ export function taskFrame(task: TaskSummary): string {
     taskId: task.taskId,
     status: task.status,
     ...(task.exitCode === undefined ? {} : { exitCode: task.exitCode }),
+    lastSeq: task.lastSeq,
   });
 }

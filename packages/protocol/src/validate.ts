@@ -18,15 +18,24 @@ export interface Validator<T> {
   explain(value: unknown): string | undefined;
 }
 
+/**
+ * Compiles on first use, not at import: a program that validates only some shapes (the agent
+ * validates none of the server's) does not pay for the others.
+ */
 export function createValidator<S extends TSchema>(schema: S): Validator<Static<S>> {
-  let check: (value: unknown) => boolean;
-  try {
-    const compiled = TypeCompiler.Compile(schema);
-    check = (value) => compiled.Check(value);
-  } catch {
-    // A page under a strict CSP forbids generated code; the interpreter gives the same answers.
-    check = (value) => Value.Check(schema, value);
-  }
+  let compiled: ((value: unknown) => boolean) | undefined;
+  const check = (value: unknown): boolean => {
+    if (compiled === undefined) {
+      try {
+        const checker = TypeCompiler.Compile(schema);
+        compiled = (v) => checker.Check(v);
+      } catch {
+        // A page under a strict CSP forbids generated code; the interpreter gives the same answers.
+        compiled = (v) => Value.Check(schema, v);
+      }
+    }
+    return compiled(value);
+  };
   return {
     check: (value: unknown): value is Static<S> => check(value),
     explain(value) {

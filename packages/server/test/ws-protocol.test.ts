@@ -35,6 +35,20 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     expect(ack).toMatchObject({ batchId: 'one', accepted: 1, lastSeq: 1 });
   });
 
+  it('closes the connection after a batch the store could not take, so that a writer resends in order', async () => {
+    await using server = await startServer();
+    await using agent = await connectClient(`${server.wsUrl}/broken`);
+    agent.send({ type: 'logs', batchId: 'ok', entries: [entry(1)] });
+    await agent.waitFor((m) => m.type === 'ack');
+    await server.server.store.close();
+    const closed = new Promise<number>((resolve) => agent.ws.once('close', (code) => resolve(code)));
+    agent.send({ type: 'logs', batchId: 'fails', entries: [entry(2)] });
+    agent.send({ type: 'logs', batchId: 'behind', entries: [entry(3)] });
+    expect(await agent.waitFor((m) => m.type === 'error')).toMatchObject({ code: 'DATABASE_ERROR', batchId: 'fails' });
+    expect(await closed).toBe(1011);
+    expect(agent.messages.filter((m) => m.type === 'ack').map((m) => (m as AckMessage).batchId)).toEqual(['ok']);
+  });
+
   it('answers ping with pong and sends its own ping every heartbeat interval', async () => {
     await using server = await startServer({ config: { heartbeatIntervalMs: 100 } });
     await using client = await connectClient(`${server.wsUrl}/beat`);

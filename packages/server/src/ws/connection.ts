@@ -160,6 +160,14 @@ export function handleConnection(
     void subscription.start();
   };
 
+  /** Writes wait here when they come faster than the rate allows: an agent is slowed, never refused. */
+  const throttle = async (): Promise<void> => {
+    if (takeAllowance()) return;
+    const waitMs = Math.ceil(((1 - allowance) / access.messagesPerSecond) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    takeAllowance(true);
+  };
+
   const write = (who: Principal, taskId: string, entries: unknown[], batchId: string, field: string | undefined): void => {
     try {
       authorize(who, 'logs:write', taskId);
@@ -171,12 +179,24 @@ export function handleConnection(
     if (pendingWrites >= MAX_PENDING_WRITES) ws.pause();
     writes = writes.then(async () => {
       try {
+        // After a failed batch nothing more is stored from this connection: a batch stored behind
+        // one that failed would be out of order once the writer resends the failed one.
+        if (closing) return;
+        await throttle();
         const result = await deps.ingest.append(taskId, entries, 'ws', field);
         outbox.send(
           frame({ type: 'ack', batchId, accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq }),
         );
       } catch (error) {
         report(error, batchId);
+        // A batch that can never be stored (bad entries) says so and the connection goes on; any
+        // other failure closes it, and the writer resends from its first unacknowledged batch.
+        if (!isKerutaError(error) || !['INVALID_LOG_FORMAT', 'MESSAGE_TOO_LARGE', 'INVALID_TASK_ID'].includes(error.code)) {
+          const code = isKerutaError(error) ? error.code : 'DATABASE_ERROR';
+          closing = true;
+          ws.close(ERROR_CODES[code].closeCode, code);
+          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+        }
       } finally {
         pendingWrites -= 1;
         if (pendingWrites < MAX_PENDING_WRITES && ws.isPaused) ws.resume();
@@ -229,11 +249,12 @@ export function handleConnection(
     }
   };
 
-  const withinRate = (): boolean => {
+  /** Takes one message from the bucket; `force` takes it even into debt (a write that waited). */
+  const takeAllowance = (force = false): boolean => {
     const now = Date.now();
     allowance = Math.min(access.messagesPerSecond, allowance + ((now - allowanceAt) / 1000) * access.messagesPerSecond);
     allowanceAt = now;
-    if (allowance < 1) return false;
+    if (allowance < 1 && !force) return false;
     allowance -= 1;
     return true;
   };
@@ -256,9 +277,9 @@ export function handleConnection(
       report(error);
       return;
     }
-    if (!withinRate()) {
-      const batchId = message.type === 'logs' ? message.batchId : undefined;
-      sendError('RATE_LIMIT_EXCEEDED', `at most ${access.messagesPerSecond} messages per second; slow down and resend`, batchId);
+    // Writes are throttled in order (see `throttle`); anything else over the rate is refused.
+    if (message.type !== 'log' && message.type !== 'logs' && !takeAllowance()) {
+      sendError('RATE_LIMIT_EXCEEDED', `at most ${access.messagesPerSecond} messages per second; slow down`);
       return;
     }
     try {

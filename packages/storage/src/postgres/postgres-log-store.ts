@@ -32,8 +32,9 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
     if (closed) return Promise.reject(new KerutaError('DATABASE_ERROR', `the log store could not ${operation} (it is closed)`));
     return guard(operation, () => body(pool));
   };
-  const snapshot = <T>(operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> =>
-    run(operation, (p) => inTransaction(p, SNAPSHOT, body));
+  /** A read of several statements on one connection; read-logs.ts says why not in a transaction. */
+  const read = <T>(operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> =>
+    run(operation, (p) => onOneConnection(p, body));
   const taskRow = async (p: Pool, taskId: string): Promise<TaskRow | undefined> =>
     (await p.query<TaskRow>({ ...SELECT_TASK, values: [taskId] })).rows[0];
 
@@ -47,10 +48,9 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
           appendEntries({ client, maxMessageLength, now: Date.now() }, taskId, entries),
         );
       }),
-    queryLogs: (taskId, query) => snapshot('read the logs', (client) => queryLogs(client, taskId, query)),
-    readRange: (query) => snapshot('read the logs', (client) => readRange(client, query)),
-    tailStart: (taskId, count, upToSeq, filter) =>
-      snapshot('read the logs', (client) => tailStart(client, taskId, count, upToSeq, filter)),
+    queryLogs: (taskId, query) => read('read the logs', (client) => queryLogs(client, taskId, query)),
+    readRange: (query) => read('read the logs', (client) => readRange(client, query)),
+    tailStart: (taskId, count, upToSeq, filter) => read('read the logs', (client) => tailStart(client, taskId, count, upToSeq, filter)),
     stats: (taskId) =>
       run('read the task', async (p) => {
         const task = await taskRow(p, taskId);
@@ -63,8 +63,9 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
         const task = await taskRow(p, taskId);
         return task === undefined ? undefined : toTaskSummary(task);
       }),
+    // Count and page in one snapshot, so that a task made meanwhile cannot show on a page uncounted.
     listTasks: (page, size) =>
-      snapshot('list the tasks', async (client) => {
+      run('list the tasks', (p) => inTransaction(p, SNAPSHOT, async (client) => {
         const totalElements = (await client.query<{ n: number }>(COUNT_TASKS)).rows[0]?.n ?? 0;
         const rows = size > 0 ? (await client.query<TaskRow>({ ...LIST_TASKS, values: [size, page * size] })).rows : [];
         return {
@@ -74,7 +75,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
           size,
           number: page,
         };
-      }),
+      })),
     lastSeq: (taskId) => run('read the task', async (p) => (await taskRow(p, taskId))?.last_seq ?? 0),
     ping: () =>
       run('answer a ping', async (p) => {

@@ -85,10 +85,10 @@ export const SELECT_TASK_AND_FIRST_SEQ = statement(
      FROM tasks t WHERE t.task_id = $1`,
 );
 
-/** $1 task, $2 after seq, $3 limit: one range read of the primary key. */
-export const PAGE_AFTER_SEQ = statement(
-  'page_after_seq',
-  `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+/** $1 task, after seq $2, up to seq $3, $4 most rows: one range read of the primary key. */
+export const PAGE_RANGE = statement(
+  'page_range',
+  `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
 );
 
 /**

@@ -83,19 +83,32 @@ const viewer = createLogViewer({
 const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
 olderButton.addEventListener('click', () => void older.load());
 
+/** Sets an element's text only when it changes: this runs every frame while lines stream in. */
+function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setData(name: string, value: string): void {
+  if (container.dataset[name] !== value) container.dataset[name] = value;
+}
+
+const waitingStat = byId('waitingStat');
+const waitingCount = byId('waitingCount');
+const viewNote = byId('viewNote');
+
 function updateStatus(): void {
   const { counters, store } = viewer;
-  counterElements.total.textContent = formatCount(counters.total);
-  for (const level of LOG_LEVELS) counterElements[level].textContent = formatCount(counters.count(level));
-  const waiting = viewer.waiting;
-  byId('waitingStat').hidden = !viewer.paused;
-  byId('waitingCount').textContent = formatCount(waiting);
-  byId('viewNote').textContent =
-    viewer.rowCount === store.length ? '' : `showing ${formatCount(viewer.rowCount)} rows of ${formatCount(store.length)} lines`;
+  setText(counterElements.total, formatCount(counters.total));
+  for (const level of LOG_LEVELS) setText(counterElements[level], formatCount(counters.count(level)));
+  if (waitingStat.hidden === viewer.paused) waitingStat.hidden = !viewer.paused;
+  setText(waitingCount, formatCount(viewer.waiting));
+  setText(viewNote, viewer.rowCount === store.length ? '' : `showing ${formatCount(viewer.rowCount)} rows of ${formatCount(store.length)} lines`);
 
   const matches = viewer.search.matches.length;
-  searchCount.textContent =
-    viewer.search.query === '' ? '' : matches === 0 ? 'no match' : `${viewer.search.current < 0 ? '–' : formatCount(viewer.search.current + 1)} / ${formatCount(matches)}`;
+  setText(
+    searchCount,
+    viewer.search.query === '' ? '' : matches === 0 ? 'no match' : `${viewer.search.current < 0 ? '–' : formatCount(viewer.search.current + 1)} / ${formatCount(matches)}`,
+  );
 
   if (!connection.historyLoaded && historyEnd !== undefined && store.lastSeq >= historyEnd) {
     connection.historyLoaded = true;
@@ -103,13 +116,15 @@ function updateStatus(): void {
   }
   if (pendingLine > 0 && store.lastSeq >= pendingLine) revealPendingLine();
 
-  historyText.textContent = historyDescription();
-  olderButton.hidden = !older.more || older.state === 'loading' || !connection.historyLoaded;
-  container.dataset['lines'] = String(store.length);
-  container.dataset['rows'] = String(viewer.rowCount);
-  container.dataset['firstSeq'] = String(store.firstSeq);
-  container.dataset['lastSeq'] = String(store.lastSeq);
-  container.dataset['history'] = connection.historyLoaded ? 'loaded' : 'loading';
+  setText(historyText, historyDescription());
+  const olderHidden = !older.more || older.state === 'loading' || !connection.historyLoaded;
+  if (olderButton.hidden !== olderHidden) olderButton.hidden = olderHidden;
+  // The list's state for scripts and tests: lines held, rows shown, the seqs held, history done.
+  setData('lines', String(store.length));
+  setData('rows', String(viewer.rowCount));
+  setData('firstSeq', String(store.firstSeq));
+  setData('lastSeq', String(store.lastSeq));
+  setData('history', connection.historyLoaded ? 'loaded' : 'loading');
 }
 
 function historyDescription(): string {

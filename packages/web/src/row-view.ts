@@ -33,7 +33,6 @@ export function renderRow(index: number, ctx: RowContext): HTMLElement {
 
   const link = element('a', 'ln', String(seq));
   link.href = `#L${seq}`;
-  link.title = `Link to line ${seq}`;
   row.append(link);
 
   if (ctx.showTimestamp) {

@@ -20,8 +20,9 @@ export function renderConnection(badge: HTMLElement, view: ConnectionView): void
       kind = 'connecting';
       break;
     case 'open':
-      text = view.historyLoaded ? 'live' : 'loading history…';
-      kind = view.historyLoaded ? 'live' : 'connecting';
+      // An error on an open connection (UNAUTHORIZED before the server closes it, say) shows at once.
+      text = view.problem !== undefined ? `error: ${view.problem}` : view.historyLoaded ? 'live' : 'loading history…';
+      kind = view.problem !== undefined ? 'closed' : view.historyLoaded ? 'live' : 'connecting';
       break;
     case 'reconnecting':
       text = view.attempt === undefined ? 'reconnecting…' : `reconnecting (attempt ${view.attempt}${view.delayMs === undefined ? '' : `, in ${(view.delayMs / 1000).toFixed(1)} s`})`;

@@ -3,7 +3,11 @@
 import type { WebSocket } from 'ws';
 
 export interface Outbox {
-  send(frame: string): void;
+  /**
+   * Sends a text frame. A Buffer is sent as it is: one frame serialised once and shared by many
+   * subscribers costs its bytes once, while a string would be encoded again for every socket.
+   */
+  send(frame: string | Buffer): void;
   /** Bytes accepted by `send` that the socket has not yet handed to the kernel. */
   readonly buffered: number;
   readonly open: boolean;
@@ -31,7 +35,8 @@ export function createOutbox(ws: WebSocket): Outbox {
   return {
     send(frame) {
       if (ws.readyState !== ws.OPEN) return;
-      ws.send(frame, onWritten);
+      if (typeof frame === 'string') ws.send(frame, onWritten);
+      else ws.send(frame, { binary: false }, onWritten);
     },
     get buffered() {
       return ws.bufferedAmount;

@@ -76,7 +76,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     }
     const frames = batch.logFrames();
     batch.entries.forEach((entry, i) => {
-      if (matches(entry)) outbox.send(frames[i] as string);
+      if (matches(entry)) outbox.send(frames[i] as Buffer);
     });
   };
 

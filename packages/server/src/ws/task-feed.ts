@@ -13,10 +13,13 @@ export interface FeedBatch {
   entries: LogEntry[];
   firstSeq: number;
   lastSeq: number;
-  /** The frame for `key`, built by `build` the first time any subscriber asks. */
-  frameFor(key: string, build: () => string): string;
-  /** One `log` frame per entry, built once for all subscribers. */
-  logFrames(): readonly string[];
+  /**
+   * The frame for `key`, built by `build` the first time any subscriber asks and encoded once,
+   * so that every subscriber's socket is handed the same bytes.
+   */
+  frameFor(key: string, build: () => string): Buffer;
+  /** One `log` frame per entry, built and encoded once for all subscribers. */
+  logFrames(): readonly Buffer[];
 }
 
 export interface FeedListener {
@@ -111,8 +114,8 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       const last = event.entries[event.entries.length - 1];
       if (first === undefined || last === undefined) return;
       lastSeq = Math.max(lastSeq, last.seq);
-      const frames = new Map<string, string>();
-      let logFrames: string[] | undefined;
+      const frames = new Map<string, Buffer>();
+      let logFrames: Buffer[] | undefined;
       const batch: FeedBatch = {
         entries: event.entries,
         firstSeq: first.seq,
@@ -120,13 +123,13 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
         frameFor(key, build) {
           let built = frames.get(key);
           if (built === undefined) {
-            built = build();
+            built = Buffer.from(build());
             frames.set(key, built);
           }
           return built;
         },
         logFrames() {
-          logFrames ??= event.entries.map(logFrame);
+          logFrames ??= event.entries.map((entry) => Buffer.from(logFrame(entry)));
           return logFrames;
         },
       };

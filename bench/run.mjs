@@ -51,7 +51,7 @@ const lines = [
   `| ${header.map(() => '---').join(' | ')} |`,
   ...rows.map(
     (r) =>
-      `| ${[r.scenario, r.metric, cell(r.value), ...peerNames.map((p) => cell(r.peers?.[p])), r.unit, cell(r.target), verdict(r)].map(escape).join(' | ')} |`,
+      `| ${[r.scenario, r.note === undefined ? r.metric : `${r.metric} (${r.note})`, cell(r.value), ...peerNames.map((p) => cell(r.peers?.[p])), r.unit, cell(r.target), verdict(r)].map(escape).join(' | ')} |`,
   ),
 ];
 const markdown = `${lines.join('\n')}\n`;

@@ -79,8 +79,9 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
     // Lines that never come are reported as lost, not as a crash of the scenario.
     await Promise.allSettled(tallies.map((tally) => tally.complete(timeoutMs)));
     const serverPeak = serverRss.stop();
-    const failures = sockets.map((s) => s.failure).filter((f) => f !== undefined);
-    return { label: writerLabel(cli), tallies, idleRss, serverPeak, agentPeak, failures };
+    const resumes = sockets.reduce((n, s) => n + s.resumes, 0);
+    const errors = [...new Set(sockets.flatMap((s) => s.errors))];
+    return { label: writerLabel(cli), tallies, idleRss, serverPeak, agentPeak, resumes, errors };
   } finally {
     for (const socket of sockets) socket.close();
     await server.stop();

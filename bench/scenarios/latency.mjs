@@ -1,0 +1,42 @@
+// latency: a script prints 2,000 lines, one every 5 ms; each line's time from printed (its
+// hrtime stamp) to received on one subscriber, p50/p99/max, for keruta's whole path
+// (agent → keruta-api → SQLite → `batch:true` subscriber) beside websocketd, frontail and a
+// raw pipe in the same run. keruta stores every line before it sends it on; the peers store nothing.
+// Run alone: node bench/scenarios/latency.mjs [--quick]   (needs `npm run build` first)
+import { pathToFileURL } from 'node:url';
+import { round, row } from '../lib/measure.mjs';
+import { PEERS, cellOf, faultsOf, numberOf, runSides } from '../lib/sides.mjs';
+
+const SCENARIO = 'latency';
+const INTERVAL_MS = 5;
+
+export async function run({ quick = false } = {}) {
+  const total = quick ? 400 : 2000;
+  const sides = await runSides({ total, intervalMs: INTERVAL_MS, latency: true });
+  const keruta = sides.keruta;
+  const at = (p) => (side) => round(side.latency.percentile(p), 2);
+  const max = (side) => round(side.latency.max, 2);
+  const peers = (value, options) => Object.fromEntries(PEERS.map((p) => [p, cellOf(sides[p], value, options)]));
+  const p50 = numberOf(keruta, at(50));
+  const p99 = numberOf(keruta, at(99));
+  const peerP99 = numberOf(sides.websocketd, at(99));
+  const faults = faultsOf(keruta.tallies);
+  return [
+    row(SCENARIO, `${total} lines every ${INTERVAL_MS} ms, printed → received, p50 (${keruta.label})`, cellOf(keruta, at(50)), 'ms', {
+      target: '<= 2 ms',
+      pass: p50 !== undefined && p50 <= 2,
+      peers: peers(at(50)),
+    }),
+    row(SCENARIO, 'printed → received, p99', cellOf(keruta, at(99)), 'ms', {
+      target: "<= websocketd's p99",
+      ...(p99 === undefined || peerP99 === undefined ? {} : { pass: p99 <= peerP99 }),
+      peers: peers(at(99)),
+    }),
+    row(SCENARIO, 'printed → received, max', cellOf(keruta, max), 'ms', { peers: peers(max) }),
+    row(SCENARIO, 'lines lost or duplicated', faults, 'lines', { target: '0', pass: faults === 0, peers: peers((s) => faultsOf(s.tallies), { evenIfLost: true }) }),
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.table(await run({ quick: process.argv.includes('--quick') }));
+}

@@ -83,10 +83,13 @@ describe('a PostgreSQL store that goes away and comes back', () => {
     const health = await fetch(`${server.baseUrl}/health`);
     expect(health.status).toBe(503);
     expect(await readJson(health)).toMatchObject({ status: 'unhealthy', checks: { store: { status: 'down' }, bus: { status: 'up' } } });
-    // An agent's batch is refused, not acknowledged: the agent keeps it and sends it again.
+    // An agent's batch is refused, not acknowledged, and its connection closed: the agent keeps
+    // the batch and sends it again on a new connection.
+    const agentClosed = closeCode(agent);
     agent.send({ type: 'logs', batchId: 'during', entries: [{ source: 'stdout', level: 'INFO', message: 'during', runId: 'r', runSeq: 1 }] });
     const batchError = await agent.waitFor<ErrorMessage>((m) => m.type === 'error');
     expect(batchError).toMatchObject({ code: 'DATABASE_ERROR', batchId: 'during' });
+    expect(await agentClosed).toBe(1011);
     expect(agent.messages.some((m) => m.type === 'ack')).toBe(false);
     // A subscriber is told to come back later (1013), which every client does with backoff.
     const subscriber = await connectClient(`${server.wsUrl}/outage`);
@@ -99,8 +102,9 @@ describe('a PostgreSQL store that goes away and comes back', () => {
     await database.allowConnections(true);
     await expect.poll(async () => (await fetch(`${server.baseUrl}/health`)).status, { timeout: 10_000 }).toBe(200);
     expect((await post('after')).status).toBe(201);
-    agent.send({ type: 'logs', batchId: 'again', entries: [{ source: 'stdout', level: 'INFO', message: 'during', runId: 'r', runSeq: 1 }] });
-    await agent.waitFor((m) => m.type === 'ack' && m.batchId === 'again');
+    await using agentAgain = await connectClient(`${server.wsUrl}/outage`);
+    agentAgain.send({ type: 'logs', batchId: 'again', entries: [{ source: 'stdout', level: 'INFO', message: 'during', runId: 'r', runSeq: 1 }] });
+    await agentAgain.waitFor((m) => m.type === 'ack' && m.batchId === 'again');
     await using back = await connectClient(`${server.wsUrl}/outage`);
     back.send({ type: 'subscribe', options: { since: 0 } });
     const subscribed = await back.waitFor<SubscribedMessage>((m) => m.type === 'subscribed');

@@ -114,6 +114,13 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
           }
           return;
         }
+        // A batch the feed still holds is sent from its shared frames; older entries come from the store.
+        const kept = realtime ? feed?.recentBatchWith(cursor + 1) : undefined;
+        if (kept !== undefined) {
+          sendLive(kept);
+          cursor = kept.lastSeq;
+          continue;
+        }
         const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq: target, limit: CATCH_UP_CHUNK, filter });
         if (state !== 'catching-up') return;
         sendEntries(range.entries);

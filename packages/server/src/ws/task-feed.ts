@@ -35,6 +35,12 @@ export interface TaskFeed {
   readonly lastSeq: number;
   add(listener: FeedListener): void;
   remove(listener: FeedListener): void;
+  /**
+   * The kept batch that holds `seq`, if any: the feed keeps its latest batches (a few MB, shared
+   * by all of the task's subscriptions) so that subscriptions a little behind catch up from
+   * frames already built instead of each reading the store.
+   */
+  recentBatchWith(seq: number): FeedBatch | undefined;
 }
 
 export interface TaskFeeds {
@@ -55,6 +61,10 @@ export interface TaskFeedsOptions {
 }
 
 const STORE_CHECK_INTERVAL_MS = 1000;
+/** About how many bytes of entries a feed keeps of its latest batches. */
+const RECENT_BYTES = 4 * 1024 * 1024;
+/** What an entry costs beyond its message, roughly, as an object and in its frames. */
+const ENTRY_OVERHEAD_BYTES = 300;
 
 interface FeedSlot {
   feed: TaskFeed;
@@ -70,6 +80,9 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
   const open = (taskId: string): FeedSlot => {
     const listeners = new Set<FeedListener>();
     let lastSeq = 0;
+    /** The latest batches, oldest first, with their approximate sizes. */
+    const recent: { batch: FeedBatch; bytes: number }[] = [];
+    let recentBytes = 0;
     let checking = false;
     let closed = false;
     /** The first check only learns where the task stands; later ones that find more count as lost hints. */
@@ -100,6 +113,14 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       },
       add: (listener) => listeners.add(listener),
       remove: (listener) => listeners.delete(listener),
+      recentBatchWith(seq) {
+        for (let i = recent.length - 1; i >= 0; i--) {
+          const { batch } = recent[i]!;
+          if (batch.firstSeq <= seq && seq <= batch.lastSeq) return batch;
+          if (batch.lastSeq < seq) return undefined;
+        }
+        return undefined;
+      },
     };
     const unsubscribe = bus.subscribe(taskId, (event) => {
       if (event.kind === 'resync') {
@@ -133,6 +154,11 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
           return logFrames;
         },
       };
+      let bytes = 0;
+      for (const entry of event.entries) bytes += entry.message.length + ENTRY_OVERHEAD_BYTES;
+      recent.push({ batch, bytes });
+      recentBytes += bytes;
+      while (recentBytes > RECENT_BYTES && recent.length > 1) recentBytes -= recent.shift()!.bytes;
       for (const listener of listeners) listener.onBatch(batch);
     });
     return {

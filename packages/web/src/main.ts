@@ -2,16 +2,19 @@
 // Everything about a line goes through the viewer; this file only wires the page's elements.
 import './styles.css';
 import { createRestClient, type ConnectionStateChange } from 'keruta-client';
-import { LOG_LEVELS, LOG_SOURCES, type LogLevel, type LogSource, type TaskSummary } from '@keruta/protocol';
+import { LOG_LEVELS, LOG_SOURCES, type TaskSummary } from '@keruta/protocol';
 import { renderConnection, type ConnectionView } from './connection-badge.js';
-import { byId, formatCount } from './dom.js';
+import { byId } from './dom.js';
 import { setUpDownloads } from './downloads.js';
+import { createFilterControls } from './filter-controls.js';
 import { createLogViewer } from './log-viewer.js';
 import { OLDER_CHUNK, createOlderHistory } from './older-history.js';
 import { lineFromHash, readPageOptions, startForLine, type StartPoint } from './page-options.js';
+import { createSearchBox } from './search-box.js';
 import { createServerSearch } from './server-search.js';
 import { installShortcuts } from './shortcuts.js';
 import { startLiveFeed, type LiveFeed } from './live-feed.js';
+import { createStatusView } from './status-view.js';
 import { startTaskList } from './task-list.js';
 import { setStatusBadge } from './task-status.js';
 import { applyTheme, cycleTheme, savedTheme, themeLabel, type ThemeChoice } from './theme.js';
@@ -83,64 +86,30 @@ const viewer = createLogViewer({
 const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
 olderButton.addEventListener('click', () => void older.load());
 
-/** Sets an element's text only when it changes: this runs every frame while lines stream in. */
-function setText(node: HTMLElement, text: string): void {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-function setData(name: string, value: string): void {
-  if (container.dataset[name] !== value) container.dataset[name] = value;
-}
-
-const waitingStat = byId('waitingStat');
-const waitingCount = byId('waitingCount');
-const viewNote = byId('viewNote');
+const statusView = createStatusView({
+  viewer,
+  older,
+  maxLines: MAX_LINES,
+  container,
+  elements: {
+    counters: counterElements,
+    waitingStat: byId('waitingStat'),
+    waitingCount: byId('waitingCount'),
+    viewNote: byId('viewNote'),
+    searchCount,
+    historyText,
+    olderButton,
+  },
+});
 
 function updateStatus(): void {
-  const { counters, store } = viewer;
-  setText(counterElements.total, formatCount(counters.total));
-  for (const level of LOG_LEVELS) setText(counterElements[level], formatCount(counters.count(level)));
-  if (waitingStat.hidden === viewer.paused) waitingStat.hidden = !viewer.paused;
-  setText(waitingCount, formatCount(viewer.waiting));
-  setText(viewNote, viewer.rowCount === store.length ? '' : `showing ${formatCount(viewer.rowCount)} rows of ${formatCount(store.length)} lines`);
-
-  const matches = viewer.search.matches.length;
-  setText(
-    searchCount,
-    viewer.search.query === '' ? '' : matches === 0 ? 'no match' : `${viewer.search.current < 0 ? '–' : formatCount(viewer.search.current + 1)} / ${formatCount(matches)}`,
-  );
-
+  const { store } = viewer;
   if (!connection.historyLoaded && historyEnd !== undefined && store.lastSeq >= historyEnd) {
     connection.historyLoaded = true;
     renderConnection(connectionBadge, connection);
   }
   if (pendingLine > 0 && store.lastSeq >= pendingLine) revealPendingLine();
-
-  setText(historyText, historyDescription());
-  const olderHidden = !older.more || older.state === 'loading' || !connection.historyLoaded;
-  if (olderButton.hidden !== olderHidden) olderButton.hidden = olderHidden;
-  // The list's state for scripts and tests: lines held, rows shown, the seqs held, history done.
-  setData('lines', String(store.length));
-  setData('rows', String(viewer.rowCount));
-  setData('firstSeq', String(store.firstSeq));
-  setData('lastSeq', String(store.lastSeq));
-  setData('history', connection.historyLoaded ? 'loaded' : 'loading');
-}
-
-function historyDescription(): string {
-  const { store } = viewer;
-  if (store.length === 0) return store.floorSeq > 0 ? `Cleared through line ${formatCount(store.floorSeq)}; new lines appear here.` : 'No lines yet.';
-  const range = `Lines ${formatCount(store.firstSeq)}–${formatCount(store.lastSeq)}`;
-  switch (older.state) {
-    case 'loading':
-      return `${range} · loading older lines…`;
-    case 'failed':
-      return `${range} · older lines could not be loaded: ${older.error ?? 'unknown error'}`;
-    case 'cap-reached':
-      return `${range} · the page holds at most ${formatCount(MAX_LINES)} lines; download the log for the rest`;
-    default:
-      return older.more ? `${range} · scroll to the top for older lines` : `${range} · start of the log`;
-  }
+  statusView.update(connection.historyLoaded);
 }
 
 // --- The live feed -------------------------------------------------------------------------
@@ -206,8 +175,7 @@ function revealPendingLine(): void {
   let result = viewer.reveal(seq);
   if (result === 'filtered') {
     // The address names a line the filters hide: show everything rather than nothing.
-    setFilterBoxes([...LOG_SOURCES], [...LOG_LEVELS]);
-    applyFilters();
+    filters.set(LOG_SOURCES, LOG_LEVELS);
     result = viewer.reveal(seq);
   }
   // A line not held yet may still arrive (history still loading, or a line not written yet).
@@ -259,59 +227,17 @@ timestampBox.addEventListener('change', () => viewer.setShowTimestamp(timestampB
 byId('foldAllBtn').addEventListener('click', () => viewer.setAllFolded(true));
 byId('unfoldAllBtn').addEventListener('click', () => viewer.setAllFolded(false));
 
-const sourceBoxes = [...byId('sourceFilter').querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
-const levelBoxes = [...byId('levelFilter').querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
+const filters = createFilterControls({ sourceFilter: byId('sourceFilter'), levelFilter: byId('levelFilter'), viewer });
+filters.set(options.sources, options.levels);
 
-function setFilterBoxes(sources: readonly LogSource[], levels: readonly LogLevel[]): void {
-  for (const box of sourceBoxes) box.checked = sources.includes(box.value as LogSource);
-  for (const box of levelBoxes) box.checked = levels.includes(box.value as LogLevel);
-}
-
-function maskOf(boxes: HTMLInputElement[], names: readonly string[]): number {
-  return boxes.reduce((mask, box) => (box.checked ? mask | (1 << names.indexOf(box.value)) : mask), 0);
-}
-
-function applyFilters(): void {
-  viewer.setFilters(maskOf(sourceBoxes, LOG_SOURCES), maskOf(levelBoxes, LOG_LEVELS));
-}
-
-for (const box of [...sourceBoxes, ...levelBoxes]) box.addEventListener('change', applyFilters);
-setFilterBoxes(options.sources, options.levels);
-applyFilters();
-
-let searchTimer: ReturnType<typeof setTimeout> | undefined;
-function runSearch(): void {
-  if (searchTimer !== undefined) clearTimeout(searchTimer);
-  searchTimer = undefined;
-  if (searchInput.value === viewer.search.query) return;
-  viewer.setQuery(searchInput.value);
-  if (searchInput.value !== '') viewer.nextMatch(1);
-}
-searchInput.addEventListener('input', () => {
-  if (searchTimer !== undefined) clearTimeout(searchTimer);
-  searchTimer = setTimeout(runSearch, 150);
+const searchBox = createSearchBox({
+  input: searchInput,
+  form: byId('searchForm'),
+  next: byId('searchNext'),
+  previous: byId('searchPrev'),
+  viewer,
 });
-byId('searchForm').addEventListener('submit', (event) => event.preventDefault());
-searchInput.addEventListener('keydown', (event) => {
-  // Esc leaves the box with the search kept (a search box would clear itself), so n and N go on.
-  if (event.key === 'Escape') event.preventDefault();
-  if (event.key !== 'Enter') return;
-  event.preventDefault();
-  if (searchInput.value !== viewer.search.query) runSearch();
-  else viewer.nextMatch(event.shiftKey ? -1 : 1);
-});
-byId('searchNext').addEventListener('click', () => {
-  runSearch();
-  viewer.nextMatch(1);
-});
-byId('searchPrev').addEventListener('click', () => {
-  runSearch();
-  viewer.nextMatch(-1);
-});
-if (options.query !== '') {
-  searchInput.value = options.query;
-  viewer.setQuery(options.query);
-}
+if (options.query !== '') searchBox.start(options.query);
 
 const serverSearch = createServerSearch({
   rest,

@@ -215,6 +215,30 @@ describe('admin page: live view', () => {
     await page.close();
   });
 
+  it('follows the system theme, and the theme button picks dark or light and remembers it', async () => {
+    const { page, errors } = await browser.newPage();
+    const taskId = 'themes';
+    await postEntries(server.apiUrl, taskId, [{ source: 'stdout', level: 'INFO', message: 'an info line' }]);
+    await openLogPage(page, `${server.baseUrl}/?taskId=${taskId}`);
+    await waitForRows(page, 1);
+    const look = () =>
+      page.$eval('.log-entry', (row) => ({ color: getComputedStyle(row).color, background: getComputedStyle(document.getElementById('logContainer') as HTMLElement).backgroundColor, theme: document.documentElement.dataset['theme'] }));
+    // This browser prefers dark: the guide's colours on the guide's #1e1e1e.
+    expect(await look()).toEqual({ color: 'rgb(76, 175, 80)', background: 'rgb(30, 30, 30)', theme: undefined });
+    await page.click('#themeBtn');
+    expect((await look()).theme).toBe('dark');
+    await page.click('#themeBtn');
+    expect(await look()).toEqual({ color: 'rgb(46, 125, 50)', background: 'rgb(250, 250, 250)', theme: 'light' });
+    await page.reload();
+    await waitForRows(page, 1);
+    expect((await look()).theme).toBe('light');
+    await page.goto(`${server.baseUrl}/?taskId=${taskId}&theme=dark`);
+    await waitForRows(page, 1);
+    expect((await look()).color).toBe('rgb(76, 175, 80)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('takes ?token= out of the address bar, keeps it for the tab, and sends it with the WebSocket', async () => {
     const { page } = await browser.newPage();
     const sockets: string[] = [];

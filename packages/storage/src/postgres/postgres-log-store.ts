@@ -65,17 +65,19 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
       }),
     // Count and page in one snapshot, so that a task made meanwhile cannot show on a page uncounted.
     listTasks: (page, size) =>
-      run('list the tasks', (p) => inTransaction(p, SNAPSHOT, async (client) => {
-        const totalElements = (await client.query<{ n: number }>(COUNT_TASKS)).rows[0]?.n ?? 0;
-        const rows = size > 0 ? (await client.query<TaskRow>({ ...LIST_TASKS, values: [size, page * size] })).rows : [];
-        return {
-          content: rows.map(toTaskSummary),
-          totalElements,
-          totalPages: totalPages(totalElements, size),
-          size,
-          number: page,
-        };
-      })),
+      run('list the tasks', (p) =>
+        inTransaction(p, SNAPSHOT, async (client) => {
+          const totalElements = (await client.query<{ n: number }>(COUNT_TASKS)).rows[0]?.n ?? 0;
+          const rows = size > 0 ? (await client.query<TaskRow>({ ...LIST_TASKS, values: [size, page * size] })).rows : [];
+          return {
+            content: rows.map(toTaskSummary),
+            totalElements,
+            totalPages: totalPages(totalElements, size),
+            size,
+            number: page,
+          };
+        }),
+      ),
     lastSeq: (taskId) => run('read the task', async (p) => (await taskRow(p, taskId))?.last_seq ?? 0),
     ping: () =>
       run('answer a ping', async (p) => {

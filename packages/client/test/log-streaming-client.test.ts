@@ -154,8 +154,8 @@ describe('LogStreamingClient', () => {
     await rest.postLogs('task-events', { source: 'agent', level: 'ERROR', message: 'exited with 2', metadata: { event: 'exited', exitCode: 2 } });
     await waitUntil(() => tasks.length === 2, 'two task events');
     expect(tasks).toEqual([
-      { type: 'task', taskId: 'task-events', status: 'running' },
-      { type: 'task', taskId: 'task-events', status: 'failed', exitCode: 2 },
+      { type: 'task', taskId: 'task-events', status: 'running', lastSeq: 1 },
+      { type: 'task', taskId: 'task-events', status: 'failed', exitCode: 2, lastSeq: 2 },
     ]);
   });
 

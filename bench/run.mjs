@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --only NAME]`: runs every scenario in bench/scenarios, prints
-// one table and writes it to bench/results/latest.{json,md}. Benchmarks assert nothing: a
-// missed target is reported, not thrown.
+// `npm run bench [-- --quick] [-- --only NAME] [-- --out DIR]`: runs every scenario in
+// bench/scenarios (those whose file name contains NAME), prints one table and writes it to
+// DIR/latest{,-quick}.{json,md} (DIR: bench/results). Benchmarks assert nothing: a missed
+// target is reported, not thrown; a scenario that crashes is an `error` row and exit status 1.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' } } });
 const quick = values.quick === true;
 
 const files = readdirSync(join(here, 'scenarios'))
@@ -19,6 +20,8 @@ const files = readdirSync(join(here, 'scenarios'))
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const startedAt = new Date().toISOString();
+// The machine may be shared: its load says how far to trust absolute times (ratios hold better).
+const loadAtStart = loadavg()[0];
 const rows = [];
 for (const file of files) {
   const name = file.replace(/\.mjs$/, '');
@@ -45,7 +48,7 @@ const escape = (c) => String(c).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const lines = [
   `# keruta benchmarks${quick ? ' (quick)' : ''}`,
   '',
-  `${startedAt} on ${machine}`,
+  `${startedAt} on ${machine}; load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`,
   '',
   `| ${header.join(' | ')} |`,
   `| ${header.map(() => '---').join(' | ')} |`,
@@ -56,10 +59,11 @@ const lines = [
 ];
 const markdown = `${lines.join('\n')}\n`;
 process.stdout.write(markdown);
-mkdirSync(join(here, 'results'), { recursive: true });
+const out = values.out ?? join(here, 'results');
+mkdirSync(out, { recursive: true });
 const base = quick ? 'latest-quick' : 'latest';
-writeFileSync(join(here, 'results', `${base}.json`), `${JSON.stringify({ startedAt, machine, quick, rows }, null, 2)}\n`);
-writeFileSync(join(here, 'results', `${base}.md`), markdown);
+writeFileSync(join(out, `${base}.json`), `${JSON.stringify({ startedAt, machine, loadAverage: { start: loadAtStart, end: loadavg()[0] }, quick, rows }, null, 2)}\n`);
+writeFileSync(join(out, `${base}.md`), markdown);
 const errors = rows.filter((r) => r.metric === 'error');
 // A scenario that crashed is a broken benchmark, unlike a missed target.
 process.exit(errors.length > 0 ? 1 : 0);

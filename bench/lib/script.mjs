@@ -114,8 +114,9 @@ export function createLineTally(total, { latency } = {}) {
       return lastArrivalMs;
     },
     /**
-     * Resolves once every line arrived; rejects, saying how many did, when no line came for
-     * `idleMs` or after `timeoutMs` in all.
+     * Resolves once every line arrived; rejects, saying how many did, when lines stopped coming
+     * for `idleMs` (counted from the first line: starting a script may take long on a busy
+     * machine) or after `timeoutMs` in all.
      */
     complete(timeoutMs, idleMs = 10_000) {
       if (distinct === total) return Promise.resolve();
@@ -129,7 +130,7 @@ export function createLineTally(total, { latency } = {}) {
             last = distinct;
             lastChange = now;
           }
-          if (now - lastChange > idleMs || now - started > timeoutMs) {
+          if ((distinct > 0 && now - lastChange > idleMs) || now - started > timeoutMs) {
             clearInterval(timer);
             reject(new Error(`received ${distinct} of ${total} lines (${duplicates} duplicates)`));
           }

@@ -13,7 +13,7 @@ const SCENARIO = 'fan-out';
 const PEERS = ['websocketd', 'frontail'];
 
 export async function run({ quick = false } = {}) {
-  const total = quick ? 5_000 : 20_000;
+  const total = quick ? 2_000 : 20_000;
   const many = quick ? 250 : 1000;
   // The bench's own process receives for every subscriber: 1,000 × 20,000 lines (5.6 GB of
   // frames) would measure this process, which then falls behind and is closed as a slow consumer.

@@ -11,7 +11,7 @@ const SCENARIO = 'latency';
 const INTERVAL_MS = 5;
 
 export async function run({ quick = false } = {}) {
-  const total = quick ? 400 : 2000;
+  const total = quick ? 200 : 2000;
   const sides = await runSides({ total, intervalMs: INTERVAL_MS, latency: true });
   const keruta = sides.keruta;
   const at = (p) => (side) => round(side.latency.percentile(p), 2);

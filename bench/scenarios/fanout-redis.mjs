@@ -5,7 +5,10 @@
 // Without PostgreSQL both sides share one SQLite file instead (the rows say so).
 // Run alone: node bench/scenarios/fanout-redis.mjs [--quick]   (needs `npm run build` first)
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { TEST_REDIS_URL, createTestDatabase, makeTempDir, redisAnswers, spawnServer } from '@keruta/testing';
 import { writeLines } from '../lib/agent-writer.mjs';
@@ -13,10 +16,27 @@ import { ratioRow, round, row } from '../lib/measure.mjs';
 
 const SCENARIO = 'fanout-redis';
 const SUBSCRIBERS = 100;
+/** Threads the subscribers are spread over, so that one client thread is not what is measured. */
+const SUBSCRIBER_THREADS = 2;
+const SEQ_KEY = Buffer.from('"seq":');
+const LOGS_FRAME = Buffer.from('{"type":"logs"');
+
+/** CPU time a process has used, in ms (user + system, from /proc): neighbours on a shared machine do not count. */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** A clock that threads share (performance.now() is per thread). */
+const now = () => performance.timeOrigin + performance.now();
 
 /**
- * A live batch subscriber that reads only the seqs out of each frame (no JSON.parse of every
- * entry): the bench measures the servers, not this process's parser.
+ * A live batch subscriber that reads only the seqs out of each frame's bytes (no decoding, no
+ * JSON.parse of every entry): the bench measures the servers, not the client's parser.
  */
 async function subscribe(wsUrl, taskId) {
   const ws = new WebSocket(`${wsUrl}/${taskId}`);
@@ -25,38 +45,73 @@ async function subscribe(wsUrl, taskId) {
   let onSubscribed;
   const subscribed = new Promise((resolve) => (onSubscribed = resolve));
   ws.on('message', (data) => {
-    const text = data.toString();
-    if (text.startsWith('{"type":"subscribed"')) {
-      state.expected = JSON.parse(text).lastSeq + 1;
-      onSubscribed();
+    if (data.subarray(0, LOGS_FRAME.length).equals(LOGS_FRAME)) {
+      for (let at = data.indexOf(SEQ_KEY); at !== -1; at = data.indexOf(SEQ_KEY, at + SEQ_KEY.length)) {
+        let seq = 0;
+        for (let i = at + SEQ_KEY.length; data[i] >= 0x30 && data[i] <= 0x39; i++) seq = seq * 10 + data[i] - 0x30;
+        if (seq !== state.expected) state.faults += 1;
+        state.expected = seq + 1;
+        state.received += 1;
+      }
+      state.lastArrival = now();
       return;
     }
-    if (!text.startsWith('{"type":"logs"')) return;
-    for (let at = text.indexOf('"seq":'); at !== -1; at = text.indexOf('"seq":', at + 6)) {
-      const seq = Number.parseInt(text.slice(at + 6, at + 20), 10);
-      if (seq !== state.expected) state.faults += 1;
-      state.expected = seq + 1;
-      state.received += 1;
+    const message = JSON.parse(data.toString());
+    if (message.type === 'subscribed') {
+      state.expected = message.lastSeq + 1;
+      onSubscribed();
     }
-    state.lastArrival = performance.now();
   });
   ws.send(JSON.stringify({ type: 'subscribe', options: { batch: true } }));
   await subscribed;
   return { state, close: () => ws.terminate() };
 }
 
-/** One burst: subscribers on `readFrom` first, then `total` lines through `writeTo`. */
-async function burst({ writeTo, readFrom, total }) {
-  const taskId = `burst-${randomUUID().slice(0, 8)}`;
-  const subscribers = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => subscribe(readFrom.wsUrl, taskId)));
-  const started = performance.now();
-  const ackedMs = await writeLines({ wsUrl: writeTo.wsUrl, taskId, total });
+/** In a subscriber thread: `count` subscribers, ready when subscribed, done when all have `total`. */
+async function runSubscriberThread({ wsUrl, taskId, count, total }) {
+  const subscribers = await Promise.all(Array.from({ length: count }, () => subscribe(wsUrl, taskId)));
+  parentPort.postMessage({ type: 'ready' });
   const deadline = Date.now() + 120_000;
   while (subscribers.some((s) => s.state.received < total) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  const lastMs = Math.max(...subscribers.map((s) => s.state.lastArrival)) - started;
-  const faults = subscribers.reduce((n, s) => n + s.state.faults + Math.abs(total - s.state.received), 0);
+  parentPort.postMessage({
+    type: 'done',
+    lastArrival: Math.max(...subscribers.map((s) => s.state.lastArrival)),
+    faults: subscribers.reduce((n, s) => n + s.state.faults + Math.abs(total - s.state.received), 0),
+  });
   for (const s of subscribers) s.close();
-  return { lastMs, ackedMs, faults };
+}
+
+/**
+ * One burst: subscribers on `readFrom` first (in their own threads), then `total` lines through
+ * `writeTo`; the CPU the serving processes used meanwhile.
+ */
+async function burst({ writeTo, readFrom, total }) {
+  const taskId = `burst-${randomUUID().slice(0, 8)}`;
+  const threads = Array.from({ length: SUBSCRIBER_THREADS }, () => {
+    const worker = new Worker(fileURLToPath(import.meta.url), {
+      workerData: { wsUrl: readFrom.wsUrl, taskId, count: SUBSCRIBERS / SUBSCRIBER_THREADS, total },
+    });
+    const message = (type) => new Promise((resolve, reject) => {
+      const onMessage = (m) => {
+        if (m.type !== type) return;
+        worker.off('message', onMessage);
+        resolve(m);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return { ready: message('ready'), done: message('done') };
+  });
+  await Promise.all(threads.map((t) => t.ready));
+  const servers = [...new Set([writeTo, readFrom])];
+  const cpuBefore = servers.map((server) => cpuMsOf(server.pid));
+  const started = now();
+  const ackedMs = await writeLines({ wsUrl: writeTo.wsUrl, taskId, total });
+  const results = await Promise.all(threads.map((t) => t.done));
+  const lastMs = Math.max(...results.map((r) => r.lastArrival)) - started;
+  const faults = results.reduce((n, r) => n + r.faults, 0);
+  const cpuMs = servers.reduce((sum, server, i) => sum + cpuMsOf(server.pid) - cpuBefore[i], 0);
+  return { lastMs, ackedMs, faults, cpuMs };
 }
 
 async function busLagMean(server) {
@@ -74,6 +129,7 @@ export async function run({ quick = false } = {}) {
   if (!(await redisAnswers())) {
     return [row(SCENARIO, 'skipped: no Redis answers at 127.0.0.1:6379', 'n/a', '')];
   }
+  const loadAtStart = loadavg()[0];
   const db = await createTestDatabase('bench fanout-redis');
   const dir = await makeTempDir('keruta-bench-');
   const store = db === undefined ? 'one SQLite file' : 'PostgreSQL';
@@ -111,6 +167,9 @@ export async function run({ quick = false } = {}) {
       row(SCENARIO, 'lines lost, duplicated or out of order (all subscribers, all rounds)', faults, 'lines', { target: '0', pass: faults === 0 }),
       row(SCENARIO, 'stored and acknowledged through A (median)', round(median(crosses.map((r) => r.ackedMs)), 0), 'ms'),
       row(SCENARIO, 'bus lag on B, publish on A → receipt on B (mean)', lag === undefined ? 'n/a' : round(lag, 2), 'ms'),
+      row(SCENARIO, 'CPU of keruta-api per burst: the single instance (median)', round(median(singles.map((r) => r.cpuMs)), 0), 'ms'),
+      row(SCENARIO, 'CPU of keruta-api per burst: A + B (median)', round(median(crosses.map((r) => r.cpuMs)), 0), 'ms'),
+      row(SCENARIO, 'load average (1 min) at the start and the end: the wall clock also measures neighbours', `${round(loadAtStart, 1)} → ${round(loadavg()[0], 1)}`, ''),
     ];
   } finally {
     for (const server of servers) await server.stop();
@@ -119,6 +178,8 @@ export async function run({ quick = false } = {}) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (!isMainThread) {
+  await runSubscriberThread(workerData);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.table(await run({ quick: process.argv.includes('--quick') }));
 }

@@ -36,9 +36,9 @@ export interface TaskFeed {
   add(listener: FeedListener): void;
   remove(listener: FeedListener): void;
   /**
-   * The kept batch that holds `seq`, if any: the feed keeps its latest batches (a few MB, shared
-   * by all of the task's subscriptions) so that subscriptions a little behind catch up from
-   * frames already built instead of each reading the store.
+   * The kept batch that holds `seq`, if any. The feeds keep their latest batches (within one
+   * memory budget for all of them, shared by each task's subscriptions) so that subscriptions
+   * a little behind catch up from frames already built instead of each reading the store.
    */
   recentBatchWith(seq: number): FeedBatch | undefined;
 }
@@ -61,10 +61,18 @@ export interface TaskFeedsOptions {
 }
 
 const STORE_CHECK_INTERVAL_MS = 1000;
-/** About how many bytes of entries a feed keeps of its latest batches. */
-const RECENT_BYTES = 4 * 1024 * 1024;
+/**
+ * About how many bytes of their latest batches all feeds keep together; the oldest go first.
+ * Kept batches outlive the young generation, so the process grows by a few times this.
+ */
+const KEPT_BYTES = 8 * 1024 * 1024;
 /** What an entry costs beyond its message, roughly, as an object and in its frames. */
-const ENTRY_OVERHEAD_BYTES = 300;
+const ENTRY_OVERHEAD_BYTES = 500;
+/**
+ * A feed keeps batches only while this many subscriptions share it: one subscriber behind reads
+ * the store as cheaply as it would read kept batches, many would each read the same entries.
+ */
+const KEEP_FOR_LISTENERS = 2;
 
 interface FeedSlot {
   feed: TaskFeed;
@@ -76,13 +84,35 @@ interface FeedSlot {
 
 export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK_INTERVAL_MS, onStoreAhead }: TaskFeedsOptions): TaskFeeds {
   const feeds = new Map<string, FeedSlot>();
+  /** Every feed's kept batches, oldest first, each with its feed's own list (where it is first too). */
+  let kept: { batch: FeedBatch; bytes: number; recent: FeedBatch[] }[] = [];
+  let keptBytes = 0;
+  const keep = (batch: FeedBatch, recent: FeedBatch[]): void => {
+    let bytes = 0;
+    for (const entry of batch.entries) bytes += entry.message.length + ENTRY_OVERHEAD_BYTES;
+    recent.push(batch);
+    kept.push({ batch, bytes, recent });
+    keptBytes += bytes;
+    while (keptBytes > KEPT_BYTES && kept.length > 1) {
+      const oldest = kept.shift()!;
+      keptBytes -= oldest.bytes;
+      if (oldest.recent[0] === oldest.batch) oldest.recent.shift();
+    }
+  };
+  const forget = (recent: FeedBatch[]): void => {
+    kept = kept.filter((k) => {
+      if (k.recent !== recent) return true;
+      keptBytes -= k.bytes;
+      return false;
+    });
+    recent.length = 0;
+  };
 
   const open = (taskId: string): FeedSlot => {
     const listeners = new Set<FeedListener>();
     let lastSeq = 0;
-    /** The latest batches, oldest first, with their approximate sizes. */
-    const recent: { batch: FeedBatch; bytes: number }[] = [];
-    let recentBytes = 0;
+    /** This feed's kept batches, oldest first. */
+    const recent: FeedBatch[] = [];
     let checking = false;
     let closed = false;
     /** The first check only learns where the task stands; later ones that find more count as lost hints. */
@@ -115,7 +145,7 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       remove: (listener) => listeners.delete(listener),
       recentBatchWith(seq) {
         for (let i = recent.length - 1; i >= 0; i--) {
-          const { batch } = recent[i]!;
+          const batch = recent[i]!;
           if (batch.firstSeq <= seq && seq <= batch.lastSeq) return batch;
           if (batch.lastSeq < seq) return undefined;
         }
@@ -154,11 +184,7 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
           return logFrames;
         },
       };
-      let bytes = 0;
-      for (const entry of event.entries) bytes += entry.message.length + ENTRY_OVERHEAD_BYTES;
-      recent.push({ batch, bytes });
-      recentBytes += bytes;
-      while (recentBytes > RECENT_BYTES && recent.length > 1) recentBytes -= recent.shift()!.bytes;
+      if (listeners.size >= KEEP_FOR_LISTENERS) keep(batch, recent);
       for (const listener of listeners) listener.onBatch(batch);
     });
     return {
@@ -166,6 +192,7 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       refs: 0,
       unsubscribe: () => {
         closed = true;
+        forget(recent);
         unsubscribe();
       },
       checkStore,

@@ -1,17 +1,10 @@
 // The body of LogStore.append for PostgreSQL; runs inside one READ COMMITTED transaction.
-import { KerutaError, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
+import { KerutaError, type NormalizedLogRequest } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
+import { planAppend } from '../append-plan.js';
 import type { AppendResult } from '../log-store.js';
-import { applyStatusEvent, sameTaskState } from '../task-status.js';
+import { stateOf, type TaskRow } from '../row-mapping.js';
 import { createCopyRows, storableText } from './copy-logs.js';
-import {
-  LEVEL_COUNT_COLUMN,
-  NEXT_LINE_COLUMN,
-  SOURCE_COUNT_COLUMN,
-  stateOf,
-  toTaskSummary,
-  type TaskRow,
-} from './row-mapping.js';
 import { CREATE_TASK, HELD_RUN_SEQS, LOCK_TASK, UPDATE_TASK, taskRowValues } from './statements.js';
 
 export interface AppendContext {
@@ -29,93 +22,24 @@ export async function appendEntries(
 ): Promise<AppendResult> {
   const { client, maxMessageLength } = context;
   const existing = await lockTask(client, taskId, context.now);
-  const row: TaskRow = { ...existing };
-  const stateBefore = stateOf(existing);
-  let state = stateBefore;
-  const stored: LogEntry[] = [];
-  let duplicates = 0;
-
-  const held = await heldRunSeqs(client, taskId, entries);
+  const plan = planAppend({
+    taskId,
+    row: existing,
+    stateBefore: stateOf(existing),
+    held: await heldRunSeqs(client, taskId, entries),
+    maxMessageLength,
+    storable: storableText,
+  });
   const rows = createCopyRows();
   for (const request of entries) {
-    const runId = request.runId === undefined ? null : storableText(request.runId);
-    if (runId !== null && request.runSeq !== undefined) {
-      const seen = held.get(runId);
-      if (seen?.has(request.runSeq) === true) {
-        duplicates += 1;
-        continue;
-      }
-      // Remembered, so that the same pair repeated later in this batch is a duplicate too.
-      seen?.add(request.runSeq);
-    }
-    const nextLine = NEXT_LINE_COLUMN[request.source];
-    const sourceCount = SOURCE_COUNT_COLUMN[request.source];
-    const levelCount = LEVEL_COUNT_COLUMN[request.level];
-    // The type says this cannot happen; a caller that skipped validation would corrupt the counters.
-    if (nextLine === undefined || levelCount === undefined) {
-      throw new KerutaError('INVALID_LOG_FORMAT', "source or level: not one of the protocol's values");
-    }
-    const seq = row.last_seq + 1;
-    const lineNumber = request.lineNumber ?? row[nextLine];
-    let message = storableText(request.message);
-    let metadata = request.metadata;
-    if (message.length > maxMessageLength) {
-      message = message.slice(0, maxMessageLength);
-      metadata = { ...metadata, truncated: true };
-    }
-    rows.add(
-      taskId,
-      seq,
-      request.timeMs,
-      request.source,
-      request.level,
-      message,
-      lineNumber,
-      hasKeys(metadata) ? JSON.stringify(metadata) : null,
-      runId,
-      request.runSeq ?? null,
-    );
-
-    row.last_seq = seq;
-    row.total_logs += 1;
-    row[sourceCount] += 1;
-    row[levelCount] += 1;
-    // A caller-given number moves the counter past it, so an assigned one never repeats it.
-    if (lineNumber >= row[nextLine]) row[nextLine] = lineNumber + 1;
-    if (row.min_time_ms === null || request.timeMs < row.min_time_ms) row.min_time_ms = request.timeMs;
-    if (row.max_time_ms === null || request.timeMs > row.max_time_ms) row.max_time_ms = request.timeMs;
-    state = applyStatusEvent(state, request) ?? state;
-
-    const entry: LogEntry = {
-      id: entryId(taskId, seq),
-      seq,
-      taskId,
-      timestamp: request.timestamp,
-      source: request.source,
-      level: request.level,
-      message,
-      lineNumber,
-      metadata,
-    };
-    if (runId !== null) entry.runId = runId;
-    if (request.runSeq !== undefined) entry.runSeq = request.runSeq;
-    stored.push(entry);
+    const planned = plan.admit(request);
+    if (planned !== undefined) rows.add(...planned);
   }
-
   // Nothing new (a resent batch): the task's activity time stays where it was.
-  if (stored.length === 0) return { stored, duplicates, lastSeq: row.last_seq };
+  if (!plan.changed) return plan.result();
   await rows.write(client);
-
-  row.status = state.status;
-  row.exit_code = state.exitCode ?? null;
-  row.started_at = state.startedAtMs ?? null;
-  row.finished_at = state.finishedAtMs ?? null;
-  row.updated_at = context.now;
-  await client.query({ ...UPDATE_TASK, values: taskRowValues(row) });
-
-  const result: AppendResult = { stored, duplicates, lastSeq: row.last_seq };
-  if (!sameTaskState(stateBefore, state)) result.taskChanged = toTaskSummary(row);
-  return result;
+  await client.query({ ...UPDATE_TASK, values: taskRowValues(plan.finalRow(context.now)) });
+  return plan.result();
 }
 
 /**
@@ -131,11 +55,6 @@ async function lockTask(client: PoolClient, taskId: string, now: number): Promis
   const created = (await client.query<TaskRow>({ ...LOCK_TASK, values: [taskId] })).rows[0];
   if (created === undefined) throw new KerutaError('DATABASE_ERROR', "the log store could not create the task's row");
   return created;
-}
-
-function hasKeys(object: Record<string, unknown>): boolean {
-  for (const _key in object) return true;
-  return false;
 }
 
 /**

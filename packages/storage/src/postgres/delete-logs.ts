@@ -1,7 +1,7 @@
 // LogStore.deleteLogs for PostgreSQL: the task's entries go in chunks, each in a transaction of its own.
 import type { LogLevel, LogSource } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
-import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from './row-mapping.js';
+import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
 import { CHUNK_END, DELETE_CHUNK, LOCK_TASK, SELECT_TASK, TIME_RANGE_AFTER, UPDATE_TASK, taskRowValues } from './statements.js';
 import { READ_WRITE, transaction } from './transactions.js';
 

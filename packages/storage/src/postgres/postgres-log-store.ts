@@ -9,7 +9,7 @@ import { appendEntries } from './append-entries.js';
 import { deleteLogs } from './delete-logs.js';
 import { openPool, type OpenPoolOptions } from './open-pool.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
-import { toLogStats, toTaskSummary, type TaskRow } from './row-mapping.js';
+import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
 import { COUNT_TASKS, LIST_TASKS, PING, SELECT_TASK } from './statements.js';
 import { READ_WRITE, SNAPSHOT, inTransaction, onOneConnection } from './transactions.js';
 

@@ -12,7 +12,7 @@ import type { PoolClient } from 'pg';
 import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, totalPages } from '../entry-filter.js';
 import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
 import { conditionOfFilter, sqlParams } from './filters.js';
-import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from './row-mapping.js';
+import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from '../row-mapping.js';
 import { PAGE_RANGE, SELECT_TASK, SELECT_TASK_AND_FIRST_SEQ } from './statements.js';
 
 /**

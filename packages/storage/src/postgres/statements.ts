@@ -3,36 +3,12 @@
 // statements whose every plan is a primary-key or run-index lookup get a name. The others are
 // planned for their parameters each time (a generic plan of TIME_RANGE_AFTER, say, is a parallel
 // seq scan of the whole table: measured 480 ms against 0.1 ms).
-import type { TaskRow } from './row-mapping.js';
-import { LOG_COLUMNS } from './row-mapping.js';
+import { LOG_COLUMNS, TASK_COLUMNS, type TaskRow } from '../row-mapping.js';
 
 export interface Statement {
   name: string;
   text: string;
 }
-
-const TASK_COLUMNS = [
-  'task_id',
-  'last_seq',
-  'total_logs',
-  'count_stdout',
-  'count_stderr',
-  'count_agent',
-  'count_debug',
-  'count_info',
-  'count_warn',
-  'count_error',
-  'min_time_ms',
-  'max_time_ms',
-  'next_line_stdout',
-  'next_line_stderr',
-  'next_line_agent',
-  'status',
-  'exit_code',
-  'started_at',
-  'finished_at',
-  'updated_at',
-] as const satisfies readonly (keyof TaskRow)[];
 
 /** The parameters of UPDATE_TASK: a whole TaskRow, in the order of TASK_COLUMNS. */
 export function taskRowValues(row: TaskRow): (string | number | null)[] {

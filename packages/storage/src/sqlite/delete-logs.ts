@@ -1,6 +1,6 @@
 // The body of LogStore.deleteLogs for SQLite; runs inside one IMMEDIATE transaction.
 import { LOG_LEVELS, LOG_SOURCES, type LogLevel, type LogSource } from '@keruta/protocol';
-import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from './row-mapping.js';
+import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
 import type { Statements } from './statements.js';
 
 /**

@@ -4,7 +4,7 @@ import type { LogPage, LogQuery } from '@keruta/protocol';
 import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, totalPages } from '../entry-filter.js';
 import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
 import { conditionOfFilter } from './filters.js';
-import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from './row-mapping.js';
+import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from '../row-mapping.js';
 import type { Statements } from './statements.js';
 
 /**

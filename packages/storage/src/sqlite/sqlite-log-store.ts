@@ -8,7 +8,7 @@ import { deleteLogs } from './delete-logs.js';
 import { captureFileIdentity } from './file-identity.js';
 import { openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
-import { toLogStats, toTaskSummary } from './row-mapping.js';
+import { toLogStats, toTaskSummary } from '../row-mapping.js';
 import { prepareStatements } from './statements.js';
 
 export interface SqliteLogStoreOptions {

@@ -1,29 +1,6 @@
 // Every statement the SQLite store runs, prepared once per connection.
 import type Database from 'better-sqlite3';
-import type { TaskRow } from './row-mapping.js';
-
-const TASK_COLUMNS = [
-  'task_id',
-  'last_seq',
-  'total_logs',
-  'count_stdout',
-  'count_stderr',
-  'count_agent',
-  'count_debug',
-  'count_info',
-  'count_warn',
-  'count_error',
-  'min_time_ms',
-  'max_time_ms',
-  'next_line_stdout',
-  'next_line_stderr',
-  'next_line_agent',
-  'status',
-  'exit_code',
-  'started_at',
-  'finished_at',
-  'updated_at',
-] as const satisfies readonly (keyof TaskRow)[];
+import { TASK_COLUMNS, type TaskRow } from '../row-mapping.js';
 
 type SqlValue = string | number | null;
 

@@ -1,4 +1,5 @@
-// Rows of the tasks and logs tables as node-postgres returns them, and how they become the protocol's shapes.
+// Rows of the tasks and logs tables, as both dialects return them, and how they become the
+// protocol's shapes. int8 columns arrive as numbers (postgres/open-pool.ts sets that parser).
 import {
   entryId,
   type LogEntry,
@@ -8,9 +9,9 @@ import {
   type TaskStatus,
   type TaskSummary,
 } from '@keruta/protocol';
-import type { TaskCounters } from '../entry-filter.js';
-import { isoOfMs } from '../iso-time.js';
-import type { TaskState } from '../task-status.js';
+import type { TaskCounters } from './entry-filter.js';
+import { isoOfMs } from './iso-time.js';
+import type { TaskState } from './task-status.js';
 
 export interface LogRow {
   seq: number;
@@ -19,8 +20,8 @@ export interface LogRow {
   level: string;
   message: string;
   line_number: number;
-  /** Parsed by node-postgres's json reader; NULL stands for the empty object. */
-  metadata: Record<string, unknown> | null;
+  /** SQLite returns the JSON text; node-postgres parses a json column itself. NULL is the empty object. */
+  metadata: string | Record<string, unknown> | null;
   run_id: string | null;
   run_seq: number | null;
 }
@@ -28,7 +29,6 @@ export interface LogRow {
 /** The columns of LogRow, in a SELECT. */
 export const LOG_COLUMNS = 'seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq';
 
-/** int8 columns arrive as numbers: open-pool.ts sets that parser. */
 export interface TaskRow {
   task_id: string;
   last_seq: number;
@@ -52,6 +52,30 @@ export interface TaskRow {
   updated_at: number;
 }
 
+/** The columns of TaskRow, in the order both stores write them. */
+export const TASK_COLUMNS = [
+  'task_id',
+  'last_seq',
+  'total_logs',
+  'count_stdout',
+  'count_stderr',
+  'count_agent',
+  'count_debug',
+  'count_info',
+  'count_warn',
+  'count_error',
+  'min_time_ms',
+  'max_time_ms',
+  'next_line_stdout',
+  'next_line_stderr',
+  'next_line_agent',
+  'status',
+  'exit_code',
+  'started_at',
+  'finished_at',
+  'updated_at',
+] as const satisfies readonly (keyof TaskRow)[];
+
 export function toLogEntry(taskId: string, row: LogRow): LogEntry {
   const entry: LogEntry = {
     id: entryId(taskId, row.seq),
@@ -62,7 +86,7 @@ export function toLogEntry(taskId: string, row: LogRow): LogEntry {
     level: row.level as LogLevel,
     message: row.message,
     lineNumber: row.line_number,
-    metadata: row.metadata ?? {},
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as Record<string, unknown>) : (row.metadata ?? {}),
   };
   if (row.run_id !== null) entry.runId = row.run_id;
   if (row.run_seq !== null) entry.runSeq = row.run_seq;

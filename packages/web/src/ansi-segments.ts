@@ -23,8 +23,20 @@ export interface Segment {
   style?: TextStyle;
 }
 
+/**
+ * Bidirectional controls (LRO, RLO, isolates, marks) can make a line read as something else
+ * ("Trojan Source"); each is shown as U+FFFD instead, one character for one, so that match
+ * positions still line up with the stored message.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function withoutBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '\ufffd');
+}
+
 /** The message as runs of text and their style; a message without escapes is one plain run. */
-export function ansiSegments(message: string): Segment[] {
+export function ansiSegments(raw: string): Segment[] {
+  const message = withoutBidiControls(raw);
   if (!message.includes('\u001b')) return [{ text: message }];
   const parsed = Anser.ansiToJson(message, { json: true, use_classes: true, remove_empty: true });
   const segments: Segment[] = [];

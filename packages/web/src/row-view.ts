@@ -1,7 +1,7 @@
 // One row of the log as DOM: line link, timestamp, source and level tags, and the message as
 // styled runs with the search matches marked. Built with textContent only: log text is never HTML.
 // The class names are the usage guide's (`log-entry level-ERROR`), so its colours apply.
-import { ansiSegments, type Segment } from './ansi-segments.js';
+import { ansiSegments, withoutBidiControls, type Segment } from './ansi-segments.js';
 import { element } from './dom.js';
 import { groupName } from './line-markers.js';
 import { LINE_FLAGS, type LineStore } from './line-store.js';
@@ -50,10 +50,10 @@ export function renderRow(index: number, ctx: RowContext): HTMLElement {
     row.classList.add('group-header');
     row.setAttribute('aria-expanded', String(!folded));
     row.prepend(element('span', 'fold', folded ? '▸' : '▾'));
-    appendSegments(text, [{ text: groupName(message) || '(section)' }], ctx.pattern);
+    appendSegments(text, [{ text: withoutBidiControls(groupName(message)) || '(section)' }], ctx.pattern);
   } else {
     if (store.groupAt(index) !== 0) row.classList.add('in-group');
-    appendSegments(text, flags & LINE_FLAGS.ansi ? ansiSegments(message) : [{ text: message }], ctx.pattern);
+    appendSegments(text, flags & LINE_FLAGS.ansi ? ansiSegments(message) : [{ text: withoutBidiControls(message) }], ctx.pattern);
   }
   row.append(text);
   if (flags & LINE_FLAGS.truncated) {

@@ -187,20 +187,27 @@ describe('admin page: live view', () => {
       '::group::<img src=x onerror="window.__pwned=\'group\'">',
       '::endgroup::',
       '\u001b[31m<img src=x onerror="window.__pwned=\'ansi\'">\u001b[0m',
+      'invoice_\u202eexe.pdf and \u2066isolated\u2069',
+      '\u001b]8;;javascript:window.__pwned=\'osc8\'\u001b\\click me\u001b]8;;\u001b\\ \u001b]0;title\u0007done',
     ];
     await postEntries(server.apiUrl, taskId, payloads.map((message) => ({ source: 'stdout', level: 'ERROR', message })));
     await openLogPage(page, `${server.baseUrl}/?taskId=${taskId}`);
     await page.click('#unfoldAllBtn');
-    await waitForRows(page, 5);
+    await waitForRows(page, 7);
     await page.waitForTimeout(300);
     const texts = (await readAllRows(page)).map((r) => r.text);
-    expect(texts).toEqual([
+    expect(texts.slice(0, 5)).toEqual([
       payloads[0],
       payloads[1],
       payloads[2],
       '<img src=x onerror="window.__pwned=\'group\'">',
       '<img src=x onerror="window.__pwned=\'ansi\'">',
     ]);
+    // Right-to-left overrides and isolates are shown, not obeyed; terminal links and titles are text.
+    expect(texts[5]).toBe('invoice_\ufffdexe.pdf and \ufffdisolated\ufffd');
+    expect(texts[6]).toContain('click me');
+    const hrefs = await page.$$eval('#logContainer a', (links) => links.map((a) => a.getAttribute('href') ?? ''));
+    expect(hrefs.filter((href) => !/^#L\d+$/.test(href))).toEqual([]);
     expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(await page.$$('#logContainer img, #logContainer svg, #logContainer script, #logContainer b')).toHaveLength(0);
     expect(await page.isVisible('text=<script>window.__pwned = "script"</script>')).toBe(true);

@@ -16,6 +16,13 @@ export interface LogRoutesDeps {
 
 /** Entries read from the store per chunk of an export. */
 const EXPORT_CHUNK = 2000;
+/**
+ * Entries serialised per piece written to the response. A piece of 2,000 entries (~600 KB)
+ * is a large-object string in V8 and a large malloc'd copy in the socket write, both returned
+ * to the system late: on a 1,000,000-line json export, pieces of 250 kept keruta-api's peak RSS
+ * ~30 MB lower (254 -> 222 MB) at the same or a better rate.
+ */
+const EXPORT_PIECE = 250;
 
 interface TaskParams {
   taskId: string;
@@ -89,8 +96,8 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
       let first = true;
       for (;;) {
         const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq, limit: EXPORT_CHUNK, filter });
-        if (range.entries.length > 0) {
-          yield writer.chunk(range.entries, first);
+        for (let i = 0; i < range.entries.length; i += EXPORT_PIECE) {
+          yield writer.chunk(range.entries.slice(i, i + EXPORT_PIECE), first);
           first = false;
         }
         cursor = range.scannedTo;

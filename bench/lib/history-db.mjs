@@ -24,6 +24,8 @@ export function historyMessage(n) {
 }
 
 const built = new Map();
+/** Data dirs built by this process, removed when it exits. */
+const dirs = [];
 let cleanupRegistered = false;
 
 /** `{ dataDir, total, buildMs }`: a data dir whose keruta.db holds HISTORY_TASK with `total` lines. */
@@ -115,4 +117,3 @@ async function build(total) {
   return { dataDir, total, buildMs: performance.now() - started };
 }
 
-const dirs = [];

@@ -67,7 +67,7 @@ export function findFrontail() {
       try {
         process.stderr.write(`bench: installing frontail@${FRONTAIL_VERSION} into ${prefix} …\n`);
         mkdirSync(prefix, { recursive: true });
-        execFileSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', `frontail@${FRONTAIL_VERSION}`], {
+        execFileSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', `frontail@${FRONTAIL_VERSION}`], {
           stdio: ['ignore', 'ignore', 'inherit'],
         });
       } catch (error) {

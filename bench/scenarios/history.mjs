@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnServer } from '@keruta/testing';
 import { HISTORY_TASK, historyDataDir } from '../lib/history-db.mjs';
-import { createLatencyRecorder, ratioRow, round, row } from '../lib/measure.mjs';
+import { createLatencyRecorder, ratioRow, round, row, rssOf } from '../lib/measure.mjs';
 
 const SCENARIO = 'history';
 const PAGE = 1000;
@@ -92,6 +92,9 @@ export async function run({ quick = false } = {}) {
       row(SCENARIO, 'pages with a missing, extra or out-of-order line', faults, 'pages', { target: '0', pass: faults === 0 }),
     );
     return rows;
+  } catch (error) {
+    // Say what the server was doing: a request that fails is a broken run, not a slow one.
+    throw new Error(`${String(error?.message ?? error)}; keruta-api ${rssOf(server.pid ?? 0) > 0 ? 'still running' : 'gone'}; its log ends: ${server.stderr.slice(-600)}`, { cause: error });
   } finally {
     agent.destroy();
     await server.stop();

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnServer } from '@keruta/testing';
 import { HISTORY_TASK, historyDataDir } from '../lib/history-db.mjs';
-import { createLatencyRecorder, ratioRow, round, row, rssOf } from '../lib/measure.mjs';
+import { createLatencyRecorder, ratioRow, round, row, rssOf, seededRandom } from '../lib/measure.mjs';
 
 const SCENARIO = 'history';
 const PAGE = 1000;
@@ -31,18 +31,6 @@ function getJson(agent, url) {
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Mulberry32: the same "random" pages in every run, so runs compare. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function run({ quick = false } = {}) {

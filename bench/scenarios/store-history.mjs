@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { createSqliteLogStore } from '@keruta/storage';
-import { createLatencyRecorder, round, row } from '../lib/measure.mjs';
+import { createLatencyRecorder, round, row, seededRandom } from '../lib/measure.mjs';
 
 const SCENARIO = 'store-history';
 const TASK_ID = 'history';
@@ -128,18 +128,6 @@ function latencyRows(name, latency, withTarget) {
     row(SCENARIO, `${name}, p99`, p99, 'ms', target),
     row(SCENARIO, `${name}, max`, round(latency.max), 'ms'),
   ];
-}
-
-/** Mulberry32: the same "random" pages in every run, so runs compare. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

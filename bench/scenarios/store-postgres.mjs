@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createPostgresLogStore } from '@keruta/storage';
-import { createLatencyRecorder, round, row } from '../lib/measure.mjs';
+import { createLatencyRecorder, round, row, seededRandom } from '../lib/measure.mjs';
 
 const SCENARIO = 'store-postgres';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -266,18 +266,6 @@ function latencyRows(name, latency, withTarget) {
   // The latencies include waiting for the CPU on a shared machine; this is the work itself.
   if (latency.cpuMsPerPage !== undefined) rows.push(row(SCENARIO, `${name}, CPU per page (this process + backends)`, round(latency.cpuMsPerPage), 'ms'));
   return rows;
-}
-
-/** Mulberry32: the same "random" pages in every run, so runs compare. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

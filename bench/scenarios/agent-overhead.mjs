@@ -1,23 +1,49 @@
-// agent-overhead: what keruta-agent costs the task it runs. The bench's task script prints
-// 1,000,000 lines of 100 bytes (quick: 100,000) to /dev/null; then through a pipe into `cat`
-// (the floor for any reader of a pipe); then under keruta-agent with streaming off (reading and
-// echoing only); then under keruta-agent streaming to a live keruta-api (agent stdout to
-// /dev/null, as a CI runner's would be). Side by side: the script's own run time, and the
-// agent's until every line is stored and acknowledged. Then a 50 MB burst for the agent's peak
-// RSS (VmHWM from /proc).
+// agent-overhead: what keruta-agent costs the task it runs (issue 4: ≤ 1.3×; PROTOCOL §5: "the
+// script is never slowed or blocked by the network").
+//
+// What is compared, and why:
+// - The producer is a realistic fast program, not a loop that makes a syscall per line: awk,
+//   which like most programs (C stdio, Python, Go's bufio …) writes its output in blocks when it
+//   is not a terminal. A writer that calls write(2) per line makes `| cat` alone cost ~10×, so
+//   the comparison would be about pipes, not about the agent. The script prints 1,000,000 lines
+//   of 100 bytes (quick: 100,000) in 4 KiB writes.
+// - The script times itself: it records its start and its end (`date +%s%N`) in a file, so the
+//   measure is its own run time — from its start until its last write has been taken by its
+//   reader — not the reader's start-up or its work after the script has ended.
+// - Side by side, the same script: to /dev/null (the baseline), `| cat` (the floor for any
+//   reader of a pipe), under keruta-agent with streaming off (reading and echoing only), and under
+//   keruta-agent streaming to a live keruta-api (the agent's stdout to /dev/null, as a CI
+//   runner's would be). The target is the script's own run time under the streaming agent over
+//   its run time to /dev/null. Each is the best of two runs: on a shared machine the neighbours'
+//   load decides single runs.
+// - Reported separately, and informative only: the agent's total wall time until every line is
+//   stored and acknowledged and the agent has exited. That one is bound by keruta-api's ingest
+//   rate (here on the same two cores as the script), not by what the script pays.
+// - Then a 50 MB burst for the agent's peak RSS (VmHWM from /proc, every process of the agent).
 // Run alone: node bench/scenarios/agent-overhead.mjs [--quick]   (needs `npm run build` first)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnServer } from '@keruta/testing';
 import { findAgentCli } from '../lib/keruta.mjs';
 import { MB, ratioRow, round, row } from '../lib/measure.mjs';
-import { LINE_BYTES, createTaskScript } from '../lib/script.mjs';
 
 const SCENARIO = 'agent-overhead';
+const LINE_BYTES = 100;
 const BURST_BYTES = 50 * 1000 * 1000;
+
+/**
+ * `lines.sh TOTAL TIMING_FILE`: TOTAL lines of 100 bytes ("0000001 xxx…") as fast as awk prints
+ * them, block-buffered; writes "<start ns> <end ns>" to TIMING_FILE.
+ */
+const SCRIPT = `#!/bin/sh
+start=$(date +%s%N)
+awk -v total="$1" 'BEGIN { pad = sprintf("%0${LINE_BYTES - 9}d", 0); gsub(/0/, "x", pad); for (i = 1; i <= total; i++) printf "%07d %s\\n", i, pad }'
+end=$(date +%s%N)
+echo "$start $end" > "$2"
+`;
 
 /** Peak resident set so far (VmHWM), in bytes; 0 once the process is gone. */
 function peakRssOf(pid) {
@@ -57,8 +83,13 @@ export async function run({ quick = false, serverUrl } = {}) {
   const burstLines = Math.round(BURST_BYTES / LINE_BYTES);
   const cli = findAgentCli();
   if (cli === undefined) return [row(SCENARIO, 'keruta-agent not built', 'n/a', '', { pass: false })];
-  const script = createTaskScript();
-  const spoolDir = mkdtempSync(join(tmpdir(), 'keruta-bench-agent-spool-'));
+  const work = mkdtempSync(join(tmpdir(), 'keruta-bench-agent-'));
+  const script = join(work, 'lines.sh');
+  writeFileSync(script, SCRIPT);
+  chmodSync(script, 0o755);
+  const timing = join(work, 'timing');
+  const spoolDir = join(work, 'spool');
+  const load = loadavg()[0];
   const server = serverUrl === undefined ? await spawnServer() : undefined;
   const base = (serverUrl ?? server.baseUrl).replace(/\/+$/, '');
   const apiUrl = `${base}/api/v1`;
@@ -67,50 +98,61 @@ export async function run({ quick = false, serverUrl } = {}) {
     KERUTA_WEBSOCKET_URL: `${base.replace(/^http/, 'ws')}/ws/tasks`,
     KERUTA_API_URL: apiUrl,
     KERUTA_LOG_SPOOL_DIR: spoolDir,
-    // Wait as long as it takes: the measure is until every line is stored.
+    // Wait as long as it takes: the total is until every line is stored.
     KERUTA_LOG_EXIT_TIMEOUT: '10m',
   };
-  const agent = (taskId, lines) => timed(process.execPath, [cli, 'execute', '--task-id', taskId, '--script', script.path, '--', String(lines)], env);
   const stamp = Date.now();
-  const bestOf2 = async (command, args, options) => Math.min((await timed(command, args, options)).ms, (await timed(command, args, options)).ms);
+
+  /** One run of `command args`; adds the script's own run time (ms) from its timing file. */
+  const once = async (command, args, options) => {
+    rmSync(timing, { force: true });
+    const result = await timed(command, args, options);
+    if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.code}: ${result.stderr}`);
+    const [start, end] = readFileSync(timing, 'utf8').trim().split(' ').map(BigInt);
+    return { ...result, scriptMs: Number(end - start) / 1e6 };
+  };
+  const bestOf2 = async (command, args, options) => {
+    const [a, b] = [await once(command, args, options), await once(command, args, options)];
+    return { scriptMs: Math.min(a.scriptMs, b.scriptMs), ms: Math.min(a.ms, b.ms), runs: [a, b] };
+  };
+  const agentArgs = (taskId, lines, ...flags) => [cli, 'execute', '--task-id', taskId, '--script', script, ...flags, '--', String(lines), timing];
+
   try {
-    const alone = await bestOf2(script.path, [String(total)]);
-    const throughCat = await bestOf2('sh', ['-c', `'${script.path}' ${total} | cat`]);
-    const offline = await bestOf2(process.execPath, [cli, 'execute', '--task-id', 'offline', '--script', script.path, '--disable-log-streaming', '--', String(total)], env);
+    const alone = await bestOf2('sh', ['-c', `'${script}' ${total} '${timing}' > /dev/null`]);
+    const throughCat = await bestOf2('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`]);
+    const offline = await bestOf2(process.execPath, agentArgs('offline', total, '--disable-log-streaming'), env);
 
-    const taskId = `agent-overhead-${stamp}`;
-    const streamed = await agent(taskId, total);
-    if (streamed.code !== 0) throw new Error(`keruta-agent exited with ${streamed.code}: ${streamed.stderr}`);
-    const summary = await json(`${apiUrl}/tasks/${taskId}`);
-    const events = await json(`${apiUrl}/tasks/${taskId}/logs?source=agent&size=100`);
-    const exited = events.content.find((e) => e.metadata?.event === 'exited');
-    const scriptMs = exited?.metadata?.durationMs;
-    const missing = total + 2 - summary.totalLogs;
+    const taskIds = [`agent-overhead-${stamp}-1`, `agent-overhead-${stamp}-2`];
+    const streamedRuns = [];
+    for (const taskId of taskIds) streamedRuns.push(await once(process.execPath, agentArgs(taskId, total), env));
+    const streamed = { scriptMs: Math.min(...streamedRuns.map((r) => r.scriptMs)), ms: Math.min(...streamedRuns.map((r) => r.ms)) };
+    const peakRss = Math.max(...streamedRuns.map((r) => r.peakRss));
+    let missing = 0;
+    for (const taskId of taskIds) missing += Math.abs(total + 2 - (await json(`${apiUrl}/tasks/${taskId}`)).totalLogs);
 
-    const burst = await agent(`agent-burst-${stamp}`, burstLines);
-    if (burst.code !== 0) throw new Error(`keruta-agent (burst) exited with ${burst.code}: ${burst.stderr}`);
+    const burst = await once(process.execPath, agentArgs(`agent-burst-${stamp}`, burstLines), env);
 
     return [
-      row(SCENARIO, `${total} lines of ${LINE_BYTES} B, script to /dev/null (best of 2)`, round(alone, 0), 'ms'),
-      row(SCENARIO, 'same script | cat > /dev/null (best of 2): the floor through a pipe', round(throughCat, 0), 'ms'),
-      row(SCENARIO, 'same script under keruta-agent --disable-log-streaming (best of 2)', round(offline, 0), 'ms'),
-      row(SCENARIO, 'same script under keruta-agent: the script\'s own run time', scriptMs === undefined ? 'n/a' : round(scriptMs, 0), 'ms'),
-      ratioRow(SCENARIO, 'script run time under the agent / to /dev/null', scriptMs, alone, { limit: 1.3 }),
-      row(SCENARIO, 'keruta-agent until every line is stored and acknowledged', round(streamed.ms, 0), 'ms'),
-      ratioRow(SCENARIO, 'agent wall time until all stored / script to /dev/null', streamed.ms, alone, { limit: 1.3 }),
-      ratioRow(SCENARIO, 'agent wall time until all stored / script | cat', streamed.ms, throughCat),
-      row(SCENARIO, 'delivery rate (agent → keruta-api → SQLite, acked)', Math.round(total / (streamed.ms / 1000)), 'lines/s'),
-      row(SCENARIO, 'entries missing or extra on the server', missing, 'entries', { target: '0', pass: missing === 0 }),
+      row(SCENARIO, `machine load average (1 min) at the start, ${total} lines of ${LINE_BYTES} B by awk (4 KiB writes)`, round(load, 2), ''),
+      row(SCENARIO, 'script\'s own run time, to /dev/null (best of 2)', round(alone.scriptMs, 0), 'ms'),
+      row(SCENARIO, 'script\'s own run time, | cat > /dev/null: the floor through a pipe (best of 2)', round(throughCat.scriptMs, 0), 'ms'),
+      row(SCENARIO, 'script\'s own run time under keruta-agent --disable-log-streaming (best of 2)', round(offline.scriptMs, 0), 'ms'),
+      row(SCENARIO, 'script\'s own run time under keruta-agent streaming to keruta-api (best of 2)', round(streamed.scriptMs, 0), 'ms'),
+      ratioRow(SCENARIO, 'script\'s own run time: under the streaming agent / to /dev/null', streamed.scriptMs, alone.scriptMs, { limit: 1.3 }),
+      ratioRow(SCENARIO, 'script\'s own run time: | cat / to /dev/null (for scale)', throughCat.scriptMs, alone.scriptMs),
+      row(SCENARIO, 'keruta-agent wall time until every line is stored, acknowledged and the agent exited (informative: keruta-api\'s ingest rate)', round(streamed.ms, 0), 'ms'),
+      ratioRow(SCENARIO, 'agent wall time until all acknowledged / script to /dev/null (informative)', streamed.ms, alone.scriptMs),
+      row(SCENARIO, 'delivery rate (agent → keruta-api → SQLite, acknowledged)', Math.round(total / (streamed.ms / 1000)), 'lines/s'),
+      row(SCENARIO, 'entries missing or extra on the server (2 runs)', missing, 'entries', { target: '0', pass: missing === 0 }),
       row(SCENARIO, `keruta-agent peak RSS, ${BURST_BYTES / 1e6} MB burst (${burstLines} lines)`, round(burst.peakRss / MB, 1), 'MB', {
         target: '< 80 MB',
         pass: burst.peakRss > 0 && burst.peakRss < 80 * MB,
       }),
-      row(SCENARIO, `keruta-agent peak RSS, ${total} lines`, round(streamed.peakRss / MB, 1), 'MB'),
+      row(SCENARIO, `keruta-agent peak RSS, ${total} lines`, round(peakRss / MB, 1), 'MB'),
     ];
   } finally {
     await server?.stop();
-    script.remove();
-    rmSync(spoolDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

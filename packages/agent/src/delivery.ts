@@ -57,6 +57,10 @@ export interface Delivery {
   add(run: RunSpool): void;
   /** Entries were appended to a run: send them when the connection allows. */
   notify(): void;
+  /** Opens the connection now, before there is anything to send, so that the first line does not wait for the handshake. */
+  connect(): void;
+  /** Resolves once the server has first answered (an acknowledgement) or first failed. */
+  readonly firstAnswer: Promise<void>;
   /**
    * Keeps delivering until every run is sealed and acknowledged, the deadline passes, the
    * reconnect attempts run out, or `signal` aborts; then closes everything and reports what is kept.
@@ -108,6 +112,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   let ackTimer: NodeJS.Timeout | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let settle: (() => void) | undefined;
+  let answered: () => void = () => undefined;
+  const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
   const stats = { acknowledged: 0, duplicates: 0, batches: 0, reconnects: 0 };
   const pool: Buffer[] = [];
   const release = (buffer: Buffer): void => {
@@ -153,6 +159,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   /** After a failure: wait (backoff, or a given delay), then connect again. */
   const scheduleReconnect = (failure: DeliveryFailure, delayMs?: number): void => {
     lastFailure = failure;
+    answered();
     dropConnection();
     if (isPermanent(failure)) return giveUp(failure, true);
     if (!outage) {
@@ -180,6 +187,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   /** The first acknowledgement on a connection: the server is really back. */
   const confirmed = (kind: Transport['kind']): void => {
+    answered();
     if (outage) {
       stats.reconnects++;
       const live = cursors.at(-1);
@@ -362,6 +370,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     notify() {
       if (state === 'open' || state === 'idle') pump();
     },
+    connect() {
+      if (state === 'idle') connect();
+    },
+    firstAnswer,
     finish(deadlineMs, signal) {
       if (state === 'gave-up' && permanentFailure === undefined) {
         // The attempts ran out during the run; the wait at exit is worth one more round.

@@ -4,6 +4,7 @@
 import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { createDelivery, type FinishResult } from './delivery.js';
+import { replayIntake } from './intake-replay.js';
 import { claimRun, listSpooledRuns, type RunSpool } from './spool.js';
 
 /** Tasks whose leftovers are sent at the same time. */
@@ -25,7 +26,11 @@ export function claimSpooledRuns(spoolDir: string, options: { skip?: ReadonlySet
     if (options.skip?.has(info.runId) === true) continue;
     if (options.taskId !== undefined && info.taskId !== options.taskId) continue;
     const run = claimRun(dir);
-    if (run !== undefined) claimed.push(run);
+    if (run === undefined) continue;
+    // Output its agent read but had not turned into entries when it died. On a disk error the rest
+    // stays in its intake for a later try; what is spooled is sent now.
+    replayIntake(run);
+    claimed.push(run);
   }
   return claimed;
 }

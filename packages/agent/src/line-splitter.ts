@@ -1,29 +1,42 @@
 // Turns the raw chunks of one pipe into lines: "\n" and "\r\n" across chunk boundaries, invalid
 // UTF-8 replaced, a "\r" progress bar reduced to what a terminal would show, and an over-long line
-// cut at `maxLength` without ever holding more than that (plus one chunk) of it in memory.
-import { StringDecoder } from 'node:string_decoder';
+// cut at `maxLength` without ever holding more than that (plus one chunk) of it in memory. Its
+// state between chunks is plain data, so that a run's processing can be saved and resumed.
 
 export interface LineSplitterOptions {
   /** Longest line passed on, in UTF-16 code units; longer ones are cut and flagged. */
   readonly maxLength: number;
   readonly onLine: (line: string, truncated: boolean) => void;
+  /** Resume where a splitter whose `state()` this is left off. */
+  readonly state?: LineSplitterState;
+}
+
+/** What a splitter holds between chunks. */
+export interface LineSplitterState {
+  readonly carry: string;
+  readonly carryHasCR: boolean;
+  readonly discarding: boolean;
+  /** The first bytes of a UTF-8 character that the next chunk completes. */
+  readonly pendingBytes: readonly number[];
 }
 
 export interface LineSplitter {
   push(chunk: Buffer): void;
   /** The pipe closed: pass on a last line that had no newline. */
   end(): void;
+  state(): LineSplitterState;
 }
 
 const CR = 13;
+const NO_BYTES = Buffer.alloc(0);
 
-export function createLineSplitter({ maxLength, onLine }: LineSplitterOptions): LineSplitter {
-  const decoder = new StringDecoder('utf8');
+export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOptions): LineSplitter {
   /** The start of a line whose newline has not arrived yet. */
-  let carry = '';
-  let carryHasCR = false;
+  let carry = state?.carry ?? '';
+  let carryHasCR = state?.carryHasCR ?? false;
   /** Inside an over-long line whose head was already passed on: drop until its newline. */
-  let discarding = false;
+  let discarding = state?.discarding ?? false;
+  let pending = state === undefined || state.pendingBytes.length === 0 ? NO_BYTES : Buffer.from(state.pendingBytes);
 
   const emit = (raw: string, mayHaveCR: boolean): void => {
     let line = raw;
@@ -76,10 +89,18 @@ export function createLineSplitter({ maxLength, onLine }: LineSplitterOptions): 
 
   return {
     push(chunk) {
-      consume(decoder.write(chunk));
+      let bytes = chunk;
+      if (pending.length > 0) {
+        bytes = Buffer.concat([pending, chunk]);
+        pending = NO_BYTES;
+      }
+      const end = bytes.length - incompleteTail(bytes);
+      if (end < bytes.length) pending = Buffer.from(bytes.subarray(end));
+      consume(bytes.toString('utf8', 0, end));
     },
     end() {
-      consume(decoder.end());
+      if (pending.length > 0) consume(pending.toString('utf8'));
+      pending = NO_BYTES;
       if (!discarding && carry.length > 0) {
         const line = carryHasCR ? visiblePart(carry) : carry;
         if (line.length > 0) emit(line, false);
@@ -88,7 +109,28 @@ export function createLineSplitter({ maxLength, onLine }: LineSplitterOptions): 
       carryHasCR = false;
       discarding = false;
     },
+    state() {
+      return { carry, carryHasCR, discarding, pendingBytes: [...pending] };
+    },
   };
+}
+
+/**
+ * How many bytes at the end of `bytes` begin a UTF-8 character that they do not finish (0-3):
+ * they wait for the next chunk. Decoding the rest at once gives the same text as decoding the
+ * whole stream, invalid bytes replaced alike.
+ */
+function incompleteTail(bytes: Buffer): number {
+  const n = bytes.length;
+  if (n === 0 || (bytes[n - 1] as number) < 0x80) return 0;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const byte = bytes[n - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    if (byte < 0xc0) return 0;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+    return length > back ? back : 0;
+  }
+  return 0;
 }
 
 /** What a terminal shows of a line with "\r" in it: the text after the last one that is not trailing. */

@@ -1,18 +1,21 @@
 // Turns the script's lines and the agent's own events into entries (PROTOCOL.md §1) and appends
 // them to the run's spool. Each entry's JSON is written once, straight into a reused buffer, from
-// pre-encoded pieces; the spool keeps exactly these bytes and batches are cut from them. A line
-// that comes alone is written to disk (and so sent) at once; during a burst, writes are gathered
-// for SPOOL_QUIET_MS, so that a burst read in thousands of small pipe reads costs a few hundred
-// disk writes a second, and a kill -9 can lose at most that much of what was read.
+// pre-encoded pieces; the spool keeps exactly these bytes and batches are cut from them. The
+// processing thread calls flush() after each stretch of intake it processed, so a line that comes
+// alone reaches the spool (and the server) at once, and a burst is written in large appends.
 import { levelRank, type AgentEvent, type LogLevel, type LogSource } from '@keruta/protocol';
 import { cut } from './line-splitter.js';
 import { detectLevel } from './level-detector.js';
 import type { Redactor } from './redactor.js';
 import type { RunSpool } from './spool.js';
 
-/** After a disk write, later lines wait this long to be written together (the most a kill -9 could lose). */
-export const SPOOL_QUIET_MS = 2;
-const BUFFER_BYTES = 1024 * 1024;
+const BUFFER_BYTES = 512 * 1024;
+
+/** Where numbering stands: saved with the processing state, so that a resumed run numbers alike. */
+export interface RecorderPosition {
+  readonly nextSeq: number;
+  readonly lineNumbers: Readonly<Record<LogSource, number>>;
+}
 
 export interface RecorderOptions {
   readonly runId: string;
@@ -21,31 +24,33 @@ export interface RecorderOptions {
   readonly minLevel: LogLevel;
   readonly redact: Redactor;
   readonly maxMessageLength: number;
-  /** Called after entries were written to the spool. */
-  readonly onAppended: () => void;
-  /** Called when the spool could not take entries (disk full …): they are lost, and the user is told. */
-  readonly onDiskError: (reason: string, lost: number) => void;
+  readonly position?: RecorderPosition;
+  /** Entries up to this runSeq are already in the spool (a replay): numbered, not written again. */
+  readonly skipThrough?: number;
 }
 
 export interface Recorder {
-  /** A chunk was read: its lines share this moment as their timestamp. */
-  beginChunk(): void;
+  /** What follows was read at this moment (ms since the epoch): its entries carry it as their timestamp. */
+  setTime(timeMs: number): void;
   line(source: 'stdout' | 'stderr', message: string, truncated: boolean): void;
-  /** The chunk is done: its entries reach the disk now, or within SPOOL_QUIET_MS during a burst. */
-  commit(): void;
-  /** Writes everything recorded so far to the spool now. */
-  flush(): void;
-  /** One of the agent's own entries, written to disk at once. */
-  event(event: AgentEvent, level: LogLevel, message: string, metadata?: Record<string, unknown>): void;
-  readonly lines: Readonly<Record<LogSource, number>>;
-  /** Entries that could not be written to the spool. */
-  readonly lost: number;
+  /** One of the agent's own entries; `metadata` is written as `{event, ...metadata}`. */
+  event(event: AgentEvent, level: LogLevel, message: string, metadata: Record<string, unknown>): void;
+  /**
+   * Appends what was recorded to the spool. On a disk error the entries stay here, numbered, and
+   * the next flush tries them again: runSeq stays gapless and a replay numbers alike.
+   */
+  flush(): { ok: true } | { ok: false; reason: string };
+  /** Entries recorded but not yet in the spool. */
+  readonly pending: number;
+  readonly position: RecorderPosition;
 }
 
 const SOURCES = ['stdout', 'stderr', 'agent'] as const;
 const LINE_NUMBER_KEY = Buffer.from(',"lineNumber":');
+const TRUNCATED = ',"metadata":{"truncated":true}';
 const CLOSE_BRACE = 0x7d;
 const NEWLINE = 0x0a;
+const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 /**
  * Writes a non-negative integer's digits. Not `${n}`: every number turned into a string lands in
@@ -63,10 +68,10 @@ function writeDecimal(buffer: Buffer, offset: number, value: number): number {
   } while (rest > 0);
   return offset + digits;
 }
-const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 export function createRecorder(options: RecorderOptions): Recorder {
   const { spool, redact, maxMessageLength } = options;
+  const skipThrough = options.skipThrough ?? 0;
   const minRank = levelRank(options.minLevel);
   const ranks = Object.fromEntries(LEVELS.map((l) => [l, levelRank(l)])) as Record<LogLevel, number>;
   const heads = Object.fromEntries(
@@ -74,67 +79,58 @@ export function createRecorder(options: RecorderOptions): Recorder {
   ) as Record<LogSource, Record<LogLevel, Buffer>>;
   const runIdPiece = `","runId":${JSON.stringify(options.runId)},"runSeq":`;
 
-  const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0 };
-  let nextSeq = 1;
-  let lost = 0;
+  const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0, ...options.position?.lineNumbers };
+  let nextSeq = options.position?.nextSeq ?? 1;
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
   let used = 0;
   let count = 0;
-  let timer: NodeJS.Timeout | undefined;
-  /** `,"timestamp":"…","runId":"…","runSeq":` for the chunk being read. */
-  const tail = Buffer.alloc(64 + runIdPiece.length);
-  let tailLength = 0;
+  /** `,"timestamp":"…","runId":"…","runSeq":` for what is being recorded. */
+  const tailSpace = Buffer.alloc(64 + runIdPiece.length);
+  let tail = tailSpace.subarray(0, 0);
+  let tailTime = Number.NaN;
 
-  const stamp = (): void => {
-    tailLength = tail.write(`,"timestamp":"${new Date().toISOString()}${runIdPiece}`, 'latin1');
+  const setTime = (timeMs: number): void => {
+    if (timeMs === tailTime) return;
+    tailTime = timeMs;
+    tail = tailSpace.subarray(0, tailSpace.write(`,"timestamp":"${new Date(timeMs).toISOString()}${runIdPiece}`, 'latin1'));
   };
-  stamp();
+  setTime(Date.now());
 
-  /** Ends a quiet period: writes what gathered during it, and starts another if there was any. */
-  const quietEnded = (): void => {
-    timer = undefined;
-    if (count === 0) return;
-    write();
-    timer = setTimeout(quietEnded, SPOOL_QUIET_MS);
-  };
-
-  const flush = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    write();
-  };
-
-  const write = (): void => {
-    if (count === 0) return;
+  const flush = (): { ok: true } | { ok: false; reason: string } => {
+    if (count === 0) return { ok: true };
     const written = spool.append(out.subarray(0, used), count);
-    const firstSeq = nextSeq - count;
-    const entries = count;
+    if (!written.ok) return written;
     used = 0;
     count = 0;
-    if (written.ok) {
-      options.onAppended();
-      return;
-    }
-    // runSeq must stay gapless in the spool (an entry's position is its runSeq): take them back.
-    nextSeq = firstSeq;
-    lost += entries;
-    options.onDiskError(written.reason, entries);
+    return written;
   };
 
   const push = (source: LogSource, level: LogLevel, message: string, lineNumber: number, metadata: string): void => {
+    if (nextSeq <= skipThrough) {
+      nextSeq++;
+      return;
+    }
     const escaped = JSON.stringify(message);
     const head = heads[source][level];
     // UTF-16 code units take at most 3 bytes of UTF-8 each; numbers at most 16 digits.
-    const worst = head.length + 3 * (escaped.length + metadata.length) + LINE_NUMBER_KEY.length + tailLength + 40;
+    const worst = head.length + 3 * (escaped.length + metadata.length) + LINE_NUMBER_KEY.length + tail.length + 40;
     if (used + worst > out.length) {
-      write();
-      if (worst > out.length) out = Buffer.allocUnsafe(worst);
+      // Full: write what is here; when the disk refuses, grow instead (the caller stops taking more).
+      if (count === 0 || !flush().ok || worst > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length, used + worst));
+        out.copy(bigger, 0, 0, used);
+        out = bigger;
+      }
     }
-    used += head.copy(out, used);
+    // TypedArray#set, not Buffer#copy: no call into C++ for a few dozen bytes.
+    out.set(head, used);
+    used += head.length;
     used += out.write(escaped, used);
-    used += LINE_NUMBER_KEY.copy(out, used);
+    out.set(LINE_NUMBER_KEY, used);
+    used += LINE_NUMBER_KEY.length;
     used = writeDecimal(out, used, lineNumber);
-    used += tail.copy(out, used, 0, tailLength);
+    out.set(tail, used);
+    used += tail.length;
     used = writeDecimal(out, used, nextSeq);
     if (metadata.length > 0) used += out.write(metadata, used);
     out[used++] = CLOSE_BRACE;
@@ -144,7 +140,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   };
 
   return {
-    beginChunk: stamp,
+    setTime,
     line(source, raw, truncatedBySplitter) {
       const lineNumber = ++lineNumbers[source];
       const level = detectLevel(raw);
@@ -155,25 +151,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
         message = cut(message, maxMessageLength);
         truncated = true;
       }
-      push(source, level, message, lineNumber, truncated ? ',"metadata":{"truncated":true}' : '');
+      push(source, level, message, lineNumber, truncated ? TRUNCATED : '');
     },
-    commit() {
-      if (count === 0 || timer !== undefined) return;
-      write();
-      timer = setTimeout(quietEnded, SPOOL_QUIET_MS);
-    },
-    flush,
-    event(event, level, message, metadata = {}) {
-      stamp();
+    event(event, level, message, metadata) {
       const lineNumber = ++lineNumbers.agent;
       push('agent', level, redact(message), lineNumber, `,"metadata":${JSON.stringify({ event, ...metadata })}`);
-      flush();
     },
-    get lines() {
-      return lineNumbers;
+    flush,
+    get pending() {
+      return count;
     },
-    get lost() {
-      return lost;
+    get position() {
+      return { nextSeq, lineNumbers: { ...lineNumbers } };
     },
   };
 }

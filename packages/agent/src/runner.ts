@@ -1,15 +1,24 @@
 // Runs the task's script as a child process: by its shebang when it is executable, else with sh;
-// the environment passed through; stdout and stderr handed over chunk by chunk as they come; the
-// exit status the shell would give (128+N for signal N); SIGINT, SIGTERM and SIGHUP forwarded.
-import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+// the environment passed through; stdout and stderr handed over chunk by chunk as they come, in
+// one reused buffer; the exit status the shell would give (128+N for signal N). Runs in the
+// reading thread (reader-worker.ts).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentError, fail, ok, type Result } from './errors.js';
 
 /** After the script exits, how long a child it left behind may keep the pipes open before the agent stops reading. */
 export const PIPE_GRACE_MS = 1000;
+/**
+ * The most one read takes from a pipe. Bigger reads would save little (a full buffer is read again
+ * at once) and cost the main thread: a record over 64 KB decodes into a string that V8 keeps in its
+ * large-object space until a full collection, ~10 MB more RSS during a burst.
+ */
+export const READ_BYTES = 64 * 1024;
 
-const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type OutputSource = 'stdout' | 'stderr';
 
 export interface ScriptExit {
   /** The shell's convention: the exit code, or 128+N when killed by signal N. */
@@ -24,17 +33,14 @@ export interface RunScriptOptions {
   readonly scriptPath: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly onStdout: (chunk: Buffer) => void;
-  readonly onStderr: (chunk: Buffer) => void;
-  /** A signal the agent received and passed on to the script. */
-  readonly onSignal?: (signal: NodeJS.Signals) => void;
+  /** A chunk of output: `buffer[0, length)`, valid until this returns (the buffer is reused). */
+  readonly onChunk: (source: OutputSource, buffer: Buffer, length: number) => void;
+  /** The script was started; called before any of its output is read. */
+  readonly onSpawned: (pid: number, via: 'direct' | 'sh') => void;
 }
 
 export interface ScriptRun {
   readonly pid: number;
-  /** Stops reading one of the script's pipes (its output has nowhere to go yet), until resume. */
-  pause(source: 'stdout' | 'stderr'): void;
-  resume(source: 'stdout' | 'stderr'): void;
   /** How the script is started: its own shebang (or binary format) or sh. */
   readonly via: 'direct' | 'sh';
   /** Resolves once the script has exited and its pipes are drained (or given up on). */
@@ -79,24 +85,79 @@ export function statusOf(code: number | null, signal: NodeJS.Signals | null): nu
   return number === undefined ? 1 : 128 + number;
 }
 
-export function runScript(options: RunScriptOptions): Result<ScriptRun> {
+/** The script's end of one output pipe, and ours. */
+interface OutputPipe {
+  /** Given to the child as its stdout or stderr, closed here once it runs. */
+  readonly childEnd: Socket;
+  readonly reader: Socket;
+}
+
+/**
+ * Two connected Unix sockets per output (what Node's own 'pipe' gives a child, too), so that ours
+ * can be read with `onread` into one reused buffer: a pipe read the usual way allocates a buffer
+ * per read, and at 100 MB/s the dead ones add tens of MB before a collection frees them. The
+ * socket lives in a private directory (0700) that is removed as soon as both are connected.
+ */
+async function openOutputPipes(onData: (source: OutputSource, buffer: Buffer, length: number) => void): Promise<Record<OutputSource, OutputPipe>> {
+  const dir = mkdtempSync(join(tmpdir(), 'keruta-agent-'));
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  let server: Server | undefined;
+  try {
+    const path = join(dir, 'output.sock');
+    const listening = createServer();
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(path, () => resolve());
+    });
+    const pipe = async (source: OutputSource): Promise<OutputPipe> => {
+      const accepted = new Promise<Socket>((resolve) => listening.once('connection', resolve));
+      const reader = connect({ path, onread: { buffer, callback: (length: number) => {
+        onData(source, buffer, length);
+        return true;
+      } } });
+      await new Promise<void>((resolve, reject) => {
+        reader.once('connect', resolve);
+        reader.once('error', reject);
+      });
+      const childEnd = await accepted;
+      // Nothing is ever written towards the script; its end is only handed over.
+      childEnd.pause();
+      return { childEnd, reader };
+    };
+    const stdout = await pipe('stdout');
+    const stderr = await pipe('stderr');
+    return { stdout, stderr };
+  } finally {
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runScript(options: RunScriptOptions): Promise<Result<ScriptRun>> {
   const plan = planInvocation(options.scriptPath);
   if (!plan.ok) return plan;
   const { command, argsBefore, via } = plan.value;
-  const child = spawn(command, [...argsBefore, ...options.args], {
-    env: options.env as NodeJS.ProcessEnv,
-    stdio: ['inherit', 'pipe', 'pipe'],
-  });
 
-  const forward = (signal: NodeJS.Signals): void => {
-    options.onSignal?.(signal);
-    try {
-      child.kill(signal);
-    } catch {
-      // The script is already gone; its exit is on its way.
-    }
-  };
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  let pipes: Record<OutputSource, OutputPipe> | undefined;
+  try {
+    pipes = await openOutputPipes(options.onChunk);
+  } catch {
+    // No Unix socket here (a read-only or odd temp dir): Node's own pipes, a buffer per read.
+    pipes = undefined;
+  }
+  const stdio: StdioOptions = pipes === undefined ? ['inherit', 'pipe', 'pipe'] : ['inherit', pipes.stdout.childEnd, pipes.stderr.childEnd];
+  const child: ChildProcess = spawn(command, [...argsBefore, ...options.args], { env: options.env as NodeJS.ProcessEnv, stdio });
+  const readers: Record<OutputSource, Socket | null> = pipes === undefined ? { stdout: child.stdout as Socket | null, stderr: child.stderr as Socket | null } : { stdout: pipes.stdout.reader, stderr: pipes.stderr.reader };
+  if (pipes === undefined) {
+    child.stdout?.on('data', (chunk: Buffer) => options.onChunk('stdout', chunk, chunk.length));
+    child.stderr?.on('data', (chunk: Buffer) => options.onChunk('stderr', chunk, chunk.length));
+  } else {
+    // The child holds its own copies now; ours would keep the pipes open after it exits.
+    pipes.stdout.childEnd.destroy();
+    pipes.stderr.childEnd.destroy();
+  }
+  options.onSpawned(child.pid ?? -1, via);
 
   const exited = new Promise<ScriptExit>((resolve) => {
     let exit: ScriptExit | undefined;
@@ -107,22 +168,23 @@ export function runScript(options: RunScriptOptions): Result<ScriptRun> {
       if (resolved || exit === undefined || openPipes > 0) return;
       resolved = true;
       if (graceTimer !== undefined) clearTimeout(graceTimer);
-      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
       resolve(exit);
     };
     const pipeClosed = (): void => {
       openPipes = Math.max(0, openPipes - 1);
       finish();
     };
-    child.stdout.on('data', options.onStdout);
-    child.stderr.on('data', options.onStderr);
-    child.stdout.once('close', pipeClosed);
-    child.stderr.once('close', pipeClosed);
+    for (const reader of [readers.stdout, readers.stderr]) {
+      if (reader === null) pipeClosed();
+      else reader.once('close', pipeClosed);
+    }
     child.once('error', (error: NodeJS.ErrnoException) => {
       // spawn failed: the interpreter named by the shebang is missing (ENOENT) or not executable.
       const status = error.code === 'ENOENT' ? 127 : 126;
       const reason = error.code === 'ENOENT' ? 'its interpreter (the #! line) was not found' : (error.code ?? error.message);
       exit = { status, code: status, signal: null, startError: `cannot run ${options.scriptPath}: ${reason}` };
+      readers.stdout?.destroy();
+      readers.stderr?.destroy();
       openPipes = 0;
       finish();
     });
@@ -132,19 +194,18 @@ export function runScript(options: RunScriptOptions): Result<ScriptRun> {
       // A background child may hold the pipes open for ever; read what it prints for a moment, then stop.
       graceTimer = setTimeout(() => {
         graceTimer = undefined;
-        child.stdout.destroy();
-        child.stderr.destroy();
+        readers.stdout?.destroy();
+        readers.stderr?.destroy();
         openPipes = 0;
         finish();
       }, PIPE_GRACE_MS);
     });
   });
 
-  return ok({
-    pid: child.pid ?? -1,
-    via,
-    exited,
-    pause: (source) => child[source].pause(),
-    resume: (source) => child[source].resume(),
-  });
+  return ok({ pid: child.pid ?? -1, via, exited });
+}
+
+export function describeExit(exit: ScriptExit): string {
+  if (exit.signal !== null) return `killed by signal ${exit.signal} (exit code ${exit.status})`;
+  return `exited with code ${exit.status}`;
 }

@@ -20,6 +20,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { listIntakeSegments } from './intake.js';
+import type { ProcessingSettings } from './intake-processor.js';
 import { acquireRunLock, isLocked, isLockFile, type RunLock } from './spool-lock.js';
 import type { Framing } from './transport.js';
 
@@ -33,6 +35,8 @@ export interface RunInfo {
   readonly taskId: string;
   readonly runId: string;
   readonly createdAt: string;
+  /** How the run's intake is turned into entries (absent in runs of agents without an intake). */
+  readonly processing?: ProcessingSettings;
 }
 
 /** Entries read back for one batch, their JSON joined by commas between the transport's head and tail. */
@@ -62,6 +66,11 @@ export interface RunSpool extends RunInfo {
    */
   read(fromSeq: number, maxEntries: number, maxBytes: number, framing: Framing, reuse?: Buffer): SpoolBatch | undefined;
   acknowledge(upToSeq: number): void;
+  /**
+   * The next entry appended is `seq` (a replay resuming after entries that were acknowledged and
+   * deleted): what lies before it counts as acknowledged.
+   */
+  resumeAt(seq: number): void;
   seal(): void;
   /** Releases the run; deletes it when everything is acknowledged. Returns the entries still kept. */
   close(): number;
@@ -88,8 +97,8 @@ function runDirName(taskId: string, runId: string): string {
   return `${taskId}~${runId}`;
 }
 
-/** Starts the spool of a new run. Throws (with the errno) when the directory cannot be written. */
-export function createRunSpool(spoolDir: string, info: RunInfo): RunSpool {
+/** Makes a new run's directory, locked by this process. Throws (with the errno) when it cannot be written. */
+export function createRunDirectory(spoolDir: string, info: RunInfo): string {
   const dir = join(spoolDir, runDirName(info.taskId, info.runId));
   mkdirSync(dir, { recursive: true });
   const lock = acquireRunLock(dir);
@@ -97,7 +106,19 @@ export function createRunSpool(spoolDir: string, info: RunInfo): RunSpool {
   // run.json appears whole (rename) so a reader never sees a half-written one.
   writeFileSync(`${runJson(dir)}.tmp`, JSON.stringify(info));
   renameSync(`${runJson(dir)}.tmp`, runJson(dir));
+  return dir;
+}
+
+/** The spool of a new run whose directory this process made (in any of its threads). */
+export function openNewRunSpool(dir: string, info: RunInfo): RunSpool {
+  const lock = acquireRunLock(dir);
+  if (lock === undefined) throw new Error(`spool run ${dir} is held by another agent`);
   return openRun(dir, info, [], 0, false, lock);
+}
+
+/** Starts the spool of a new run. Throws (with the errno) when the directory cannot be written. */
+export function createRunSpool(spoolDir: string, info: RunInfo): RunSpool {
+  return openNewRunSpool(createRunDirectory(spoolDir, info), info);
 }
 
 /** The runs in `spoolDir` left by earlier agents, oldest first (locked ones included: claim to find out). */
@@ -166,7 +187,8 @@ function readRunInfo(dir: string): RunInfo | undefined {
   try {
     const value = JSON.parse(readFileSync(runJson(dir), 'utf8')) as Partial<RunInfo>;
     if (typeof value.taskId === 'string' && typeof value.runId === 'string' && typeof value.createdAt === 'string') {
-      return { taskId: value.taskId, runId: value.runId, createdAt: value.createdAt };
+      const info = { taskId: value.taskId, runId: value.runId, createdAt: value.createdAt };
+      return value.processing === undefined ? info : { ...info, processing: value.processing };
     }
   } catch {
     // Missing or unreadable run.json: not a run (or one killed before it started).
@@ -288,7 +310,8 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
         const bytes = records;
         const fd = fdOf(segment);
         try {
-          for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+          // At the segment's end by position: a recovered segment's descriptor is not in append mode.
+          for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, segment.bytes + done);
         } catch (error) {
           // Take back a partial write so the segment stays whole lines (best effort: the disk is failing).
           try {
@@ -348,6 +371,11 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
       ackedSeq = Math.min(upToSeq, lastSeq);
       dropAcknowledged();
     },
+    resumeAt(seq) {
+      if (seq - 1 <= lastSeq) return;
+      lastSeq = seq - 1;
+      ackedSeq = Math.max(ackedSeq, lastSeq);
+    },
     seal() {
       isSealed = true;
       dropAcknowledged();
@@ -358,7 +386,8 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
         if (segment.fd !== undefined) closeSync(segment.fd);
         segment.fd = undefined;
       }
-      if (kept === 0 && isSealed) {
+      // An intake not yet turned into entries is still to be sent: the run stays.
+      if (kept === 0 && isSealed && listIntakeSegments(dir).length === 0) {
         rmSync(dir, { recursive: true, force: true });
         return 0;
       }

@@ -1,7 +1,7 @@
 // No loss, no duplicate, through the failures a real deployment sees: keruta-api killed and
 // restarted mid-run, the agent itself killed, keruta-api down for the whole run. Real processes,
 // real SQLite, real signals; every case ends by counting lost and duplicated lines.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, makeTempDir, spawnServer, type TempDir } from '@keruta/testing';
@@ -113,6 +113,41 @@ describe('exactly once through failures', () => {
     const again = await runAgent(['flush', '--verbose'], env);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('nothing to send');
+  });
+
+  it('replays what a SIGKILLed agent had read but not yet turned into entries; `keruta-agent flush` stores it once, in order', async () => {
+    const total = 400_000;
+    const port = await freePort();
+    const pidFile = join(temp.path, 'burst.pid');
+    const doneFile = join(temp.path, 'burst.done');
+    // 40 MB as fast as awk prints it: the reading thread journals it at once, the processing follows behind.
+    const script = writeScript(
+      temp.path,
+      'burst-then-sleep.sh',
+      `#!/bin/sh\necho $$ > '${pidFile}'\nawk 'BEGIN { for (i = 1; i <= ${total}; i++) printf "line %d %s\\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }'\n` +
+        `touch '${doneFile}'\nsleep 30\n`,
+    );
+    const spoolDir = join(temp.path, 'spool-unprocessed');
+    const env = agentEnv(`ws://127.0.0.1:${port}/ws/tasks`, `http://127.0.0.1:${port}/api/v1`, 'spool-unprocessed');
+    const agent = startAgent(['execute', '--task-id', 'killed-processing', '--script', script], env);
+    await waitUntil(() => existsSync(doneFile), 30_000, 'the script to print everything');
+    agent.child.kill('SIGKILL');
+    await agent.done;
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    // The intake still held output that was read but not processed: the replay is what is tested.
+    const [runDir] = readdirSync(spoolDir).filter((name) => name.startsWith('killed-processing~'));
+    expect(readdirSync(join(spoolDir, runDir as string)).some((name) => name.startsWith('intake-'))).toBe(true);
+
+    await using server = await spawnServer({ port });
+    const flush = await runAgent(['flush', '--verbose'], cleanEnv({ ...env, KERUTA_LOG_EXIT_TIMEOUT: '120s' }));
+    expect(flush.status, flush.stderr).toBe(0);
+    const entries = await fetchAllLogs(server.apiUrl, 'killed-processing');
+    const lines = entries.filter((e) => e.source === 'stdout').map((e) => e.message);
+    const { lost, duplicated, outOfOrder } = countLossAndDuplicates(lines, total);
+    console.log(`agent SIGKILLed with output unprocessed, then flush: stored ${lines.length} of ${total} lines; lost ${lost}, duplicated ${duplicated}, out of order ${outOfOrder}`);
+    expect({ lost, duplicated, outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(lines).toHaveLength(total);
+    expect(entries.map((e) => e.runSeq)).toEqual(entries.map((_, i) => i + 1));
   });
 
   it('keeps every line while keruta-api is down for the whole run; `keruta-agent flush` stores them once, in order', async () => {

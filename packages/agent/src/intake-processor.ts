@@ -1,0 +1,145 @@
+// Turns intake records (intake.ts) into spooled entries: lines split per pipe, levels, masking,
+// numbering. The same code runs live, in the processing thread, and in a replay after a kill -9;
+// given the same settings, state and records it writes the same entries with the same runSeq, so
+// a replay can pick up anywhere and the server drops whatever was already sent.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentEvent, LogLevel } from '@keruta/protocol';
+import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, unlinkQuietly, type IntakeRecord } from './intake.js';
+import { createLineSplitter, type LineSplitter, type LineSplitterState } from './line-splitter.js';
+import { createRecorder, type Recorder, type RecorderPosition } from './recorder.js';
+import { createRedactor } from './redactor.js';
+import type { RunSpool } from './spool.js';
+
+/** What decides a run's entries besides its output; kept in run.json for a replay. */
+export interface ProcessingSettings {
+  readonly minLevel: LogLevel;
+  readonly maxMessageLength: number;
+  readonly excludePatterns: readonly string[];
+}
+
+/** Everything the processing holds between records, at a journal offset. */
+export interface ProcessingState {
+  readonly offset: number;
+  readonly position: RecorderPosition;
+  readonly splitters: Readonly<Record<'stdout' | 'stderr', LineSplitterState>>;
+}
+
+/** An event record's payload. */
+export interface EventPayload {
+  readonly event: AgentEvent;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly metadata: Record<string, unknown>;
+  /** When it happened, if earlier than it is journaled (`exited` waits for the server's first answer). */
+  readonly timeMs?: number;
+}
+
+export interface IntakeProcessor {
+  take(record: IntakeRecord): void;
+  /** Both pipes closed: last lines without a newline are complete. */
+  endLines(): void;
+  flush(): { ok: true } | { ok: false; reason: string };
+  /** Entries recorded but not yet in the spool. */
+  readonly pending: number;
+  state(offset: number): ProcessingState;
+  readonly lines: { readonly stdout: number; readonly stderr: number };
+}
+
+/** Room kept past the maximum so a secret cut in half by the limit is still masked whole. */
+const REDACTION_MARGIN = 1024;
+
+export function createIntakeProcessor(options: {
+  readonly runId: string;
+  readonly spool: RunSpool;
+  readonly settings: ProcessingSettings;
+  readonly state?: ProcessingState;
+  readonly skipThrough?: number;
+}): IntakeProcessor {
+  const { settings, state } = options;
+  const recorder: Recorder = createRecorder({
+    runId: options.runId,
+    spool: options.spool,
+    minLevel: settings.minLevel,
+    redact: createRedactor(settings.excludePatterns),
+    maxMessageLength: settings.maxMessageLength,
+    ...(state === undefined ? {} : { position: state.position }),
+    ...(options.skipThrough === undefined ? {} : { skipThrough: options.skipThrough }),
+  });
+  const splitterLength = settings.maxMessageLength + (settings.excludePatterns.length > 0 ? REDACTION_MARGIN : 0);
+  const splitter = (source: 'stdout' | 'stderr'): LineSplitter =>
+    createLineSplitter({
+      maxLength: splitterLength,
+      onLine: (line, truncated) => recorder.line(source, line, truncated),
+      ...(state === undefined ? {} : { state: state.splitters[source] }),
+    });
+  const stdout = splitter('stdout');
+  const stderr = splitter('stderr');
+
+  const endLines = (): void => {
+    stdout.end();
+    stderr.end();
+  };
+
+  return {
+    take(record) {
+      recorder.setTime(record.timeMs);
+      switch (record.kind) {
+        case INTAKE_STDOUT:
+          stdout.push(record.payload);
+          break;
+        case INTAKE_STDERR:
+          stderr.push(record.payload);
+          break;
+        case INTAKE_EVENT: {
+          const { event, level, message, metadata, timeMs } = JSON.parse(record.payload.toString('utf8')) as EventPayload;
+          if (timeMs !== undefined) recorder.setTime(timeMs);
+          // The lines of each pipe are known here, once everything read before `exited` is processed.
+          const lines = event === 'exited' ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
+          recorder.event(event, level, message, { ...metadata, ...lines });
+          break;
+        }
+        case INTAKE_END:
+          endLines();
+          break;
+        default:
+          // A kind this version does not know (a newer agent's journal): nothing to take from it.
+          break;
+      }
+    },
+    endLines,
+    flush: () => recorder.flush(),
+    get pending() {
+      return recorder.pending;
+    },
+    state(offset) {
+      return { offset, position: recorder.position, splitters: { stdout: stdout.state(), stderr: stderr.state() } };
+    },
+    get lines() {
+      const { stdout: out, stderr: err } = recorder.position.lineNumbers;
+      return { stdout: out, stderr: err };
+    },
+  };
+}
+
+const stateFile = (dir: string): string => join(dir, 'intake-state.json');
+
+/** Saves the processing state at a segment boundary, whole or not at all (rename). */
+export function saveProcessingState(dir: string, state: ProcessingState): void {
+  writeFileSync(`${stateFile(dir)}.tmp`, JSON.stringify(state));
+  renameSync(`${stateFile(dir)}.tmp`, stateFile(dir));
+}
+
+/** The last saved state; undefined when none was saved (the intake starts at offset 0). */
+export function readProcessingState(dir: string): ProcessingState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(dir), 'utf8')) as ProcessingState;
+  } catch {
+    // None saved yet: the processing of this run never left its first segment.
+    return undefined;
+  }
+}
+
+export function removeProcessingState(dir: string): void {
+  unlinkQuietly(stateFile(dir));
+}

@@ -1,0 +1,55 @@
+// After a kill -9, the intake a dead agent had read but not yet turned into entries: replayed
+// into its spool by the next agent (any `execute`, or `flush`) before the run is delivered. The
+// processing resumes from the state saved at the last segment boundary and writes exactly the
+// entries the dead agent would have; those it had already spooled are numbered and skipped.
+import { listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
+import { createIntakeProcessor, readProcessingState, removeProcessingState } from './intake-processor.js';
+import type { RunSpool } from './spool.js';
+
+/** Entries gathered before a replay writes them to the spool. */
+const REPLAY_FLUSH_ENTRIES = 10_000;
+
+/** Turns what is left of `run`'s intake into spooled entries, then removes the intake. */
+export function replayIntake(run: RunSpool): { ok: true } | { ok: false; reason: string } {
+  const segments = listIntakeSegments(run.dir);
+  if (segments.length === 0) return { ok: true };
+  const settings = run.processing;
+  if (settings === undefined) {
+    // Only agents that write run.json with its processing settings keep an intake; this one is not ours to read.
+    removeIntake(run.dir);
+    return { ok: true };
+  }
+  const state = readProcessingState(run.dir);
+  const from = state?.offset ?? 0;
+  // Segments wholly before the saved state were processed; their deletion was cut short.
+  for (const segment of segments) if (segment.offset < from) unlinkQuietly(segment.path);
+  if (state !== undefined) run.resumeAt(state.position.nextSeq);
+  const processor = createIntakeProcessor({
+    runId: run.runId,
+    spool: run,
+    settings,
+    ...(state === undefined ? {} : { state }),
+    skipThrough: run.lastSeq,
+  });
+  const reader = openIntakeReader(run.dir, from);
+  try {
+    // A torn last record (the agent died writing it) is never returned: it was not read whole.
+    for (let record = reader.next(); record !== undefined; record = reader.next()) {
+      if (record.kind === 'segment-end') continue;
+      processor.take(record);
+      if (processor.pending >= REPLAY_FLUSH_ENTRIES) {
+        const flushed = processor.flush();
+        if (!flushed.ok) return flushed;
+      }
+    }
+  } finally {
+    reader.close();
+  }
+  // The agent is gone and so are the script's pipes: a last line without a newline is complete.
+  processor.endLines();
+  const flushed = processor.flush();
+  if (!flushed.ok) return flushed;
+  removeIntake(run.dir);
+  removeProcessingState(run.dir);
+  return { ok: true };
+}

@@ -2,7 +2,7 @@
 // its output unchanged and journals it; this thread turns the journal into entries and has them
 // delivered (streaming.ts); at exit it waits a bounded time for the server's acknowledgements and
 // says how many lines it kept, and where, when some are still undelivered.
-import { getPriority, hostname, setPriority } from 'node:os';
+import { hostname, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -26,19 +26,21 @@ const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** The longest `exited` waits for the server's first answer (the entry keeps the exit's time). */
 const FIRST_ANSWER_WAIT_MS = 1000;
 
-/** How much lower this thread's CPU priority is than the script's and the reading thread's. */
-const PROCESSING_NICENESS = 10;
+/** The lowest CPU priority there is. */
+const LOWEST_PRIORITY = 19;
 
 /**
- * Lowers the priority of this thread only (Linux nice values are per thread; the reading thread,
+ * Gives this thread the lowest CPU priority (Linux nice values are per thread: the reading thread,
  * started before, keeps the script's). Turning output into entries costs more CPU than printing
  * it (~0.6 µs a line against awk's ~0.3); when the cores are busy, that work waits for the script
- * instead of taking its time, and the journal holds the backlog. With idle cores nothing changes.
+ * instead of taking its time, and the intake holds the backlog on disk. With an idle core nothing
+ * changes (a line is still delivered in well under a millisecond); under a full load the lines
+ * follow as the script leaves CPU to spare.
  */
 function yieldToTheScript(): void {
   if (process.platform !== 'linux') return;
   try {
-    setPriority(process.pid, Math.min(19, getPriority(process.pid) + PROCESSING_NICENESS));
+    setPriority(process.pid, LOWEST_PRIORITY);
   } catch {
     // Not allowed here (a sandbox): the agent works the same, only with less regard for the script.
   }

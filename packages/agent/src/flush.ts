@@ -19,6 +19,16 @@ export interface SpooledRunsResult {
   readonly failures: readonly string[];
 }
 
+/**
+ * Turns what a killed agent had read but not processed into entries (intake-replay.ts), so that
+ * the run can be delivered. On a disk error the rest stays in the intake for a later try; what is
+ * spooled is sent now.
+ */
+export async function prepareRun(run: RunSpool, log: AgentLog): Promise<void> {
+  const replayed = await replayIntake(run);
+  if (!replayed.ok) log.warn(`cannot replay the output kept in ${run.dir} (${replayed.reason}); it stays there for a later run`);
+}
+
 /** Claims every run in the spool directory that no live agent holds, except those in `skip`. */
 export function claimSpooledRuns(spoolDir: string, options: { skip?: ReadonlySet<string>; taskId?: string } = {}): RunSpool[] {
   const claimed: RunSpool[] = [];
@@ -26,11 +36,7 @@ export function claimSpooledRuns(spoolDir: string, options: { skip?: ReadonlySet
     if (options.skip?.has(info.runId) === true) continue;
     if (options.taskId !== undefined && info.taskId !== options.taskId) continue;
     const run = claimRun(dir);
-    if (run === undefined) continue;
-    // Output its agent read but had not turned into entries when it died. On a disk error the rest
-    // stays in its intake for a later try; what is spooled is sent now.
-    replayIntake(run);
-    claimed.push(run);
+    if (run !== undefined) claimed.push(run);
   }
   return claimed;
 }
@@ -48,6 +54,7 @@ export async function deliverSpooledRuns(
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [taskId, taskRuns] = next;
+      for (const run of taskRuns) await prepareRun(run, context.log);
       const delivery = createDelivery({ taskId, config: context.config, log: context.log });
       for (const run of taskRuns) delivery.add(run);
       context.log.info(`sending ${taskRuns.reduce((n, r) => n + r.lastSeq - r.ackedSeq, 0)} kept lines of task ${taskId}`);

@@ -2,15 +2,18 @@
 // into its spool by the next agent (any `execute`, or `flush`) before the run is delivered. The
 // processing resumes from the state saved at the last segment boundary and writes exactly the
 // entries the dead agent would have; those it had already spooled are numbered and skipped.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
 import { createIntakeProcessor, readProcessingState, removeProcessingState } from './intake-processor.js';
 import type { RunSpool } from './spool.js';
 
 /** Entries gathered before a replay writes them to the spool. */
 const REPLAY_FLUSH_ENTRIES = 10_000;
+/** Intake replayed before the event loop gets a turn: a big leftover must not hold up the agent. */
+const REPLAY_SLICE_BYTES = 1024 * 1024;
 
 /** Turns what is left of `run`'s intake into spooled entries, then removes the intake. */
-export function replayIntake(run: RunSpool): { ok: true } | { ok: false; reason: string } {
+export async function replayIntake(run: RunSpool): Promise<{ ok: true } | { ok: false; reason: string }> {
   const segments = listIntakeSegments(run.dir);
   if (segments.length === 0) return { ok: true };
   const settings = run.processing;
@@ -33,6 +36,7 @@ export function replayIntake(run: RunSpool): { ok: true } | { ok: false; reason:
   });
   const reader = openIntakeReader(run.dir, from);
   try {
+    let slice = 0;
     // A torn last record (the agent died writing it) is never returned: it was not read whole.
     for (let record = reader.next(); record !== undefined; record = reader.next()) {
       if (record.kind === 'segment-end') continue;
@@ -40,6 +44,11 @@ export function replayIntake(run: RunSpool): { ok: true } | { ok: false; reason:
       if (processor.pending >= REPLAY_FLUSH_ENTRIES) {
         const flushed = processor.flush();
         if (!flushed.ok) return flushed;
+      }
+      slice += record.payload.length;
+      if (slice >= REPLAY_SLICE_BYTES) {
+        slice = 0;
+        await nextTurn();
       }
     }
   } finally {

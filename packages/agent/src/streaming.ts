@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { createDelivery, type FinishResult } from './delivery.js';
-import { claimSpooledRuns, deliverSpooledRuns, type SpooledRunsResult } from './flush.js';
+import { claimSpooledRuns, deliverSpooledRuns, prepareRun, type SpooledRunsResult } from './flush.js';
 import { openIntakeReader, removeIntake, unlinkQuietly, type IntakeReader } from './intake.js';
 import {
   createIntakeProcessor,
@@ -106,12 +107,22 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
       });
     },
   });
-  for (const run of leftovers.filter((r) => r.taskId === taskId)) delivery.add(run);
-  delivery.add(spool);
   delivery.connect();
+  // This task's leftovers go first, this run after them. Their replay (if their agent was killed)
+  // waits until the script has started and yields as it goes: a big one delays delivery, not the script.
+  const ownLeftovers = leftovers.filter((r) => r.taskId === taskId);
+  const deliveryReady = (async () => {
+    await nextTurn();
+    for (const run of ownLeftovers) {
+      await prepareRun(run, log);
+      delivery.add(run);
+    }
+    delivery.add(spool);
+  })();
   const stopLeftovers = new AbortController();
   const otherLeftovers = leftovers.filter((r) => r.taskId !== taskId);
-  const others = otherLeftovers.length === 0 ? undefined : deliverSpooledRuns(otherLeftovers, { config, log, signal: stopLeftovers.signal });
+  const others =
+    otherLeftovers.length === 0 ? undefined : nextTurn().then(() => deliverSpooledRuns(otherLeftovers, { config, log, signal: stopLeftovers.signal }));
 
   /** Intake segments read to their end, deleted once the state after them is saved. */
   const finishedSegments: string[] = [];
@@ -226,6 +237,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
         removeProcessingState(dir);
         spool.seal();
       }
+      await deliveryReady;
       delivery.notify();
       const [own, otherResult] = await Promise.all([delivery.finish(deadline, impatience.signal), others]);
       clearTimeout(leftoverTimer);

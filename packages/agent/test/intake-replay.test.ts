@@ -134,7 +134,7 @@ describe('replaying the intake of a killed agent', () => {
     ['past a segment boundary, with its state saved and the segment deleted', firstSegmentRecords + 20, true],
     ['after the last record', Number.POSITIVE_INFINITY, true],
   ] as const satisfies readonly (readonly [string, number, boolean])[]) {
-    it(`writes exactly the entries the agent would have: killed ${name}`, () => {
+    it(`writes exactly the entries the agent would have: killed ${name}`, async () => {
       const run = newRun();
       writeIntake(run.dir);
       processLive(run, records);
@@ -142,32 +142,32 @@ describe('replaying the intake of a killed agent', () => {
       // The kill: nothing is closed, the lock stays behind (a dead agent's would be stale).
       const claimed = claimRun(run.dir) as RunSpool;
       expect(claimed).toBeDefined();
-      expect(replayIntake(claimed)).toEqual({ ok: true });
+      expect(await replayIntake(claimed)).toEqual({ ok: true });
       expect(differenceFrom(expected, entriesOf(claimed))).toBeUndefined();
       expect(readdirSync(run.dir).filter((f) => f.startsWith('intake'))).toEqual([]);
     });
   }
 
-  it('recovers entries torn in the spool itself from the intake', () => {
+  it('recovers entries torn in the spool itself from the intake', async () => {
     const run = newRun();
     writeIntake(run.dir);
     processLive(run, 100);
     const last = readdirSync(run.dir).filter((f) => f.endsWith('.jsonl')).sort().at(-1) as string;
     appendFileSync(join(run.dir, last), '{"source":"stdout","level":"INFO","mess');
     const claimed = claimRun(run.dir) as RunSpool;
-    expect(replayIntake(claimed)).toEqual({ ok: true });
+    expect(await replayIntake(claimed)).toEqual({ ok: true });
     expect(differenceFrom(expected, entriesOf(claimed))).toBeUndefined();
   });
 
-  it('replays again, the same, when a replay died after writing its entries but before removing the intake', () => {
+  it('replays again, the same, when a replay died after writing its entries but before removing the intake', async () => {
     const run = newRun();
     writeIntake(run.dir);
     processLive(run, 60);
     const first = claimRun(run.dir) as RunSpool;
-    expect(replayIntake(first)).toEqual({ ok: true });
+    expect(await replayIntake(first)).toEqual({ ok: true });
     writeIntake(run.dir);
     const second = claimRun(run.dir) as RunSpool;
-    expect(replayIntake(second)).toEqual({ ok: true });
+    expect(await replayIntake(second)).toEqual({ ok: true });
     expect(differenceFrom(expected, entriesOf(second))).toBeUndefined();
   });
 });

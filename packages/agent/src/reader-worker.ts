@@ -52,11 +52,14 @@ let lastReadAt = 0;
 /**
  * While output comes in a burst, let the script fill its pipe for a moment instead of waking this
  * thread for every write: a wake-up per 4 KiB write costs the script about as much as the write
- * itself. A line that comes alone is passed on at once; in a burst, each read is 0.25 ms late at most.
+ * itself. A line that comes alone is passed on at once; in a burst, reads are 0.25 ms apart (the
+ * time spent echoing and journaling the last one included), so each is at most that late.
  */
-function napInBurst(): void {
-  const now = performance.now();
-  if (now - lastReadAt < BURST_GAP_MS) Atomics.wait(pause, 0, 0, BURST_NAP_MS);
+function napInBurst(readAt: number): void {
+  if (readAt - lastReadAt < BURST_GAP_MS) {
+    const rest = BURST_NAP_MS - (performance.now() - readAt);
+    if (rest > 0) Atomics.wait(pause, 0, 0, rest);
+  }
   lastReadAt = performance.now();
 }
 
@@ -124,10 +127,11 @@ const run = await runScript({
   args: data.args,
   env: data.env,
   onChunk(source, buffer, length) {
+    const readAt = performance.now();
     echo(source, buffer, length);
     append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, buffer.subarray(0, length));
     // A full read means more is waiting: read it at once.
-    if (length < READ_BYTES) napInBurst();
+    if (length < READ_BYTES) napInBurst(readAt);
   },
   onSpawned(pid, via) {
     // Journaled before any output is read, so that `started` is the run's first entry.

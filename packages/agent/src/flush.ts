@@ -25,8 +25,15 @@ export interface SpooledRunsResult {
  * spooled is sent now.
  */
 export async function prepareRun(run: RunSpool, log: AgentLog): Promise<void> {
-  const replayed = await replayIntake(run);
-  if (!replayed.ok) log.warn(`cannot replay the output kept in ${run.dir} (${replayed.reason}); it stays there for a later run`);
+  let reason: string | undefined;
+  try {
+    const replayed = await replayIntake(run);
+    if (!replayed.ok) reason = replayed.reason;
+  } catch (error) {
+    // A damaged intake (a failing disk): what is spooled is still sent; the rest is left for a person to look at.
+    reason = (error as Error).message;
+  }
+  if (reason !== undefined) log.warn(`cannot replay the output kept in ${run.dir} (${reason}); it stays there for a later run`);
 }
 
 /** Claims every run in the spool directory that no live agent holds, except those in `skip`. */

@@ -32,6 +32,8 @@ export interface DeliveryOptions {
   readonly onEvent?: (event: DeliveryEvent, message: string, metadata: Record<string, unknown>) => void;
   /** A run whose entries are all acknowledged and whose spool was removed. */
   readonly onRunDelivered?: (run: RunSpool) => void;
+  /** The server acknowledged a batch (and the next ones were sent): room for more. */
+  readonly onAcknowledged?: () => void;
 }
 
 export interface DeliveryStats {
@@ -61,6 +63,8 @@ export interface Delivery {
   connect(): void;
   /** Resolves once the server has first answered (an acknowledgement) or first failed. */
   readonly firstAnswer: Promise<void>;
+  /** Entries appended to the runs and not sent yet. */
+  readonly unsent: number;
   /**
    * Keeps delivering until every run is sealed and acknowledged, the deadline passes, the
    * reconnect attempts run out, or `signal` aborts; then closes everything and reports what is kept.
@@ -227,6 +231,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (inFlight.length > 0) armAckTimer();
       afterAcknowledged();
       pump();
+      options.onAcknowledged?.();
     },
     onReject(batchId, failure) {
       if (!inFlight.some((b) => b.batchId === batchId)) return;
@@ -374,6 +379,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (state === 'idle') connect();
     },
     firstAnswer,
+    get unsent() {
+      return cursors.reduce((n, c) => n + Math.max(0, pendingOf(c)), 0);
+    },
     finish(deadlineMs, signal) {
       if (state === 'gave-up' && permanentFailure === undefined) {
         // The attempts ran out during the run; the wait at exit is worth one more round.

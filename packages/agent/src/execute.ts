@@ -3,6 +3,7 @@
 // delivered (streaming.ts); at exit it waits a bounded time for the server's acknowledgements and
 // says how many lines it kept, and where, when some are still undelivered.
 import { hostname, setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -30,19 +31,29 @@ const FIRST_ANSWER_WAIT_MS = 1000;
 const LOWEST_PRIORITY = 19;
 
 /**
- * Gives this thread the lowest CPU priority (Linux nice values are per thread: the reading thread,
- * started before, keeps the script's). Turning output into entries costs more CPU than printing
- * it (~0.6 µs a line against awk's ~0.3); when the cores are busy, that work waits for the script
- * instead of taking its time, and the intake holds the backlog on disk. With an idle core nothing
- * changes (a line is still delivered in well under a millisecond); under a full load the lines
- * follow as the script leaves CPU to spare.
+ * Gives every thread of the agent but the reading one the lowest CPU priority (Linux nice values
+ * are per thread): this one, and V8's helpers that collect its garbage and compile its code.
+ * Turning output into entries costs more CPU than printing it (~0.6 µs a line against awk's
+ * ~0.3); when the cores are busy, that work waits for the script instead of taking its time, and
+ * the intake holds the backlog on disk. With an idle core nothing changes (a line still reaches
+ * keruta-api in well under a millisecond); under a full load the lines follow as the script leaves
+ * CPU to spare.
  */
-function yieldToTheScript(): void {
-  if (process.platform !== 'linux') return;
+function yieldToTheScript(readerTid: number): void {
+  let threads: string[];
   try {
-    setPriority(process.pid, LOWEST_PRIORITY);
+    threads = readdirSync('/proc/self/task');
   } catch {
-    // Not allowed here (a sandbox): the agent works the same, only with less regard for the script.
+    // No /proc: nothing to lower.
+    return;
+  }
+  for (const tid of threads.map(Number)) {
+    if (tid === readerTid) continue;
+    try {
+      setPriority(tid, LOWEST_PRIORITY);
+    } catch {
+      // Not allowed (a sandbox), or the thread has just ended: the agent works the same, with less regard for the script.
+    }
   }
 }
 
@@ -78,7 +89,6 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   const thread = new Worker(new URL('./reader-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   reading.thread = thread;
   thread.once('online', keepYoungGenerationSmall);
-  if (streaming !== undefined) yieldToTheScript();
 
   // Signals reach the script straight from here: the reading thread may be waiting on a slow terminal.
   let scriptPid: number | undefined;
@@ -104,6 +114,9 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   const { exit, event } = await new Promise<{ exit: ScriptExit; event?: EventPayload }>((resolveExit) => {
     thread.on('message', (message: FromReader) => {
       switch (message.type) {
+        case 'online':
+          if (streaming !== undefined && message.tid !== undefined) yieldToTheScript(message.tid);
+          break;
         case 'spawned':
           scriptPid = message.pid;
           for (const signal of early.splice(0)) kill(signal);

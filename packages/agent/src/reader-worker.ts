@@ -3,7 +3,7 @@
 // does nothing else. The lines, levels, spool and network are the main thread's work (streaming.ts),
 // so this thread is back at the pipes at once and the script runs as fast as with its output
 // going to a file. It loads nothing of the protocol package: the thread costs a few MB.
-import { writeSync } from 'node:fs';
+import { readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { exitStatusOf } from './errors.js';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeKind, type IntakeWriter } from './intake.js';
@@ -15,6 +15,17 @@ if (parentPort === null) throw new Error('reader-worker runs as a worker thread'
 const port = parentPort;
 const data = workerData as ReaderWorkerData;
 const post = (message: FromReader): void => port.postMessage(message);
+
+/** This thread's id: the main thread lowers the priority of every other thread of the agent. */
+function threadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  } catch {
+    // No /proc (not Linux): priorities are per process there, and left alone.
+    return undefined;
+  }
+}
+post({ type: 'online', tid: threadId() });
 
 /** For sleeping while our own stdout cannot take more (Atomics.wait needs shared memory). */
 const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -97,6 +97,9 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     onEvent(name, message, metadata) {
       event({ event: name, level: name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
     },
+    onAcknowledged() {
+      if (paced) schedule();
+    },
     onRunDelivered(run) {
       if (run.runId === info.runId) return;
       event({
@@ -133,6 +136,15 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   let finishing: (() => void) | undefined;
   /** Set once finish() is past the intake: nothing more is read from it. */
   let closed = false;
+  /**
+   * Entries spooled and not yet sent past which the intake waits: keruta-api takes ~200,000 lines a
+   * second, this thread makes ~1.5 million, and making them sooner than they can be sent only
+   * takes CPU from the script. Paced so, this thread works at the server's pace during a burst
+   * (and the reading thread's wake-ups find an idle core rather than the script's).
+   */
+  const unsentHighWater = 2 * config.logStreaming.bufferSize;
+  let paced = false;
+  const enoughUnsent = (): boolean => finishing === undefined && delivery.unsent + processor.pending >= unsentHighWater;
 
   /** Writes what was processed to the spool; at a segment's end also saves the state and frees the segment. */
   const commit = (): boolean => {
@@ -177,10 +189,13 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     scheduled = false;
     if (closed) return;
     if (!commit()) return stall();
+    paced = enoughUnsent();
+    if (paced) return;
     const seen = Atomics.load(signal, SIGNAL_APPENDED);
     reader ??= openIntakeReader(dir as string, 0);
     let bytes = 0;
     while (bytes < DRAIN_BYTES) {
+      if (enoughUnsent()) break;
       const record = reader.next();
       if (record === undefined) break;
       if (record.kind === 'segment-end') {
@@ -193,7 +208,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
       bytes += record.payload.length + 16;
     }
     if (!commit()) return stall();
-    if (bytes >= DRAIN_BYTES) return schedule();
+    if (bytes >= DRAIN_BYTES || enoughUnsent()) return schedule();
     if (finishing !== undefined) return finishing();
     Atomics.store(signal, SIGNAL_ASLEEP, 1);
     // Appended after we looked: wake ourselves, unless the reading thread took the flag first (its wake is on the way).

@@ -2,3 +2,4 @@
 export { createServer, type KerutaServer, type CreateServerOptions } from './create-server.js';
 export { loadConfig, defineConfig, isLoopback, ConfigError, type ServerConfig, type AuthMode } from './config.js';
 export { createApiKey, hashApiKey, readApiKeysFile, writeApiKeysFile, type StoredApiKey } from './auth/api-keys.js';
+export { NODE_FLAGS } from './node-flags.js';

@@ -1,12 +1,12 @@
 // keruta-api's settings: flags over variables over the config file over defaults, and the
 // start-up refusals a user can meet.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ConfigError, type ServerConfig } from 'keruta-api';
+import { NODE_FLAGS, loadConfig, ConfigError, type ServerConfig } from 'keruta-api';
 import { makeTempDir } from '@keruta/testing';
 
 const cli = join(createRequire(import.meta.url).resolve('keruta-api'), '..', 'cli.js');
@@ -92,6 +92,15 @@ describe('keruta-api command', () => {
 
   it('prints its usage with --help', async () => {
     const { stdout } = await run(process.execPath, [cli, '--help']);
+    expect(stdout).toContain('--db URL');
+  });
+
+  it('runs as the keruta-api command with the Node flags every other start passes', async () => {
+    const bin = join(cli, '..', '..', 'bin', 'keruta-api.js');
+    const shebang = (await readFile(bin, 'utf8')).split('\n', 1)[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    // Executed through its shebang, as npm's link of the command is.
+    const { stdout } = await run(bin, ['--help'], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
     expect(stdout).toContain('--db URL');
   });
 });

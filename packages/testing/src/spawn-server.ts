@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
+import { NODE_FLAGS } from 'keruta-api';
 import { makeTempDir, type TempDir } from './temp-dir.js';
 
 export interface SpawnedServer extends AsyncDisposable {
@@ -63,7 +64,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     stderr = '';
     const proc = spawn(
       process.execPath,
-      [...(options.nodeArgs ?? []), cliPath, '--host', '127.0.0.1', '--port', String(port), ...db, ...(options.args ?? [])],
+      [...NODE_FLAGS, ...(options.nodeArgs ?? []), cliPath, '--host', '127.0.0.1', '--port', String(port), ...db, ...(options.args ?? [])],
       { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

@@ -33,17 +33,39 @@ export function rssOf(pid) {
   }
 }
 
-/** Samples a process's RSS every `intervalMs` until stopped; `stop()` returns the peak in bytes. */
+/** CPU time (user + system) a live process has used so far, in ms; undefined once it is gone. */
+export function cpuMsOf(pid) {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime is the
+    // 12th, stime the 13th of them, in clock ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples a process every `intervalMs` until stopped; `stop()` returns its peak RSS in bytes and
+ * `cpuMs` the CPU time it used meanwhile (as of the last sample, for a process that has exited).
+ */
 export function samplePeakRss(pid, intervalMs = 20) {
   let peak = rssOf(pid);
-  const timer = setInterval(() => {
+  const cpuAtStart = cpuMsOf(pid) ?? 0;
+  let cpuNow = cpuAtStart;
+  const sample = () => {
     peak = Math.max(peak, rssOf(pid));
-  }, intervalMs);
+    cpuNow = cpuMsOf(pid) ?? cpuNow;
+  };
+  const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      peak = Math.max(peak, rssOf(pid));
+      sample();
       return peak;
+    },
+    get cpuMs() {
+      return cpuNow - cpuAtStart;
     },
   };
 }

@@ -64,6 +64,7 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
     const idleRss = samplePeakRss(server.pid).stop();
     const serverRss = samplePeakRss(server.pid);
     let agentPeak;
+    let agentCpuMs;
     if (cli === undefined) {
       await writeScriptLines({ server, taskId, total: Number(args[0]) });
     } else {
@@ -74,6 +75,7 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
         if (code !== 0) throw new Error(`keruta-agent exited with ${code}: ${agent.stderr}`);
       } finally {
         agentPeak = agentRss.stop();
+        agentCpuMs = agentRss.cpuMs;
         await agent.stop();
       }
     }
@@ -82,7 +84,7 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
     const serverPeak = serverRss.stop();
     const resumes = sockets.reduce((n, s) => n + s.resumes, 0);
     const errors = [...new Set(sockets.flatMap((s) => s.errors))];
-    return { label: writerLabel(cli), tallies, idleRss, serverPeak, agentPeak, resumes, errors };
+    return { label: writerLabel(cli), tallies, idleRss, serverPeak, serverCpuMs: serverRss.cpuMs, agentPeak, agentCpuMs, resumes, errors };
   } finally {
     for (const socket of sockets) socket.close();
     await server.stop();

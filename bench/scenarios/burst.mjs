@@ -29,6 +29,8 @@ export async function run({ quick = false } = {}) {
     keruta.agentPeak === undefined
       ? row(SCENARIO, 'keruta-agent peak RSS during the burst', 'n/a (no agent built)', 'MB')
       : row(SCENARIO, 'keruta-agent peak RSS during the burst', round(keruta.agentPeak / MB, 1), 'MB', { target: '<= 80 MB', pass: keruta.agentPeak <= 80 * MB }),
+    row(SCENARIO, 'CPU time of keruta-api during the burst (informative: 2 cores are shared by all)', keruta.serverCpuMs, 'ms'),
+    row(SCENARIO, 'CPU time of keruta-agent during the burst (informative)', keruta.agentCpuMs ?? 'n/a', 'ms'),
   ];
 }
 

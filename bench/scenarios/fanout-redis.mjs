@@ -5,14 +5,13 @@
 // Without PostgreSQL both sides share one SQLite file instead (the rows say so).
 // Run alone: node bench/scenarios/fanout-redis.mjs [--quick]   (needs `npm run build` first)
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { TEST_REDIS_URL, createTestDatabase, makeTempDir, redisAnswers, spawnServer } from '@keruta/testing';
 import { writeLines } from '../lib/agent-writer.mjs';
-import { ratioRow, round, row } from '../lib/measure.mjs';
+import { cpuMsOf, ratioRow, round, row } from '../lib/measure.mjs';
 
 const SCENARIO = 'fanout-redis';
 const SUBSCRIBERS = 100;
@@ -20,16 +19,6 @@ const SUBSCRIBERS = 100;
 const SUBSCRIBER_THREADS = 2;
 const SEQ_KEY = Buffer.from('"seq":');
 const LOGS_FRAME = Buffer.from('{"type":"logs"');
-
-/** CPU time a process has used, in ms (user + system, from /proc): neighbours on a shared machine do not count. */
-function cpuMsOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** A clock that threads share (performance.now() is per thread). */
 const now = () => performance.timeOrigin + performance.now();

@@ -2,12 +2,11 @@
 // ten-million-line task. Run alone: node bench/scenarios/store-postgres.mjs [--quick]
 // (needs `npm run build` first, and PostgreSQL on 127.0.0.1:5432; without it, one row says so).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createPostgresLogStore } from '@keruta/storage';
-import { createLatencyRecorder, round, row, seededRandom } from '../lib/measure.mjs';
+import { cpuMsOf, createLatencyRecorder, round, row, seededRandom } from '../lib/measure.mjs';
 
 const SCENARIO = 'store-postgres';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -139,14 +138,8 @@ async function ingest(store, taskId, total) {
 async function backendCpu(client, database) {
   const pidsOf = async () =>
     (await client.query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'keruta'", [database])).rows.map((r) => r.pid);
-  const ticksOf = (pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
-    } catch {
-      return 0; // a backend that has ended took its ticks with it
-    }
-  };
+  // A backend that has ended took its CPU time with it.
+  const ticksOf = (pid) => (cpuMsOf(pid) ?? 0) / 10;
   const before = new Map((await pidsOf()).map((pid) => [pid, ticksOf(pid)]));
   return {
     async spentMs() {

@@ -55,6 +55,19 @@ describe('keruta logs', () => {
     expect(plain.stdout).not.toContain('\u001b[');
   });
 
+  it("on a terminal shows a line's control characters instead of obeying them, keeping its colours; piped, prints it as stored", async () => {
+    const hostile = 'ok \u001b[32mgreen\u001b[0m \u001b]0;pwned\u0007 \u001b[2J\rgone \u009b31m';
+    await rest.postLogs('cli-hostile', [{ source: 'stdout', level: 'INFO', message: hostile }]);
+    const run = promisify(execFile);
+    const command = `${process.execPath} ${CLI_PATH} logs cli-hostile`;
+    const tty = await run('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env) });
+    expect(tty.stdout).toContain('ok \u001b[32mgreen\u001b[0m ^[]0;pwned^G ^[[2J^Mgone M-^[31m');
+    const plain = await run('script', ['-qec', command, '/dev/null'], { env: cleanEnv({ ...env, NO_COLOR: '1' }) });
+    expect(plain.stdout).toContain('ok ^[[32mgreen^[[0m ^[]0;pwned^G ^[[2J^Mgone M-^[31m');
+    const piped = await runKeruta(['logs', 'cli-hostile'], env);
+    expect(piped.stdout).toContain(hostile);
+  });
+
   it('--json prints one LogEntry JSON object per line', async () => {
     const result = await runKeruta(['logs', 'cli-task', '--json'], env);
     expect(result.code).toBe(0);

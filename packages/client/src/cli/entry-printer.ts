@@ -2,7 +2,7 @@
 // so that whatever reads next can continue right after it.
 import type { Writable } from 'node:stream';
 import type { LogEntry } from '@keruta/protocol';
-import { formatEntry, formatEntryJson } from './format.js';
+import { formatEntry, formatEntryJson, type EntryFormat } from './format.js';
 
 export interface EntryPrinter {
   print(entry: LogEntry): void;
@@ -15,11 +15,11 @@ export interface EntryPrinter {
 
 const FLUSH_BYTES = 64 * 1024;
 
-export function createEntryPrinter(stream: Writable, options: { json: boolean; color: boolean }): EntryPrinter {
+export function createEntryPrinter(stream: Writable, options: { json: boolean } & EntryFormat): EntryPrinter {
   let buffer = '';
   let lastSeq: number | undefined;
   let count = 0;
-  const format = options.json ? formatEntryJson : (entry: LogEntry) => formatEntry(entry, options.color);
+  const format = options.json ? formatEntryJson : (entry: LogEntry) => formatEntry(entry, options);
   const write = (): boolean => {
     if (buffer === '') return true;
     const chunk = buffer;

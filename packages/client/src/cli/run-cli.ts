@@ -113,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function runLogs(taskId: string, flags: LogsFlags, io: CliIo, notice: (text: string) => void): Promise<number> {
   return reportFailures(notice, async (settings) => {
     const rest = restClientFor(settings);
-    const printer = createEntryPrinter(io.stdout, { json: flags.json === true, color: colorEnabled(io.stdout) });
+    const printer = createEntryPrinter(io.stdout, { json: flags.json === true, color: colorEnabled(io.stdout), terminal: io.stdout.isTTY === true });
     const scope = {
       taskId,
       filter: {

@@ -1,6 +1,6 @@
 // What only the SQLite store promises: its file, its pragmas, its migrations, its bounded scans.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,6 +61,21 @@ describe('SQLite log store', () => {
   it('opens its file in WAL mode', () => {
     open();
     expect(inspect(path, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+
+  it('checkpoints the WAL on a thread of its own, so the database file takes the rows while nobody commits a checkpoint', async () => {
+    const store = open();
+    await store.append('cp', lines(1));
+    const emptySize = statSync(path).size;
+    // ~3,000 rows are a few hundred pages: far below the writer's own checkpoint mark.
+    for (let i = 0; i < 3; i += 1) await store.append('cp', lines(1000).map((e) => ({ ...e, message: `${e.message} ${'x'.repeat(200)}` })));
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size <= emptySize && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(statSync(path).size).toBeGreaterThan(emptySize + 3000 * 200);
+    await store.close();
+    // The last connection closed (the thread's went first) folded the WAL in and removed it.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(inspect(path, (db) => db.prepare('SELECT COUNT(*) AS n FROM logs').get())).toEqual({ n: 3001 });
   });
 
   it('creates the missing directories of its file', async () => {

@@ -4,9 +4,10 @@ import { toDatabaseError } from '../database-error.js';
 import type { EntryFilter, LogStore, RangeQuery } from '../log-store.js';
 import { totalPages } from '../entry-filter.js';
 import { appendEntries } from './append-entries.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { deleteLogs } from './delete-logs.js';
 import { captureFileIdentity } from './file-identity.js';
-import { openDatabase } from './open-database.js';
+import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary } from '../row-mapping.js';
 import { prepareStatements } from './statements.js';
@@ -29,6 +30,11 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
   const statements = guard('prepare its statements', () => prepareStatements(db));
   const file = guard('open the database', () => captureFileIdentity(options.path));
   const maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+  let checkpointer: Checkpointer | undefined;
+  if (options.path !== MEMORY_PATH && options.path !== '') {
+    checkpointer = startCheckpointer(options.path);
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  }
 
   // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
   // instead of failing when it upgrades a read lock halfway through.
@@ -91,6 +97,9 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     },
     close: async () => {
       // Closing twice is harmless: shutdown paths may race.
+      const stopping = checkpointer;
+      checkpointer = undefined;
+      await stopping?.close();
       if (db.open) db.close();
     },
   };

@@ -154,4 +154,23 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     await client.waitForEntries(2);
     expect(client.messages.filter((m) => m.type === 'log').map((m) => (m as { seq: number }).seq)).toEqual([1, 2]);
   });
+
+  it('sends text beyond ASCII byte for byte, live and from history, one line a message and in batches', async () => {
+    await using server = await startServer();
+    const texts = ['ビルド成功 ✅', 'naïve café — 100 €', 'plain ascii', '𝄞 emoji 🚀 and \u0000 NUL'];
+    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', body: JSON.stringify(texts.slice(0, 2).map((message, i) => entry(i + 1, { message }))) });
+    await using lines = await connectClient(`${server.wsUrl}/utf8`);
+    await using batches = await connectClient(`${server.wsUrl}/utf8`);
+    lines.send({ type: 'subscribe', options: { since: 0 } });
+    batches.send({ type: 'subscribe', options: { since: 0, batch: true } });
+    await lines.waitFor((m) => m.type === 'subscribed');
+    await batches.waitFor((m) => m.type === 'subscribed');
+    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', body: JSON.stringify(texts.slice(2).map((message, i) => entry(i + 3, { message }))) });
+    await lines.waitForEntries(4);
+    await batches.waitForEntries(4);
+    const messagesOf = (client: typeof lines) =>
+      client.messages.flatMap((m) => (m.type === 'log' ? [m.message] : m.type === 'logs' ? m.entries.map((e) => e.message) : []));
+    expect(messagesOf(lines)).toEqual(texts);
+    expect(messagesOf(batches)).toEqual(texts);
+  });
 });

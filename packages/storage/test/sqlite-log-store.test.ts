@@ -157,6 +157,19 @@ describe('SQLite log store', () => {
     expect((await store.append('build-1', lines(500, 1))).duplicates).toBe(500);
   });
 
+  it('lets a process whose last task is closing the store finish the close and exit 0', () => {
+    const script = `
+      import { createSqliteLogStore } from '@keruta/storage';
+      const store = createSqliteLogStore({ path: ${JSON.stringify(path)} });
+      await store.append('last', [{ source: 'stdout', level: 'INFO', message: 'x', metadata: {}, timeMs: ${T0}, timestamp: new Date(${T0}).toISOString() }]);
+      await store.close();
+      console.log('closed');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect({ status: child.status, stdout: child.stdout }).toEqual({ status: 0, stdout: 'closed\n' });
+  });
+
   it('searches for a text longer than a LIKE pattern may be, literally and ignoring case', async () => {
     // Over SQLite's 50,000-byte limit on a LIKE pattern.
     const store = createSqliteLogStore({ path, maxMessageLength: 100_000 });

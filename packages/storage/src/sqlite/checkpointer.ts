@@ -20,6 +20,8 @@ export function startCheckpointer(path: string): Checkpointer {
   // From src/ (the tests) and from dist/ alike, the compiled worker in dist/.
   const worker = new Worker(new URL('../../dist/sqlite/checkpoint-worker.js', import.meta.url), {
     workerData,
+    // Not the process's flags: `--input-type` (node -e) would make the thread refuse its file.
+    execArgv: [],
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
   });
   // The server's shutdown closes the store; a thread left running must not keep the process up.
@@ -29,6 +31,9 @@ export function startCheckpointer(path: string): Checkpointer {
   const exited = once(worker, 'exit').then(() => undefined);
   return {
     async close() {
+      // Held until the thread has gone: an unref'd worker alone would let a process whose last
+      // task is this close exit first, with the close never settled.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

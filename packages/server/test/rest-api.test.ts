@@ -126,6 +126,11 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
         `exp-1,1,exp,${at(1)},stdout,INFO,1,plain\r\n` +
         `exp-2,2,exp,${at(2)},stderr,ERROR,1,"'=HYPERLINK(""x""), ""quoted"""\r\n`,
     );
+    // A task id may start with "-": in a spreadsheet that would be a formula.
+    await post(server, '-exp', [{ source: 'stdout', level: 'WARN', message: '+1', timestamp: at(3) }]);
+    expect(await (await fetch(`${server.apiUrl}/tasks/-exp/logs/export?format=csv`)).text()).toBe(
+      `id,seq,taskId,timestamp,source,level,lineNumber,message\r\n'-exp-1,1,'-exp,${at(3)},stdout,WARN,1,'+1\r\n`,
+    );
     const txt = await fetch(`${server.apiUrl}/tasks/exp/logs/export?format=txt&from=${at(2)}`);
     expect(txt.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await txt.text()).toBe(`[${at(2)}] [STDERR] [ERROR] =HYPERLINK("x"), "quoted"\n`);

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { KerutaError, assertTaskId, entryId } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
+import { createTurnTaker } from '../event-loop.js';
 import { exportFileName, exportWriter } from '../export-format.js';
 import type { Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -91,9 +92,11 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
     const upToSeq = task.lastSeq;
     async function* chunks(): AsyncGenerator<string> {
       yield writer.head;
+      const takeTurn = createTurnTaker();
       let cursor = 0;
       let first = true;
       for (;;) {
+        await takeTurn();
         const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq, limit: EXPORT_CHUNK, filter });
         if (range.entries.length > 0) {
           yield writer.chunk(range.entries, first);

@@ -4,6 +4,7 @@
 // subscriber back to the store to catch up, so its memory stays bounded whatever the write rate.
 import type { LogEntry, LogLevel, LogSource, SubscribeOptions } from '@keruta/protocol';
 import type { EntryFilter, LogStore } from '@keruta/storage';
+import { createTurnTaker } from '../event-loop.js';
 import { frame, logFrame, logsFrame, taskFrame } from './frames.js';
 import type { Outbox } from './outbox.js';
 import type { FeedBatch, FeedListener, TaskFeed, TaskFeeds } from './task-feed.js';
@@ -94,7 +95,11 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     if (catchingUp) return;
     catchingUp = true;
     try {
+      const takeTurn = createTurnTaker();
       while (state === 'catching-up') {
+        // A socket that always drains at once would otherwise let a long catch-up hold the loop.
+        await takeTurn();
+        if (state !== 'catching-up') return;
         if (outbox.buffered > deps.highWaterBytes) {
           const drained = await outbox.waitForDrain(deps.highWaterBytes / 2, deps.slowConsumerTimeoutMs);
           if (state !== 'catching-up') return;

@@ -170,6 +170,23 @@ describe('SQLite log store', () => {
     expect({ status: child.status, stdout: child.stdout }).toEqual({ status: 0, stdout: 'closed\n' });
   });
 
+  it('deletes a large task in chunks with other work between them, keeping what was appended meanwhile', async () => {
+    const store = open();
+    for (let i = 0; i < 3; i += 1) await store.append('big', lines(10_000));
+    const order: string[] = [];
+    const deleting = store.deleteLogs('big', undefined).then((n) => {
+      order.push('deleted');
+      return n;
+    });
+    // Runs between two chunks: a delete in one statement would have finished first.
+    await store.append('big', lines(5));
+    order.push('appended');
+    expect(await deleting).toBe(30_000);
+    expect(order).toEqual(['appended', 'deleted']);
+    expect(await store.stats('big')).toMatchObject({ totalLogs: 5, logCounts: { stdout: 5, stderr: 0, agent: 0 } });
+    expect((await store.queryLogs('big', { page: 0, size: 10 }))?.content.map((e) => e.seq)).toEqual([30_001, 30_002, 30_003, 30_004, 30_005]);
+  });
+
   it('searches for a text longer than a LIKE pattern may be, literally and ignoring case', async () => {
     // Over SQLite's 50,000-byte limit on a LIKE pattern.
     const store = createSqliteLogStore({ path, maxMessageLength: 100_000 });

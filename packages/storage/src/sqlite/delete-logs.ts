@@ -1,46 +1,99 @@
-// The body of LogStore.deleteLogs for SQLite; runs inside one IMMEDIATE transaction.
-import { LOG_LEVELS, LOG_SOURCES, type LogLevel, type LogSource } from '@keruta/protocol';
+// LogStore.deleteLogs for SQLite: the task's entries go in chunks, each in an IMMEDIATE
+// transaction of its own, as in the PostgreSQL store.
+import type { LogLevel, LogSource } from '@keruta/protocol';
 import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
 import type { Statements } from './statements.js';
 
 /**
- * Deletes the task's entries with a timestamp before `beforeMs` (all without it) and takes
- * them off the counters. The task row, its last_seq and its line counters stay, so neither a
- * seq nor a line number is ever handed out twice; its activity time stays too, so that
- * retention does not bring old tasks to the top of the list.
+ * Entries one chunk looks at. better-sqlite3 is synchronous: deleting a million entries in one
+ * statement held keruta-api's event loop for 2.7 s (no ingest, no live line, no /health), ten
+ * million for half a minute. A chunk is tens of milliseconds; the store lets the loop turn between two.
  */
-export function deleteLogs(statements: Statements, taskId: string, beforeMs: number | undefined): number | undefined {
+export const DELETE_CHUNK_SIZE = 10_000;
+
+/** Beyond every epoch-ms timestamp: "before" for a delete of everything. */
+const END_OF_TIME = Number.MAX_SAFE_INTEGER;
+
+export interface TimeRange {
+  min: number | null;
+  max: number | null;
+}
+
+/** Where a delete stands between two chunks. */
+export interface DeleteProgress {
+  readonly taskId: string;
+  readonly before: number;
+  /** The task's last seq when the delete began: lines appended meanwhile stay. */
+  readonly upToSeq: number;
+  afterSeq: number;
+  deleted: number;
+  /** The time range of what the chunks so far kept. */
+  kept: TimeRange;
+  done: boolean;
+}
+
+/**
+ * Starts a delete of the task's entries with a timestamp before `beforeMs` (all without it):
+ * undefined for an unknown task, or progress that is already done when nothing can match.
+ */
+export function startDelete(statements: Statements, taskId: string, beforeMs: number | undefined): DeleteProgress | undefined {
   const task = statements.selectTask.get(taskId);
   if (task === undefined) return undefined;
-  if (task.total_logs === 0 || task.min_time_ms === null) return 0;
-  if (beforeMs !== undefined && beforeMs <= task.min_time_ms) return 0;
+  const nothing = task.total_logs === 0 || task.min_time_ms === null || (beforeMs !== undefined && beforeMs <= task.min_time_ms);
+  return {
+    taskId,
+    before: beforeMs ?? END_OF_TIME,
+    upToSeq: task.last_seq,
+    afterSeq: 0,
+    deleted: 0,
+    kept: { min: null, max: null },
+    done: nothing,
+  };
+}
 
-  const row: TaskRow = { ...task };
-  if (beforeMs === undefined || (task.max_time_ms !== null && beforeMs > task.max_time_ms)) {
-    statements.deleteAll.run(taskId);
-    for (const source of LOG_SOURCES) row[SOURCE_COUNT_COLUMN[source]] = 0;
-    for (const level of LOG_LEVELS) row[LEVEL_COUNT_COLUMN[level]] = 0;
-    row.total_logs = 0;
-    row.min_time_ms = null;
-    row.max_time_ms = null;
-    statements.upsertTask.run(row);
-    return task.total_logs;
+/**
+ * One chunk, inside its own transaction: deletes its entries that are old enough and takes them
+ * off the counters, so that after every commit the counters match the rows. The task row, its
+ * last_seq and its line counters stay, so neither a seq nor a line number is ever handed out
+ * twice; its activity time stays too, so that retention does not bring old tasks to the top.
+ */
+export function deleteChunk(statements: Statements, progress: DeleteProgress): void {
+  const task = statements.selectTask.get(progress.taskId);
+  if (task === undefined) {
+    progress.done = true;
+    return;
   }
-
-  // Counted before deleting, in the same transaction, so the counters match what goes.
-  const groups = statements.countBefore.all(taskId, beforeMs);
-  let deleted = 0;
-  for (const { source, level, n } of groups) {
-    deleted += n;
+  const { taskId, before, upToSeq, afterSeq } = progress;
+  const end = statements.chunkEnd.get(taskId, afterSeq, upToSeq, DELETE_CHUNK_SIZE - 1);
+  const last = end === undefined;
+  const chunkEnd = end ?? upToSeq;
+  const row: TaskRow = { ...task };
+  let gone = 0;
+  for (const { source, level, n } of statements.countChunk.all(taskId, afterSeq, chunkEnd, before)) {
+    gone += n;
     row[SOURCE_COUNT_COLUMN[source as LogSource]] -= n;
     row[LEVEL_COUNT_COLUMN[level as LogLevel]] -= n;
   }
-  if (deleted === 0) return 0;
-  statements.deleteBefore.run(taskId, beforeMs);
-  row.total_logs -= deleted;
-  const range = statements.timeRange.get(taskId);
-  row.min_time_ms = range?.min ?? null;
-  row.max_time_ms = range?.max ?? null;
-  statements.upsertTask.run(row);
-  return deleted;
+  if (gone > 0) statements.deleteChunk.run(taskId, afterSeq, chunkEnd, before);
+  row.total_logs -= gone;
+  // The last chunk's range runs on past upToSeq: the entries appended since the delete began count too.
+  const range = last ? statements.timeRangeAfter.get(taskId, afterSeq) : statements.timeRangeBetween.get(taskId, afterSeq, chunkEnd);
+  const kept: TimeRange = { min: lowest(progress.kept.min, range?.min ?? null), max: highest(progress.kept.max, range?.max ?? null) };
+  if (last) {
+    row.min_time_ms = kept.min;
+    row.max_time_ms = kept.max;
+  }
+  if (gone > 0 || last) statements.upsertTask.run(row);
+  progress.kept = kept;
+  progress.afterSeq = chunkEnd;
+  progress.deleted += gone;
+  progress.done = last;
+}
+
+function lowest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function highest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
 }

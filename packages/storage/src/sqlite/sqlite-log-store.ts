@@ -5,7 +5,7 @@ import type { EntryFilter, LogStore, RangeQuery } from '../log-store.js';
 import { totalPages } from '../entry-filter.js';
 import { appendEntries } from './append-entries.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { deleteLogs } from './delete-logs.js';
+import { deleteChunk, startDelete, type DeleteProgress } from './delete-logs.js';
 import { captureFileIdentity } from './file-identity.js';
 import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
@@ -41,9 +41,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
   const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[]) =>
     appendEntries({ statements, maxMessageLength, now: Date.now() }, taskId, entries),
   );
-  const deleteTransaction = db.transaction((taskId: string, beforeMs: number | undefined) =>
-    deleteLogs(statements, taskId, beforeMs),
-  );
+  const deleteChunkTransaction = db.transaction((progress: DeleteProgress) => deleteChunk(statements, progress));
   // Reads of several statements (task row, count, page) see one snapshot.
   const readTransaction = db.transaction((body: () => unknown) => body());
   const read = <T>(body: () => T): T => readTransaction(body) as T;
@@ -64,11 +62,19 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toLogStats(task);
       }),
-    deleteLogs: async (taskId, beforeMs) =>
-      guard('delete the logs', () => {
+    deleteLogs: async (taskId, beforeMs) => {
+      const progress = guard('delete the logs', () => {
         file.assertUnchanged();
-        return deleteTransaction.immediate(taskId, beforeMs);
-      }),
+        return startDelete(statements, taskId, beforeMs);
+      });
+      if (progress === undefined) return undefined;
+      while (!progress.done) {
+        guard('delete the logs', () => deleteChunkTransaction.immediate(progress));
+        // The event loop's turn: appends, pages and live lines go on between two chunks.
+        if (!progress.done) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return progress.deleted;
+    },
     getTask: async (taskId) =>
       guard('read the task', () => {
         const task = statements.selectTask.get(taskId);

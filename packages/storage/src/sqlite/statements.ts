@@ -12,10 +12,15 @@ export interface Statements {
   insertLogs(rows: number): Database.Statement<SqlValue[]>;
   heldRunSeqs: Database.Statement<[string, string, number, number], number>;
   firstSeq: Database.Statement<[string], number>;
-  timeRange: Database.Statement<[string], { min: number | null; max: number | null }>;
-  countBefore: Database.Statement<[string, number], { source: string; level: string; n: number }>;
-  deleteAll: Database.Statement<[string]>;
-  deleteBefore: Database.Statement<[string, number]>;
+  /** The seq that ends a delete's chunk after seq ?2 (?4 + 1 entries on, none past ?3). */
+  chunkEnd: Database.Statement<[string, number, number, number], number>;
+  /** Per (source, level), the entries of seqs (?2, ?3] older than ?4. */
+  countChunk: Database.Statement<[string, number, number, number], { source: string; level: string; n: number }>;
+  deleteChunk: Database.Statement<[string, number, number, number]>;
+  /** The time range of the entries of seqs (?2, ?3]. */
+  timeRangeBetween: Database.Statement<[string, number, number], { min: number | null; max: number | null }>;
+  /** The time range of every entry after seq ?2. */
+  timeRangeAfter: Database.Statement<[string, number], { min: number | null; max: number | null }>;
   listTasks: Database.Statement<[number, number], TaskRow>;
   countTasks: Database.Statement<[], number>;
   ping: Database.Statement<[], number>;
@@ -52,12 +57,17 @@ export function prepareStatements(db: Database.Database): Statements {
       )
       .pluck(),
     firstSeq: db.prepare<[string], number>('SELECT seq FROM logs WHERE task_id = ? ORDER BY seq LIMIT 1').pluck(),
-    timeRange: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ?'),
-    countBefore: db.prepare(
-      'SELECT source, level, COUNT(*) AS n FROM logs WHERE task_id = ? AND time_ms < ? GROUP BY source, level',
+    chunkEnd: db
+      .prepare<[string, number, number, number], number>('SELECT seq FROM logs WHERE task_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?')
+      .pluck(),
+    countChunk: db.prepare(
+      'SELECT source, level, COUNT(*) AS n FROM logs WHERE task_id = ? AND seq > ? AND seq <= ? AND time_ms < ? GROUP BY source, level',
     ),
-    deleteAll: db.prepare('DELETE FROM logs WHERE task_id = ?'),
-    deleteBefore: db.prepare('DELETE FROM logs WHERE task_id = ? AND time_ms < ?'),
+    deleteChunk: db.prepare('DELETE FROM logs WHERE task_id = ? AND seq > ? AND seq <= ? AND time_ms < ?'),
+    // Two statements, not one with "? IS NULL OR seq <= ?": that form cannot bound the key range,
+    // and every chunk of a delete then read the rest of the task (1M lines: 32 s instead of 3).
+    timeRangeBetween: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ? AND seq > ? AND seq <= ?'),
+    timeRangeAfter: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ? AND seq > ?'),
     listTasks: db.prepare('SELECT * FROM tasks ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?'),
     countTasks: db.prepare<[], number>('SELECT COUNT(*) FROM tasks').pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),

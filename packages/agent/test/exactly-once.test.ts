@@ -148,7 +148,8 @@ describe('exactly once through failures', () => {
     expect({ lost, duplicated, outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
     expect(lines).toHaveLength(total);
     expect(entries.map((e) => e.runSeq)).toEqual(entries.map((_, i) => i + 1));
-  });
+    // ~12 s alone; 400,000 lines through a flush can take several times that on a busy machine.
+  }, 180_000);
 
   it('keeps every line while keruta-api is down for the whole run; `keruta-agent flush` stores them once, in order', async () => {
     const port = await freePort();

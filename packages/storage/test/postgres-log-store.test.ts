@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isKerutaError, type NormalizedLogRequest } from '@keruta/protocol';
 import { createPostgresLogStore, type LogStore } from '../src/index.js';
-import { DELETE_CHUNK_SIZE } from '../src/postgres/delete-logs.js';
+import { DELETE_CHUNK_SIZE } from '../src/delete-chunks.js';
 import { MAX_FILTERED_SCAN } from '../src/postgres/read-logs.js';
 import { SCHEMA_VERSION } from '../src/postgres/schema.js';
 import { HELD_RUN_SEQS } from '../src/postgres/statements.js';

@@ -1,15 +1,10 @@
 // LogStore.deleteLogs for PostgreSQL: the task's entries go in chunks, each in a transaction of its own.
 import type { LogLevel, LogSource } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
+import { DELETE_CHUNK_SIZE, END_OF_TIME, widenRange, type TimeRange } from '../delete-chunks.js';
 import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
 import { CHUNK_END, DELETE_CHUNK, LOCK_TASK, SELECT_TASK, TIME_RANGE_AFTER, UPDATE_TASK, taskRowValues } from './statements.js';
 import { READ_WRITE, transaction } from './transactions.js';
-
-/** Entries one chunk looks at: tens of milliseconds of work, whatever the size of the task. */
-export const DELETE_CHUNK_SIZE = 10_000;
-
-/** Beyond every epoch-ms timestamp: "before" for a delete of everything. */
-const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
 /** Two deletes of one task (retention and a user, on two instances) run one after the other. */
 const DELETE_LOCK_NAMESPACE = 0x6b_64; // 'kd'
@@ -18,11 +13,6 @@ interface GoneRow {
   source: LogSource;
   level: LogLevel;
   n: number;
-}
-
-interface TimeRange {
-  min: number | null;
-  max: number | null;
 }
 
 /**
@@ -69,7 +59,7 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
         row.total_logs -= gone;
         // The last chunk's range runs on past upToSeq: the entries appended since the delete began count too.
         const range = (await client.query<TimeRange>(TIME_RANGE_AFTER, [taskId, afterSeq, last ? null : chunkEnd])).rows[0];
-        kept = { min: lowest(kept.min, range?.min ?? null), max: highest(kept.max, range?.max ?? null) };
+        kept = widenRange(kept, range);
         if (last) {
           row.min_time_ms = kept.min;
           row.max_time_ms = kept.max;
@@ -84,12 +74,4 @@ export async function deleteLogs(client: PoolClient, taskId: string, beforeMs: n
     // When this fails the connection is broken, is destroyed, and the lock has gone with it.
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DELETE_LOCK_NAMESPACE, taskId]).catch(() => undefined);
   }
-}
-
-function lowest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.min(a, b);
-}
-
-function highest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.max(a, b);
 }

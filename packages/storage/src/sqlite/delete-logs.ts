@@ -1,23 +1,12 @@
 // LogStore.deleteLogs for SQLite: the task's entries go in chunks, each in an IMMEDIATE
-// transaction of its own, as in the PostgreSQL store.
+// transaction of its own, as in the PostgreSQL store. better-sqlite3 is synchronous: deleting a
+// million entries in one statement held keruta-api's event loop for 2.7 s (no ingest, no live
+// line, no /health), ten million for half a minute. A chunk is tens of milliseconds, and the
+// store lets the loop turn between two.
 import type { LogLevel, LogSource } from '@keruta/protocol';
+import { DELETE_CHUNK_SIZE, END_OF_TIME, widenRange, type TimeRange } from '../delete-chunks.js';
 import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
 import type { Statements } from './statements.js';
-
-/**
- * Entries one chunk looks at. better-sqlite3 is synchronous: deleting a million entries in one
- * statement held keruta-api's event loop for 2.7 s (no ingest, no live line, no /health), ten
- * million for half a minute. A chunk is tens of milliseconds; the store lets the loop turn between two.
- */
-export const DELETE_CHUNK_SIZE = 10_000;
-
-/** Beyond every epoch-ms timestamp: "before" for a delete of everything. */
-const END_OF_TIME = Number.MAX_SAFE_INTEGER;
-
-export interface TimeRange {
-  min: number | null;
-  max: number | null;
-}
 
 /** Where a delete stands between two chunks. */
 export interface DeleteProgress {
@@ -78,7 +67,7 @@ export function deleteChunk(statements: Statements, progress: DeleteProgress): v
   row.total_logs -= gone;
   // The last chunk's range runs on past upToSeq: the entries appended since the delete began count too.
   const range = last ? statements.timeRangeAfter.get(taskId, afterSeq) : statements.timeRangeBetween.get(taskId, afterSeq, chunkEnd);
-  const kept: TimeRange = { min: lowest(progress.kept.min, range?.min ?? null), max: highest(progress.kept.max, range?.max ?? null) };
+  const kept = widenRange(progress.kept, range);
   if (last) {
     row.min_time_ms = kept.min;
     row.max_time_ms = kept.max;
@@ -88,12 +77,4 @@ export function deleteChunk(statements: Statements, progress: DeleteProgress): v
   progress.afterSeq = chunkEnd;
   progress.deleted += gone;
   progress.done = last;
-}
-
-function lowest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.min(a, b);
-}
-
-function highest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.max(a, b);
 }

@@ -1,8 +1,9 @@
 // A server that takes the connection and the batches but never acknowledges them. keruta-api
 // never does this, so a tiny ws server stands in for it: the misbehaviour is the thing under test.
 // The script must not notice, and every line must be waiting in the spool when the agent exits.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+// How fast a script runs under the agent is measured by the bench (agent-overhead, with this same
+// never-acknowledging stand-in), not asserted here: a timed test only measures its neighbours.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -63,9 +64,9 @@ describe('a server that accepts but never acknowledges', () => {
     const streamedAgain = await scriptMillis([...args.slice(0, 2), 'never-acked-2', ...args.slice(3)], env, timing);
     const ms = Math.min(streamed.ms, streamedAgain.ms);
     console.log(`script loop: ${alone} ms with streaming off, ${ms} ms streaming to a server that never acks (${(ms / alone).toFixed(2)}x); agent exited after ${streamed.totalMs} ms`);
-    // A design that waited for acks would block the script for whole ack timeouts; a busy shared
-    // machine alone moves this ratio by a few tenths.
-    expect(ms).toBeLessThan(alone * 2 + 300);
+    // A design that waited for acks would hold the script until the agent gave up on the server:
+    // never finishing on time. A busy shared machine alone moves the ratio, so the bound is loose.
+    expect(ms).toBeLessThan(alone * 3 + 2000);
     // The agent waits its exit timeout (2 s), not for ever.
     expect(streamed.totalMs).toBeLessThan(streamed.ms + 8000);
 
@@ -91,47 +92,5 @@ describe('a server that accepts but never acknowledges', () => {
     );
     console.log(`never acknowledged: ${entries.length} entries in the spool; lost ${lost}, duplicated ${duplicated}, out of order ${outOfOrder}`);
     expect({ lost, duplicated, outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
-  });
-
-  it('lets a block-buffered script that prints 200,000 lines run about as fast as to /dev/null', async () => {
-    // awk writes in 4 KiB blocks to a pipe, as most programs do, and computes a little per line, as
-    // programs that log do (so that the start-up of a loaded machine does not decide a 50 ms run);
-    // the script times itself.
-    const timing = join(temp.path, 'awk-timing');
-    const script = writeScript(
-      temp.path,
-      'awk.sh',
-      `#!/bin/sh\nstart=$(date +%s%N)\nawk 'BEGIN { for (i = 1; i <= ${LINES}; i++) { for (j = 1; j <= 20; j++) x += sqrt(i * j); printf "line %d %d %s\\n", i, x % 1000, "some text to make the line longer, about a hundred bytes, as a log line" } }'\n` +
-        `end=$(date +%s%N)\necho $(( (end - start) / 1000000 )) > '${timing}'\n`,
-    );
-    const port = (silent.address() as { port: number }).port;
-    const env = cleanEnv({
-      KERUTA_WEBSOCKET_URL: `ws://127.0.0.1:${port}/ws/tasks`,
-      KERUTA_API_URL: `http://127.0.0.1:${port}/api/v1`,
-      KERUTA_LOG_SPOOL_DIR: join(temp.path, 'spool-awk'),
-      KERUTA_WEBSOCKET_TIMEOUT: '1s',
-      KERUTA_LOG_EXIT_TIMEOUT: '0s',
-    });
-    const toDevNull = async (): Promise<number> => {
-      const devNull = openSync('/dev/null', 'w');
-      const child = spawn(script, [], { stdio: ['ignore', devNull, 'inherit'] });
-      closeSync(devNull);
-      await new Promise((resolve) => child.once('exit', resolve));
-      return Number(readFileSync(timing, 'utf8'));
-    };
-    const underAgent = async (n: number): Promise<number> =>
-      (await scriptMillis(['execute', '--task-id', `never-acked-awk-${n}`, '--script', script], env, timing)).ms;
-
-    // Best of three each way, interleaved, so that a busy machine does not decide the comparison.
-    const alone: number[] = [];
-    const streamed: number[] = [];
-    for (let n = 0; n < 3; n++) {
-      alone.push(await toDevNull());
-      streamed.push(await underAgent(n));
-    }
-    const [best, bestStreamed] = [Math.min(...alone), Math.min(...streamed)];
-    console.log(`awk, ${LINES} lines: ${best} ms to /dev/null, ${bestStreamed} ms under the agent streaming to a server that never acks (${(bestStreamed / best).toFixed(2)}x)`);
-    // Loose: tests share the machine; bench/scenarios/agent-overhead.mjs holds the 1.3x.
-    expect(bestStreamed).toBeLessThanOrEqual(best * 2);
   });
 });

@@ -1,6 +1,7 @@
 // Writes a batch of log rows with one COPY … FROM STDIN: one statement for the whole batch.
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { PlannedRow } from '../append-plan.js';
 import { COPY_LOGS } from './statements.js';
 
 /**
@@ -9,18 +10,8 @@ import { COPY_LOGS } from './statements.js';
  * cheapest for the server to parse and the cheapest to build here: no array literals to escape.
  */
 export interface CopyRows {
-  add(
-    taskId: string,
-    seq: number,
-    timeMs: number,
-    source: string,
-    level: string,
-    message: string,
-    lineNumber: number,
-    metadata: string | null,
-    runId: string | null,
-    runSeq: number | null,
-  ): void;
+  /** One row, as the append plan gives it. */
+  add(...row: PlannedRow): void;
   /** Sends the rows; rejects (and the transaction must roll back) when any is refused. */
   write(client: PoolClient): Promise<void>;
 }

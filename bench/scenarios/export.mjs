@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnServer } from '@keruta/testing';
 import { HISTORY_TASK, historyDataDir } from '../lib/history-db.mjs';
+import { createLineSplitter } from '../lib/script.mjs';
 import { MB, ratioRow, round, row, rssOf, samplePeakRss } from '../lib/measure.mjs';
 
 const SCENARIO = 'export';
@@ -26,7 +27,6 @@ function download(url, format) {
     const started = performance.now();
     let expected = 1;
     let faults = 0;
-    let rest = '';
     let bytes = 0;
     let header = format === 'csv';
     const onLine = (line) => {
@@ -48,16 +48,10 @@ function download(url, format) {
     };
     const req = request(url, (res) => {
       if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} for ${url}`));
+      const split = createLineSplitter(onLine);
       res.on('data', (chunk) => {
         bytes += chunk.length;
-        const text = rest + chunk.toString('latin1');
-        let start = 0;
-        let nl;
-        while ((nl = text.indexOf('\n', start)) !== -1) {
-          onLine(text.slice(start, nl));
-          start = nl + 1;
-        }
-        rest = text.slice(start);
+        split(chunk);
       });
       res.on('end', () => resolve({ ms: performance.now() - started, lines: expected - 1, faults, bytes }));
       res.on('error', reject);

@@ -2,8 +2,7 @@
 // its output unchanged and journals it; this thread turns the journal into entries and has them
 // delivered (streaming.ts); at exit it waits a bounded time for the server's acknowledgements and
 // says how many lines it kept, and where, when some are still undelivered.
-import { hostname, setPriority } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -11,6 +10,7 @@ import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { keepYoungGenerationSmall } from './heap.js';
 import type { EventPayload } from './intake-processor.js';
+import { yieldToTheScript, type Yielding } from './priority.js';
 import { describeExit, type ScriptExit } from './runner.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
 import { startStreaming } from './streaming.js';
@@ -26,36 +26,6 @@ export interface ExecuteOptions {
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** The longest `exited` waits for the server's first answer (the entry keeps the exit's time). */
 const FIRST_ANSWER_WAIT_MS = 1000;
-
-/** The lowest CPU priority there is. */
-const LOWEST_PRIORITY = 19;
-
-/**
- * Gives every thread of the agent but the reading one the lowest CPU priority (Linux nice values
- * are per thread): this one, and V8's helpers that collect its garbage and compile its code.
- * Turning output into entries costs more CPU than printing it (~0.6 µs a line against awk's
- * ~0.3); when the cores are busy, that work waits for the script instead of taking its time, and
- * the intake holds the backlog on disk. With an idle core nothing changes (a line still reaches
- * keruta-api in well under a millisecond); under a full load the lines follow as the script leaves
- * CPU to spare.
- */
-function yieldToTheScript(readerTid: number): void {
-  let threads: string[];
-  try {
-    threads = readdirSync('/proc/self/task');
-  } catch {
-    // No /proc: nothing to lower.
-    return;
-  }
-  for (const tid of threads.map(Number)) {
-    if (tid === readerTid) continue;
-    try {
-      setPriority(tid, LOWEST_PRIORITY);
-    } catch {
-      // Not allowed (a sandbox), or the thread has just ended: the agent works the same, with less regard for the script.
-    }
-  }
-}
 
 /** Returns the exit status the agent ends with: the script's. */
 export async function execute(options: ExecuteOptions): Promise<number> {
@@ -109,15 +79,20 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
 
   let startFailed = false;
+  /** The reading thread's id (Linux), and the change of priorities made once the script has started (priority.ts). */
+  let readerTid: number | undefined;
+  let yielding: Yielding | undefined;
   let sealedByReader: () => void = () => undefined;
   const intakeSealed = new Promise<void>((resolveSealed) => (sealedByReader = resolveSealed));
   const { exit, event } = await new Promise<{ exit: ScriptExit; event?: EventPayload }>((resolveExit) => {
     thread.on('message', (message: FromReader) => {
       switch (message.type) {
         case 'online':
-          if (streaming !== undefined && message.tid !== undefined) yieldToTheScript(message.tid);
+          readerTid = message.tid;
           break;
         case 'spawned':
+          // After the spawn: the script must not inherit the reading thread's policy.
+          if (streaming !== undefined && readerTid !== undefined) yielding = yieldToTheScript(readerTid);
           scriptPid = message.pid;
           for (const signal of early.splice(0)) kill(signal);
           log.info(`started ${scriptPath} (pid ${message.pid}, ${message.via === 'sh' ? 'with sh' : 'by its #! line'})`);
@@ -150,6 +125,8 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   });
   for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
   if (!startFailed) log.info(describeExit(exit));
+  // Nothing to step aside for any more: the backlog is delivered at the normal policy.
+  const restored = yielding?.restore();
 
   if (streaming !== undefined) {
     // `exited` is the run's last entry. A server that has not answered yet gets a moment first, so
@@ -165,5 +142,6 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   thread.postMessage({ type: 'seal', ...(event === undefined || streaming === undefined ? {} : { payload: event }) } satisfies ToReader);
   await intakeSealed;
   await streaming?.finish();
+  await restored;
   return exit.status;
 }

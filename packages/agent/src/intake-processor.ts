@@ -44,6 +44,8 @@ export interface IntakeProcessor {
   readonly pending: number;
   state(offset: number): ProcessingState;
   readonly lines: { readonly stdout: number; readonly stderr: number };
+  /** An `exited` event was taken: the run's end is on record. */
+  readonly exited: boolean;
 }
 
 /** Room kept past the maximum so a secret cut in half by the limit is still masked whole. */
@@ -80,6 +82,7 @@ export function createIntakeProcessor(options: {
     stdout.end();
     stderr.end();
   };
+  let exited = false;
 
   return {
     take(record) {
@@ -94,8 +97,10 @@ export function createIntakeProcessor(options: {
         case INTAKE_EVENT: {
           const { event, level, message, metadata, timeMs } = JSON.parse(record.payload.toString('utf8')) as EventPayload;
           if (timeMs !== undefined) recorder.setTime(timeMs);
-          // The lines of each pipe are known here, once everything read before `exited` is processed.
-          const lines = event === 'exited' ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
+          // The lines of each pipe are known here, once everything read before the end is processed.
+          const ends = event === 'exited' || event === 'lost';
+          if (event === 'exited') exited = true;
+          const lines = ends ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
           recorder.event(event, level, message, { ...metadata, ...lines });
           break;
         }
@@ -118,6 +123,9 @@ export function createIntakeProcessor(options: {
     get lines() {
       const { stdout: out, stderr: err } = recorder.position.lineNumbers;
       return { stdout: out, stderr: err };
+    },
+    get exited() {
+      return exited;
     },
   };
 }

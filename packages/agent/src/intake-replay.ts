@@ -1,10 +1,12 @@
 // After a kill -9, the intake a dead agent had read but not yet turned into entries: replayed
 // into its spool by the next agent (any `execute`, or `flush`) before the run is delivered. The
 // processing resumes from the state saved at the last segment boundary and writes exactly the
-// entries the dead agent would have; those it had already spooled are numbered and skipped.
+// entries the dead agent would have; those it had already spooled are numbered and skipped. A
+// run whose intake ends without `exited` (the agent died before the script did) ends with a
+// `lost` entry: the task is then `failed`, with no exit code, instead of `running` for ever.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
-import { createIntakeProcessor, readProcessingState, removeProcessingState } from './intake-processor.js';
+import { INTAKE_EVENT, listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
+import { createIntakeProcessor, readProcessingState, removeProcessingState, type EventPayload } from './intake-processor.js';
 import type { RunSpool } from './spool.js';
 
 /** Entries gathered before a replay writes them to the spool. */
@@ -56,6 +58,15 @@ export async function replayIntake(run: RunSpool): Promise<{ ok: true } | { ok: 
   }
   // The agent is gone and so are the script's pipes: a last line without a newline is complete.
   processor.endLines();
+  if (!processor.exited) {
+    const lost: EventPayload = {
+      event: 'lost',
+      level: 'ERROR',
+      message: 'keruta-agent ended before the script did (it was killed, or its machine stopped): the output it had read is all here; how the script ended is unknown',
+      metadata: { replayedBy: process.pid },
+    };
+    processor.take({ kind: INTAKE_EVENT, timeMs: Date.now(), payload: Buffer.from(JSON.stringify(lost)) });
+  }
   const flushed = processor.flush();
   if (!flushed.ok) return flushed;
   removeIntake(run.dir);

@@ -39,6 +39,24 @@ async function storedCount(apiUrl: string, taskId: string): Promise<number> {
   }
 }
 
+async function taskOf(apiUrl: string, taskId: string): Promise<{ status: string; exitCode?: number }> {
+  const response = await fetch(`${apiUrl}/tasks/${taskId}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as { status: string; exitCode?: number };
+}
+
+/** A killed agent's run ends with `lost` (sent by the agent that recovered it), and the task is failed with no exit code. */
+async function checkLostEnd(apiUrl: string, taskId: string, lines: number): Promise<void> {
+  const entries = await fetchAllLogs(apiUrl, taskId);
+  const last = entries.at(-1);
+  expect(last).toMatchObject({ source: 'agent', level: 'ERROR', metadata: { event: 'lost', lines: { stdout: lines, stderr: 0 } } });
+  expect(last?.message).toContain('how the script ended is unknown');
+  expect(entries.filter((e) => e.metadata?.['event'] === 'exited')).toEqual([]);
+  const task = await taskOf(apiUrl, taskId);
+  expect(task.status).toBe('failed');
+  expect(task.exitCode).toBeUndefined();
+}
+
 async function checkExactlyOnce(apiUrl: string, taskId: string, name: string): Promise<void> {
   const entries = await fetchAllLogs(apiUrl, taskId);
   const lines = entries.filter((e) => e.source === 'stdout').map((e) => e.message);
@@ -109,6 +127,7 @@ describe('exactly once through failures', () => {
     expect(flush.status).toBe(0);
     expect(flush.stderr).toMatch(/sent \d+ lines of 1 runs/);
     await checkExactlyOnce(server.apiUrl, 'killed-agent', 'agent SIGKILLed, then flush');
+    await checkLostEnd(server.apiUrl, 'killed-agent', LINES);
     // Nothing is left behind, and a second flush has nothing to do.
     const again = await runAgent(['flush', '--verbose'], env);
     expect(again.status).toBe(0);
@@ -148,6 +167,7 @@ describe('exactly once through failures', () => {
     expect({ lost, duplicated, outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
     expect(lines).toHaveLength(total);
     expect(entries.map((e) => e.runSeq)).toEqual(entries.map((_, i) => i + 1));
+    await checkLostEnd(server.apiUrl, 'killed-processing', total);
     // ~12 s alone; 400,000 lines through a flush can take several times that on a busy machine.
   }, 180_000);
 
@@ -170,6 +190,9 @@ describe('exactly once through failures', () => {
     expect(flush.status).toBe(0);
     expect(flush.stderr).toBe('');
     await checkExactlyOnce(server.apiUrl, 'server-down', 'keruta-api down for the whole run, then flush');
+    // The agent saw the script end: its `exited` is the last entry, and nothing says `lost`.
+    expect(await taskOf(server.apiUrl, 'server-down')).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect((await fetchAllLogs(server.apiUrl, 'server-down')).filter((e) => e.metadata?.['event'] === 'lost')).toEqual([]);
   });
 
   it('has the next run, of any task, send what an earlier run kept', async () => {

@@ -32,6 +32,11 @@ export function applyStatusEvent(state: TaskState, entry: NormalizedLogRequest):
       finishedAtMs: entry.timeMs,
     };
   }
+  if (event === 'lost') {
+    // The agent died before the script ended (its next run or `keruta-agent flush` says so): the
+    // run failed under keruta's watch, whatever the script would have returned.
+    return { status: 'failed', exitCode: undefined, startedAtMs: state.startedAtMs, finishedAtMs: entry.timeMs };
+  }
   return undefined;
 }
 

@@ -651,6 +651,15 @@ for (const storeUnderTest of STORES) {
         expect(await store.getTask('bad')).toMatchObject({ status: 'failed', exitCode: 137 });
       });
 
+      it('becomes failed, with no exit code, when the agent says it was lost before the script ended', async () => {
+        const store = await open();
+        await store.append('killed', [agentEvent('started', T0), line({ timeMs: T0 + 1 })]);
+        const lost = await store.append('killed', [agentEvent('lost', T0 + 70)]);
+        expect(lost.taskChanged).toMatchObject({ status: 'failed', startedAt: '2024-05-01T10:00:00.000Z', finishedAt: '2024-05-01T10:00:00.070Z' });
+        expect(lost.taskChanged?.exitCode).toBeUndefined();
+        expect(await store.getTask('killed')).toEqual(lost.taskChanged);
+      });
+
       it('starts over on a new started entry, forgetting the previous exit', async () => {
         const store = await open();
         await store.append('build-1', [agentEvent('started', T0), agentEvent('exited', T0 + 1, { exitCode: 1 })]);

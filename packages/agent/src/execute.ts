@@ -10,7 +10,6 @@ import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { keepYoungGenerationSmall } from './heap.js';
 import type { EventPayload } from './intake-processor.js';
-import { yieldToTheScript, type Yielding } from './priority.js';
 import { describeExit, type ScriptExit } from './runner.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
 import { startStreaming } from './streaming.js';
@@ -79,20 +78,12 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
 
   let startFailed = false;
-  /** The reading thread's id (Linux), and the change of priorities made once the script has started (priority.ts). */
-  let readerTid: number | undefined;
-  let yielding: Yielding | undefined;
   let sealedByReader: () => void = () => undefined;
   const intakeSealed = new Promise<void>((resolveSealed) => (sealedByReader = resolveSealed));
   const { exit, event } = await new Promise<{ exit: ScriptExit; event?: EventPayload }>((resolveExit) => {
     thread.on('message', (message: FromReader) => {
       switch (message.type) {
-        case 'online':
-          readerTid = message.tid;
-          break;
         case 'spawned':
-          // After the spawn: the script must not inherit the reading thread's policy.
-          if (streaming !== undefined && readerTid !== undefined) yielding = yieldToTheScript(readerTid);
           scriptPid = message.pid;
           for (const signal of early.splice(0)) kill(signal);
           log.info(`started ${scriptPath} (pid ${message.pid}, ${message.via === 'sh' ? 'with sh' : 'by its #! line'})`);
@@ -125,8 +116,6 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   });
   for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
   if (!startFailed) log.info(describeExit(exit));
-  // Nothing to step aside for any more: the backlog is delivered at the normal policy.
-  const restored = yielding?.restore();
 
   if (streaming !== undefined) {
     // `exited` is the run's last entry. A server that has not answered yet gets a moment first, so
@@ -142,6 +131,5 @@ export async function execute(options: ExecuteOptions): Promise<number> {
   thread.postMessage({ type: 'seal', ...(event === undefined || streaming === undefined ? {} : { payload: event }) } satisfies ToReader);
   await intakeSealed;
   await streaming?.finish();
-  await restored;
   return exit.status;
 }

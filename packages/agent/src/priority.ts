@@ -1,78 +1,145 @@
-// The agent's CPU priority while the script runs. The script comes first: turning its output into
-// entries costs more CPU than printing it (~0.6 µs a line against awk's ~0.3), so every thread of
-// the agent but the reading one steps aside while the script runs, and the journal (intake.ts)
-// holds the backlog on disk. With an idle core nothing changes (a line still reaches keruta-api in
-// well under a millisecond); when the cores are busy, the lines follow as the script leaves CPU to
-// spare.
+// The agent's CPU priority while the script runs, set by the reading thread. The script comes
+// first: turning its output into entries costs more CPU than printing it (~0.6 µs a line against
+// awk's ~0.3), so every thread of the agent but the reading one runs at nice 19 while the script
+// runs, and the journal (intake.ts) holds any backlog on disk. With an idle core nothing changes
+// (a line still reaches keruta-api in well under a millisecond).
 //
-// Stepping aside is SCHED_IDLE (Linux, by util-linux's `chrt`), not only nice 19. A core that runs
-// nothing but SCHED_IDLE threads counts as idle when the kernel places a waking thread, so the
-// reading thread, woken a thousand times a second in a burst, is put there instead of interrupting
-// the script on its own core; with nice 19 it lands on the script's core as soon as the other one
-// is busy with the agent's own work (bench/RESULTS.md, session 3: the script interrupted ~1,000
-// times instead of ~50 over 1,000,000 lines). The reading thread itself, once the script has been
-// started (so that the script does not inherit it), is SCHED_BATCH: the same share of the CPU as
-// the script, but a wake-up of it does not cut the script's time slice short; in a burst it reads
-// what piled up when the script blocks or its slice ends (~170 interruptions of the script
-// instead of ~1,100 with keruta-api busy on the other core). Without `chrt` (or /proc, or the
-// permission) the agent works the same with nice 19, or with no change at all.
+// During a burst of output (a megabyte read in reads less than a millisecond apart) the agent goes
+// further (Linux, by util-linux's `chrt`), until 100 ms after the burst:
+// - The other threads are SCHED_IDLE. A core that runs nothing but SCHED_IDLE threads counts as
+//   idle when the kernel places a waking thread, so the reading thread, woken a thousand times a
+//   second in a burst, is put there instead of interrupting the script on its own core; at nice 19
+//   it lands on the script's core as soon as the other one is busy with the agent's own work
+//   (bench/RESULTS.md, session 3: ~50 interruptions of the script over 1,000,000 lines instead of
+//   ~450–860; 1.74× → 1.2×). Only during a burst: a SCHED_IDLE thread gets next to nothing while
+//   other programs keep the cores busy, so a build printing a line now and then on a loaded machine
+//   would reach its viewers seconds late (0.4–1.4 s at the median, against 5–12 ms). And only where
+//   the way back is allowed: leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE of at least
+//   1 (root in most containers; not a plain user), else the threads stay at nice 19.
+// - The reading thread is SCHED_BATCH: the same share of the CPU as the script, but a wake-up of it
+//   does not cut the script's time slice short; it reads what piled up when the script blocks or
+//   its slice ends (~170 interruptions instead of ~1,100 with keruta-api busy on the other core).
+//   Outside a burst it is back at the normal policy, so a lone line is read at once.
+// Without `chrt` or `sh` (or /proc, or the permission) the agent works the same at nice 19, or with
+// no change at all.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** The lowest nice value there is. */
 const LOWEST_PRIORITY = 19;
+/** Read in one burst before the reading thread goes to SCHED_BATCH and the others to SCHED_IDLE. */
+export const BURST_BYTES_TO_STEP_ASIDE = 1024 * 1024;
+/** Without a burst for this long, they all come back. */
+export const QUIET_MS_TO_COME_BACK = 100;
 
-/** `chrt --idle|--batch|--other --pid 0 TID` for each thread, in the background; failures change nothing. */
-function setPolicy(policy: '--idle' | '--batch' | '--other', tids: readonly number[]): Promise<void> {
+type Policy = '--idle' | '--batch' | '--other';
+
+/**
+ * `chrt POLICY --pid 0 TID` for each pair, one `sh` for all of them (one fork of this big process
+ * instead of one per thread). Resolves when done; failures change nothing.
+ */
+function setPolicies(changes: readonly (readonly [Policy, number])[]): Promise<void> {
+  if (changes.length === 0) return Promise.resolve();
   return new Promise((resolveAll) => {
-    let left = tids.length;
-    if (left === 0) return resolveAll();
-    for (const tid of tids) {
-      const chrt = spawn('chrt', [policy, '--pid', '0', String(tid)], { stdio: 'ignore' });
-      const done = (): void => {
-        if (--left === 0) resolveAll();
-      };
-      // No chrt here, or not allowed: nice 19 stays.
-      chrt.once('error', done);
-      chrt.once('exit', done);
-    }
+    const args = changes.map(([policy, tid]) => `${policy}:${tid}`);
+    const child = spawn('sh', ['-c', 'for change; do chrt "${change%%:*}" --pid 0 "${change#*:}"; done', 'sh', ...args], { stdio: 'ignore' });
+    // No sh here, or not allowed: the nice values stay.
+    child.once('error', () => resolveAll());
+    child.once('exit', () => resolveAll());
   });
 }
 
-export interface Yielding {
-  /** Resolves once the threads are at their new priority (or it could not be changed). */
-  readonly settled: Promise<void>;
-  /**
-   * The script is done: back from SCHED_IDLE to the normal policy (at nice 19; an unprivileged
-   * process cannot lower its nice value again), so that delivering the backlog is not starved by
-   * whatever the machine does next.
-   */
-  restore(): Promise<void>;
+/** CAP_SYS_NICE, by its bit in the effective capabilities of /proc/self/status. */
+const CAP_SYS_NICE = 23n;
+
+/**
+ * Whether a thread at nice 19 may leave SCHED_IDLE again (sched_setscheduler(2): CAP_SYS_NICE, or
+ * an RLIMIT_NICE that allows nice 19, i.e. at least 1), from the texts of /proc/self/status and
+ * /proc/self/limits.
+ */
+export function mayLeaveIdle(status: string, limits: string): boolean {
+  const capabilities = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (capabilities !== undefined && ((BigInt(`0x${capabilities}`) >> CAP_SYS_NICE) & 1n) === 1n) return true;
+  const niceLimit = /^Max nice priority\s+(\S+)/m.exec(limits)?.[1];
+  return niceLimit === 'unlimited' || Number(niceLimit) >= 1;
+}
+
+function mayThisProcessLeaveIdle(): boolean {
+  try {
+    return mayLeaveIdle(readFileSync('/proc/self/status', 'utf8'), readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    // No /proc to tell: not allowed, as far as we know.
+    return false;
+  }
+}
+
+export interface ScriptFirst {
+  /** A read of `bytes`; `inBurst` when it came less than a millisecond after the one before. */
+  read(bytes: number, inBurst: boolean): void;
+  /** The script is done: every thread back at the normal policy (the others at nice 19: an unprivileged process cannot lower its nice value again). */
+  finish(): Promise<void>;
+}
+
+/** The threads of this process but `readerTid`, now (libuv and V8 start theirs as they need them). */
+function otherThreads(readerTid: number): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter((tid) => tid !== readerTid);
+  } catch {
+    // The process is ending, or /proc went away: nothing to change.
+    return [];
+  }
 }
 
 /**
- * Every thread of this process but `readerTid` steps aside for the script, and the reading thread
- * leaves it its time slices (see above). Call once the script has been started.
+ * Called by the reading thread (`readerTid`) once the script has been started. Without a thread id
+ * (no /proc: not Linux, where priorities are per process and the reading thread's would fall too)
+ * nothing changes.
  */
-export function yieldToTheScript(readerTid: number): Yielding {
-  let tids: number[];
-  try {
-    tids = readdirSync('/proc/self/task').map(Number).filter((tid) => tid !== readerTid);
-  } catch {
-    // No /proc (not Linux): priorities are per process there, and the reading thread's would fall too.
-    return { settled: Promise.resolve(), restore: () => Promise.resolve() };
-  }
-  for (const tid of tids) {
+export function putTheScriptFirst(readerTid: number | undefined): ScriptFirst {
+  if (readerTid === undefined) return { read: () => undefined, finish: () => Promise.resolve() };
+  for (const tid of otherThreads(readerTid)) {
     try {
       setPriority(tid, LOWEST_PRIORITY);
     } catch {
       // Not allowed (a sandbox), or the thread has just ended: the agent works the same, with less regard for the script.
     }
   }
-  const settled = Promise.all([setPolicy('--idle', tids), setPolicy('--batch', [readerTid])]).then(() => undefined);
+  const othersIdle = mayThisProcessLeaveIdle();
+  let aside = false;
+  let burstBytes = 0;
+  /** The last change of policy, so that changes happen in order. */
+  let change: Promise<void> = Promise.resolve();
+  const switchTo = (reader: Policy, others: Policy): void => {
+    change = change.then(() => setPolicies([[reader, readerTid], ...(othersIdle ? otherThreads(readerTid).map((tid) => [others, tid] as const) : [])]));
+  };
+  const comeBack = (): void => {
+    if (!aside) return;
+    aside = false;
+    burstBytes = 0;
+    switchTo('--other', '--other');
+  };
+  const quiet = setTimeout(comeBack, QUIET_MS_TO_COME_BACK);
+  quiet.unref();
   return {
-    settled,
-    restore: () => settled.then(() => setPolicy('--other', [...tids, readerTid])),
+    read(bytes, inBurst) {
+      if (!inBurst) {
+        burstBytes = 0;
+        return;
+      }
+      burstBytes += bytes;
+      if (aside) {
+        quiet.refresh();
+      } else if (burstBytes >= BURST_BYTES_TO_STEP_ASIDE) {
+        aside = true;
+        switchTo('--batch', '--idle');
+        quiet.refresh();
+      }
+    },
+    async finish() {
+      clearTimeout(quiet);
+      comeBack();
+      await change;
+    },
   };
 }

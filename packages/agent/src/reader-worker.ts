@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { exitStatusOf } from './errors.js';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeKind, type IntakeWriter } from './intake.js';
 import type { EventPayload } from './intake-processor.js';
+import { putTheScriptFirst, type ScriptFirst } from './priority.js';
 import { describeExit, READ_BYTES, runScript, type OutputSource, type ScriptExit } from './runner.js';
 import { SIGNAL_APPENDED, SIGNAL_ASLEEP, type FromReader, type ReaderWorkerData, type ToReader } from './stream-messages.js';
 
@@ -16,7 +17,7 @@ const port = parentPort;
 const data = workerData as ReaderWorkerData;
 const post = (message: FromReader): void => port.postMessage(message);
 
-/** This thread's id: the main thread lowers the priority of every other thread of the agent. */
+/** This thread's id: it lowers the priority of every other thread of the agent (priority.ts). */
 function threadId(): number | undefined {
   try {
     return Number(readlinkSync('/proc/thread-self').split('/').at(-1));
@@ -25,7 +26,6 @@ function threadId(): number | undefined {
     return undefined;
   }
 }
-post({ type: 'online', tid: threadId() });
 
 /** For sleeping while our own stdout cannot take more (Atomics.wait needs shared memory). */
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -66,8 +66,8 @@ let lastReadAt = 0;
  * itself. A line that comes alone is passed on at once; in a burst, reads are 0.25 ms apart (the
  * time spent echoing and journaling the last one included), so each is at most that late.
  */
-function napInBurst(readAt: number): void {
-  if (readAt - lastReadAt < BURST_GAP_MS) {
+function napInBurst(readAt: number, inBurst: boolean): void {
+  if (inBurst) {
     const rest = BURST_NAP_MS - (performance.now() - readAt);
     if (rest > 0) Atomics.wait(pause, 0, 0, rest);
   }
@@ -133,21 +133,28 @@ const appendEarlyEvents = (): void => {
 };
 
 const spawnedAt = Date.now();
+/** Set once the script has started, when its output is streamed (nothing to step aside for otherwise). */
+let scriptFirst: ScriptFirst | undefined;
 const run = await runScript({
   scriptPath: data.scriptPath,
   args: data.args,
   env: data.env,
   onChunk(source, buffer, length) {
     const readAt = performance.now();
+    const inBurst = readAt - lastReadAt < BURST_GAP_MS;
     echo(source, buffer, length);
     append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, buffer.subarray(0, length));
+    scriptFirst?.read(length, inBurst);
     // A full read means more is waiting: read it at once.
-    if (length < READ_BYTES) napInBurst(readAt);
+    if (length < READ_BYTES) napInBurst(readAt, inBurst);
+    else lastReadAt = performance.now();
   },
   onSpawned(pid, via) {
     // Journaled before any output is read, so that `started` is the run's first entry.
     appendEvent({ event: 'started', level: 'INFO', message: `started ${data.scriptPath}`, metadata: { ...data.intake?.started, processId: pid, runner: via } });
     appendEarlyEvents();
+    // After the spawn: the script must not inherit this thread's policy.
+    if (data.intake !== undefined) scriptFirst = putTheScriptFirst(threadId());
     post({ type: 'spawned', pid, via });
   },
 });
@@ -163,6 +170,9 @@ if (!run.ok) {
   }, run.error);
 } else {
   const exit = await run.value.exited;
+  const endedAt = Date.now();
+  // Nothing to step aside for any more: what is left is delivered at the normal policy.
+  await scriptFirst?.finish();
   exited(exit, {
     event: 'exited',
     level: exit.status === 0 ? 'INFO' : 'ERROR',
@@ -171,8 +181,8 @@ if (!run.ok) {
       exitCode: exit.status,
       ...(exit.signal === null ? {} : { signal: exit.signal }),
       ...(exit.startError === undefined ? {} : { reason: exit.startError }),
-      durationMs: Date.now() - spawnedAt,
+      durationMs: endedAt - spawnedAt,
     },
-    timeMs: Date.now(),
+    timeMs: endedAt,
   });
 }

@@ -27,8 +27,6 @@ export type ToReader =
   | { readonly type: 'seal'; readonly payload?: EventPayload };
 
 export type FromReader =
-  /** The reading thread's own thread id (Linux), or undefined where threads have none to see. */
-  | { readonly type: 'online'; readonly tid: number | undefined }
   | { readonly type: 'spawned'; readonly pid: number; readonly via: 'direct' | 'sh' }
   /** The intake grew while the main thread was asleep. */
   | { readonly type: 'wake' }

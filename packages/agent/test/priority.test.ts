@@ -1,20 +1,23 @@
-// While the script runs, every thread of the agent but the reading one steps aside (SCHED_IDLE
-// where util-linux's chrt is there, nice 19 at least); the script keeps the normal policy at nice
-// 0, and so does the reading thread, as SCHED_BATCH (it does not cut the script's time slices
-// short); once the script has exited, the agent is back at the normal policy to deliver what is
-// left. Read from /proc, as the kernel sees it.
-import { spawnSync } from 'node:child_process';
+// While the script runs, every thread of the agent but the reading one is at nice 19; during a
+// burst of output the reading thread is SCHED_BATCH and the others SCHED_IDLE (where util-linux's
+// chrt is there and the way back is allowed), back soon after it; the script keeps the normal
+// policy at nice 0; once the script has exited, the agent is at the normal policy to deliver what
+// is left. Read from /proc, as the kernel sees it.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeTempDir, type TempDir } from '@keruta/testing';
-import { cleanEnv, startAgent, waitUntil, writeScript } from './helpers.js';
+import { mayLeaveIdle } from '../src/priority.js';
+import { AGENT_CLI, cleanEnv, waitUntil, writeScript } from './helpers.js';
 
 const SCHED_OTHER = 0;
 const SCHED_BATCH = 3;
 const SCHED_IDLE = 5;
 const HAS_CHRT = spawnSync('chrt', ['--help'], { stdio: 'ignore' }).status === 0;
+/** What the agent will do here: SCHED_IDLE in a burst only where it may leave it again. */
+const IDLE_IN_BURST = HAS_CHRT && mayLeaveIdle(readFileSync('/proc/self/status', 'utf8'), readFileSync('/proc/self/limits', 'utf8'));
 
 let temp: TempDir;
 let silent: WebSocketServer;
@@ -58,17 +61,34 @@ function threadsOf(pid: number): { tid: number; scheduling: Scheduling }[] {
     .filter((t): t is { tid: number; scheduling: Scheduling } => t.scheduling !== undefined);
 }
 
-const steppedAside = (s: Scheduling): boolean => (HAS_CHRT ? s.policy === SCHED_IDLE : s.nice === 19);
+const atNice19 = (s: Scheduling | undefined): boolean => s?.nice === 19 && s.policy === SCHED_OTHER;
+
+describe('mayLeaveIdle', () => {
+  const limits = (nice: string): string => `Limit                     Soft Limit           Hard Limit           Units\nMax nice priority         ${nice}                    ${nice}\n`;
+  it('is true with CAP_SYS_NICE (bit 23) or an RLIMIT_NICE of at least 1, false for a plain user', () => {
+    expect(mayLeaveIdle('Name:\tnode\nCapEff:\t000001fffeffffff\n', limits('0'))).toBe(true);
+    expect(mayLeaveIdle('CapEff:\t0000000000800000\n', limits('0'))).toBe(true);
+    expect(mayLeaveIdle('CapEff:\t0000000000000000\n', limits('0'))).toBe(false);
+    expect(mayLeaveIdle('CapEff:\t00000000007fffff\n', limits('0'))).toBe(false);
+    expect(mayLeaveIdle('CapEff:\t0000000000000000\n', limits('1'))).toBe(true);
+    expect(mayLeaveIdle('CapEff:\t0000000000000000\n', limits('unlimited'))).toBe(true);
+    expect(mayLeaveIdle('', '')).toBe(false);
+  });
+});
 
 describe.skipIf(process.platform !== 'linux')('CPU priority while the script runs', () => {
-  it('leaves the script at the normal priority and the reading thread at its nice value as SCHED_BATCH, puts every other thread of the agent aside, and restores the policy once the script is done', async () => {
+  it('puts the script first: the other threads at nice 19, and during a burst SCHED_IDLE with the reading thread SCHED_BATCH, back after it', async () => {
     const pidFile = join(temp.path, 'script.pid');
     const go = join(temp.path, 'go');
+    const burstGo = join(temp.path, 'burst');
+    // Quiet until told, then 200 MB as fast as it goes, then quiet again until told. The lines are
+    // INFO and only ERROR is streamed: the intake takes them all, the spool none (no GBs on disk).
+    const waitFor = (file: string): string => `i=0; while [ ! -e '${file}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done\n`;
     const script = writeScript(
       temp.path,
       'wait.sh',
-      `#!/bin/sh\necho $$ > '${pidFile}.tmp' && mv '${pidFile}.tmp' '${pidFile}'\necho waiting\n` +
-        `i=0; while [ ! -e '${go}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done\necho done\n`,
+      `#!/bin/sh\necho $$ > '${pidFile}.tmp' && mv '${pidFile}.tmp' '${pidFile}'\necho waiting\n${waitFor(burstGo)}` +
+        `head -c 200000000 /dev/zero | tr '\\0' 'x' | fold -w 99\n${waitFor(go)}echo done\n`,
     );
     const port = (silent.address() as { port: number }).port;
     const env = cleanEnv({
@@ -77,30 +97,42 @@ describe.skipIf(process.platform !== 'linux')('CPU priority while the script run
       KERUTA_LOG_SPOOL_DIR: join(temp.path, 'spool'),
       KERUTA_LOG_EXIT_TIMEOUT: '20s',
     });
-    const agent = startAgent(['execute', '--task-id', 'priority', '--script', script], env);
-    const agentPid = agent.child.pid ?? -1;
+    // Its output to /dev/null: 200 MB is not for the test's memory.
+    const agent = spawn(process.execPath, [AGENT_CLI, 'execute', '--task-id', 'priority', '--log-level', 'ERROR', '--script', script], { env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
+    const agentPid = agent.pid ?? -1;
     try {
       await waitUntil(() => existsSync(pidFile), 10_000, 'the script started');
       const scriptPid = Number(readFileSync(pidFile, 'utf8'));
       expect(schedulingOf(scriptPid)).toEqual({ nice: 0, policy: SCHED_OTHER });
 
-      // The agent's threads step aside just after the script starts.
-      await waitUntil(() => threadsOf(agentPid).filter((t) => !steppedAside(t.scheduling)).length === 1, 10_000, 'the agent stepped aside');
-      const normal = threadsOf(agentPid).filter((t) => !steppedAside(t.scheduling));
-      // The one left is the reading thread, at the script's own priority; the main thread is aside.
-      await waitUntil(() => schedulingOf(agentPid, normal[0]?.tid)?.policy === (HAS_CHRT ? SCHED_BATCH : SCHED_OTHER), 10_000, 'the reading thread at SCHED_BATCH');
-      expect(schedulingOf(agentPid, normal[0]?.tid)?.nice).toBe(0);
-      expect(normal[0]?.tid).not.toBe(agentPid);
-      expect(steppedAside(schedulingOf(agentPid) ?? { nice: 0, policy: SCHED_OTHER })).toBe(true);
+      // Quiet output: every thread but one at nice 19; the one left is the reading thread, as the script.
+      await waitUntil(() => threadsOf(agentPid).filter((t) => !atNice19(t.scheduling)).length === 1, 10_000, 'the agent at nice 19');
+      const [reader] = threadsOf(agentPid).filter((t) => !atNice19(t.scheduling));
+      expect(reader?.tid).not.toBe(agentPid);
+      expect(reader?.scheduling).toEqual({ nice: 0, policy: SCHED_OTHER });
+      const readerTid = reader?.tid ?? -1;
+
+      // A burst: the reading thread SCHED_BATCH and the main thread SCHED_IDLE while it lasts; both back after it.
+      writeFileSync(burstGo, '');
+      if (HAS_CHRT) {
+        await waitUntil(
+          () => schedulingOf(agentPid, readerTid)?.policy === SCHED_BATCH && schedulingOf(agentPid)?.policy === (IDLE_IN_BURST ? SCHED_IDLE : SCHED_OTHER),
+          20_000,
+          'the burst policies',
+        );
+      }
+      await waitUntil(() => atNice19(schedulingOf(agentPid)) && schedulingOf(agentPid, readerTid)?.policy === SCHED_OTHER, 30_000, 'the policies after the burst');
+      expect(schedulingOf(agentPid, readerTid)?.nice).toBe(0);
 
       writeFileSync(go, '');
       // The script is gone; the agent waits for acknowledgements that never come, at the normal policy.
-      await waitUntil(() => !existsSync(`/proc/${scriptPid}`) || readFileSync(`/proc/${scriptPid}/stat`, 'utf8').includes(') Z'), 10_000, 'the script exited');
-      await waitUntil(() => schedulingOf(agentPid)?.policy === SCHED_OTHER && agent.child.exitCode === null, 10_000, 'the agent back at the normal policy');
-      expect(schedulingOf(agentPid)?.nice).toBe(19);
+      await waitUntil(() => !existsSync(`/proc/${scriptPid}`) || readFileSync(`/proc/${scriptPid}/stat`, 'utf8').includes(') Z'), 30_000, 'the script exited');
+      expect(atNice19(schedulingOf(agentPid))).toBe(true);
+      expect(agent.exitCode).toBeNull();
     } finally {
-      agent.child.kill('SIGKILL');
-      await agent.done;
+      agent.kill('SIGKILL');
+      await exited;
     }
   });
 });

@@ -1,5 +1,6 @@
 // Shared measuring tools for the benchmarks: latency histograms (HdrHistogram), peak RSS of a
 // process from /proc, and the row shape every scenario returns.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import hdr from 'hdr-histogram-js';
 
@@ -21,6 +22,20 @@ export function createLatencyRecorder() {
       return histogram.totalCount;
     },
   };
+}
+
+/**
+ * Runs `measure` while `count` busy loops at this process's priority keep cores busy: keruta-api
+ * ingesting on the same machine, or a parallel build beside the agent.
+ */
+export async function besideBusyLoops(count, measure) {
+  const loops = Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    return await measure();
+  } finally {
+    for (const loop of loops) loop.kill('SIGKILL');
+  }
 }
 
 /** Current resident set of a process, in bytes. */

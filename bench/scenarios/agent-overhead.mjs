@@ -39,7 +39,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnServer } from '@keruta/testing';
 import { WebSocketServer } from 'ws';
 import { findAgentCli } from '../lib/keruta.mjs';
-import { MB, ratioRow, round, row } from '../lib/measure.mjs';
+import { besideBusyLoops, MB, ratioRow, round, row } from '../lib/measure.mjs';
 
 const SCENARIO = 'agent-overhead';
 const LINE_BYTES = 100;
@@ -93,17 +93,6 @@ function deprioritize(pid) {
   if (spawnSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(pid)], { stdio: 'ignore' }).status === 0) return 'SCHED_IDLE';
   for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), 19);
   return 'nice 19';
-}
-
-/** Runs `measure` while a busy loop at this process's priority keeps one core busy, as keruta-api ingesting would. */
-async function besideABusyCore(measure) {
-  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  try {
-    return await measure();
-  } finally {
-    busy.kill('SIGKILL');
-  }
 }
 
 async function json(url) {
@@ -172,7 +161,7 @@ export async function run({ quick = false, serverUrl } = {}) {
     for (let round = 1; round <= ROUNDS; round++) {
       sides.alone.push(await once('sh', ['-c', `'${script}' ${total} '${timing}' > /dev/null`]));
       sides.throughCat.push(await once('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`]));
-      sides.throughCatBusy.push(await besideABusyCore(() => once('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`])));
+      sides.throughCatBusy.push(await besideBusyLoops(1, () => once('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`])));
       sides.offline.push(await once(process.execPath, agentArgs('offline', total, '--disable-log-streaming'), env));
       sides.standIn.push(await once(process.execPath, agentArgs(`stand-in-${round}`, total), standInEnv));
       rmSync(standInEnv.KERUTA_LOG_SPOOL_DIR, { recursive: true, force: true });

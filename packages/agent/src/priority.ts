@@ -1,27 +1,27 @@
 // The agent's CPU priority while the script runs, set by the reading thread. The script comes
-// first: turning its output into entries costs more CPU than printing it (~0.6 µs a line against
-// awk's ~0.3), so every thread of the agent but the reading one runs at nice 19 while the script
-// runs, and the journal (intake.ts) holds any backlog on disk. With an idle core nothing changes
-// (a line still reaches keruta-api in well under a millisecond).
-//
-// During a burst of output (a megabyte read in reads less than a millisecond apart) the agent goes
-// further (Linux, by util-linux's `chrt`), until 100 ms after the burst:
-// - The other threads are SCHED_IDLE. A core that runs nothing but SCHED_IDLE threads counts as
-//   idle when the kernel places a waking thread, so the reading thread, woken a thousand times a
-//   second in a burst, is put there instead of interrupting the script on its own core; at nice 19
-//   it lands on the script's core as soon as the other one is busy with the agent's own work
-//   (bench/RESULTS.md, session 3: ~50 interruptions of the script over 1,000,000 lines instead of
-//   ~450–860; 1.74× → 1.2×). Only during a burst: a SCHED_IDLE thread gets next to nothing while
-//   other programs keep the cores busy, so a build printing a line now and then on a loaded machine
-//   would reach its viewers seconds late (0.4–1.4 s at the median, against 5–12 ms). And only where
-//   the way back is allowed: leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE of at least
-//   1 (root in most containers; not a plain user), else the threads stay at nice 19.
-// - The reading thread is SCHED_BATCH: the same share of the CPU as the script, but a wake-up of it
-//   does not cut the script's time slice short; it reads what piled up when the script blocks or
-//   its slice ends (~170 interruptions instead of ~1,100 with keruta-api busy on the other core).
-//   Outside a burst it is back at the normal policy, so a lone line is read at once.
-// Without `chrt` or `sh` (or /proc, or the permission) the agent works the same at nice 19, or with
-// no change at all.
+// first during a burst of output (a megabyte read in reads less than a millisecond apart, until
+// 100 ms after the last of them); outside one, a lone line reaches its viewers at once, however
+// busy the machine. Turning output into entries costs more CPU than printing it (~0.6 µs a line
+// against awk's ~0.3); the journal (intake.ts) holds any backlog on disk. During a burst (Linux,
+// by util-linux's `chrt`):
+// - The agent's other threads are SCHED_IDLE. A core that runs nothing but SCHED_IDLE threads
+//   counts as idle when the kernel places a waking thread, so the reading thread, woken a thousand
+//   times a second in a burst, is put there instead of interrupting the script on its own core; at
+//   nice 19 it lands on the script's core as soon as the other one is busy with the agent's own
+//   work (bench/RESULTS.md, session 3: ~50 interruptions of the script over 1,000,000 lines
+//   instead of ~450–860; 1.74× → 1.2×).
+// - The reading thread is SCHED_BATCH: the same share of the CPU as the script, but a wake-up of
+//   it does not cut the script's time slice short; it reads what piled up when the script blocks
+//   or its slice ends (~170 interruptions instead of ~1,100 with keruta-api busy on the other core).
+// Only during a burst: a SCHED_IDLE thread, or one at nice 19, gets next to nothing while other
+// programs keep the cores busy, so a build printing a line now and then on a loaded machine would
+// reach its viewers late (bench `latency`, busy-machine rows: p50 65–115 ms at nice 19, 0.4–1.4 s
+// at SCHED_IDLE, ~2 ms at the normal priority). Leaving SCHED_IDLE or lowering a nice value again
+// needs CAP_SYS_NICE or a large enough RLIMIT_NICE (root in most containers, not a plain user):
+// where the way back is not allowed, the other threads run at nice 19 for the whole run instead
+// (what the script gains matters more there than a line's first 100 ms), and only the reading
+// thread changes with the bursts (SCHED_BATCH and back needs no privilege). Without `chrt` or `sh`
+// (or /proc) the agent works the same with fewer of these changes, or none.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -52,17 +52,19 @@ function setPolicies(changes: readonly (readonly [Policy, number])[]): Promise<v
 
 /** CAP_SYS_NICE, by its bit in the effective capabilities of /proc/self/status. */
 const CAP_SYS_NICE = 23n;
+/** RLIMIT_NICE that allows nice 0, the threads' normal value: 20 - nice (getrlimit(2)). */
+const RLIMIT_NICE_FOR_NICE_0 = 20;
 
 /**
- * Whether a thread at nice 19 may leave SCHED_IDLE again (sched_setscheduler(2): CAP_SYS_NICE, or
- * an RLIMIT_NICE that allows nice 19, i.e. at least 1), from the texts of /proc/self/status and
+ * Whether a thread at nice 0 may leave SCHED_IDLE again (sched_setscheduler(2): CAP_SYS_NICE, or
+ * an RLIMIT_NICE that allows nice 0, i.e. 20), from the texts of /proc/self/status and
  * /proc/self/limits.
  */
 export function mayLeaveIdle(status: string, limits: string): boolean {
   const capabilities = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   if (capabilities !== undefined && ((BigInt(`0x${capabilities}`) >> CAP_SYS_NICE) & 1n) === 1n) return true;
   const niceLimit = /^Max nice priority\s+(\S+)/m.exec(limits)?.[1];
-  return niceLimit === 'unlimited' || Number(niceLimit) >= 1;
+  return niceLimit === 'unlimited' || Number(niceLimit) >= RLIMIT_NICE_FOR_NICE_0;
 }
 
 function mayThisProcessLeaveIdle(): boolean {
@@ -77,7 +79,7 @@ function mayThisProcessLeaveIdle(): boolean {
 export interface ScriptFirst {
   /** A read of `bytes`; `inBurst` when it came less than a millisecond after the one before. */
   read(bytes: number, inBurst: boolean): void;
-  /** The script is done: every thread back at the normal policy (the others at nice 19: an unprivileged process cannot lower its nice value again). */
+  /** The script is done: every thread back at the normal policy (at nice 19 where it could not have come back). */
   finish(): Promise<void>;
 }
 
@@ -98,14 +100,16 @@ function otherThreads(readerTid: number): number[] {
  */
 export function putTheScriptFirst(readerTid: number | undefined): ScriptFirst {
   if (readerTid === undefined) return { read: () => undefined, finish: () => Promise.resolve() };
-  for (const tid of otherThreads(readerTid)) {
-    try {
-      setPriority(tid, LOWEST_PRIORITY);
-    } catch {
-      // Not allowed (a sandbox), or the thread has just ended: the agent works the same, with less regard for the script.
+  const othersIdle = mayThisProcessLeaveIdle();
+  if (!othersIdle) {
+    for (const tid of otherThreads(readerTid)) {
+      try {
+        setPriority(tid, LOWEST_PRIORITY);
+      } catch {
+        // Not allowed (a sandbox), or the thread has just ended: the agent works the same, with less regard for the script.
+      }
     }
   }
-  const othersIdle = mayThisProcessLeaveIdle();
   let aside = false;
   let burstBytes = 0;
   /** The last change of policy, so that changes happen in order. */

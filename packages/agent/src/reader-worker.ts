@@ -1,6 +1,7 @@
 // The reading thread: runs the script, reads its stdout and stderr into one reused buffer, echoes
 // each chunk to the agent's own stdout or stderr and appends it to the run's intake journal, and
-// does nothing else. The lines, levels, spool and network are the main thread's work (streaming.ts),
+// does nothing else but notice bursts of output, during which it puts the script first
+// (priority.ts). The lines, levels, spool and network are the main thread's work (streaming.ts),
 // so this thread is back at the pipes at once and the script runs as fast as with its output
 // going to a file. It loads nothing of the protocol package: the thread costs a few MB.
 import { readlinkSync, writeSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // The agent's CPU priority while the script runs, set by the reading thread. The script comes
-// first during a burst of output (a megabyte read in reads less than a millisecond apart, until
+// first during a burst of output (a megabyte within 100 ms, reads at most 10 ms apart, until
 // 100 ms after the last of them); outside one, a lone line reaches its viewers at once, however
 // busy the machine. Turning output into entries costs more CPU than printing it (~0.6 µs a line
 // against awk's ~0.3); the journal (intake.ts) holds any backlog on disk. During a burst (Linux,
@@ -28,8 +28,11 @@ import { setPriority } from 'node:os';
 
 /** The lowest nice value there is. */
 const LOWEST_PRIORITY = 19;
-/** Read in one burst before the reading thread goes to SCHED_BATCH and the others to SCHED_IDLE. */
+/** Read within BURST_WINDOW_MS before the reading thread goes to SCHED_BATCH and the others to SCHED_IDLE: 10 MB/s. */
 export const BURST_BYTES_TO_STEP_ASIDE = 1024 * 1024;
+const BURST_WINDOW_MS = 100;
+/** Reads further apart than this end a burst (a loaded machine may hold the reading thread back for a few ms in one). */
+const BURST_GAP_MS = 10;
 /** Without a burst for this long, they all come back. */
 export const QUIET_MS_TO_COME_BACK = 100;
 
@@ -77,8 +80,8 @@ function mayThisProcessLeaveIdle(): boolean {
 }
 
 export interface ScriptFirst {
-  /** A read of `bytes`; `inBurst` when it came less than a millisecond after the one before. */
-  read(bytes: number, inBurst: boolean): void;
+  /** A read of `bytes`, `gapMs` after the reading thread was done with the one before. */
+  read(bytes: number, gapMs: number): void;
   /** The script is done: every thread back at the normal policy (at nice 19 where it could not have come back). */
   finish(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export function putTheScriptFirst(readerTid: number | undefined): ScriptFirst {
   }
   let aside = false;
   let burstBytes = 0;
+  let windowStart = 0;
   /** The last change of policy, so that changes happen in order. */
   let change: Promise<void> = Promise.resolve();
   const switchTo = (reader: Policy, others: Policy): void => {
@@ -126,15 +130,22 @@ export function putTheScriptFirst(readerTid: number | undefined): ScriptFirst {
   const quiet = setTimeout(comeBack, QUIET_MS_TO_COME_BACK);
   quiet.unref();
   return {
-    read(bytes, inBurst) {
-      if (!inBurst) {
+    read(bytes, gapMs) {
+      if (gapMs > BURST_GAP_MS) {
         burstBytes = 0;
         return;
       }
-      burstBytes += bytes;
       if (aside) {
         quiet.refresh();
-      } else if (burstBytes >= BURST_BYTES_TO_STEP_ASIDE) {
+        return;
+      }
+      const now = performance.now();
+      if (burstBytes === 0 || now - windowStart > BURST_WINDOW_MS) {
+        windowStart = now;
+        burstBytes = 0;
+      }
+      burstBytes += bytes;
+      if (burstBytes >= BURST_BYTES_TO_STEP_ASIDE) {
         aside = true;
         switchTo('--batch', '--idle');
         quiet.refresh();

@@ -145,7 +145,7 @@ const run = await runScript({
     const inBurst = readAt - lastReadAt < BURST_GAP_MS;
     echo(source, buffer, length);
     append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, buffer.subarray(0, length));
-    scriptFirst?.read(length, inBurst);
+    scriptFirst?.read(length, readAt - lastReadAt);
     // A full read means more is waiting: read it at once.
     if (length < READ_BYTES) napInBurst(readAt, inBurst);
     else lastReadAt = performance.now();

@@ -158,10 +158,11 @@ export async function run({ quick = false, serverUrl } = {}) {
     const sides = { alone: [], throughCat: [], throughCatBusy: [], offline: [], standIn: [], streamed: [], calm: [] };
     const taskIds = [];
     const calmTaskIds = [];
+    const throughCatArgs = ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`];
     for (let round = 1; round <= ROUNDS; round++) {
       sides.alone.push(await once('sh', ['-c', `'${script}' ${total} '${timing}' > /dev/null`]));
-      sides.throughCat.push(await once('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`]));
-      sides.throughCatBusy.push(await besideBusyLoops(1, () => once('sh', ['-c', `'${script}' ${total} '${timing}' | cat > /dev/null`])));
+      sides.throughCat.push(await once('sh', throughCatArgs));
+      sides.throughCatBusy.push(await besideBusyLoops(1, () => once('sh', throughCatArgs)));
       sides.offline.push(await once(process.execPath, agentArgs('offline', total, '--disable-log-streaming'), env));
       sides.standIn.push(await once(process.execPath, agentArgs(`stand-in-${round}`, total), standInEnv));
       rmSync(standInEnv.KERUTA_LOG_SPOOL_DIR, { recursive: true, force: true });

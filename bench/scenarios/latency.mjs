@@ -3,8 +3,8 @@
 // (agent → keruta-api → SQLite → `batch:true` subscriber) beside websocketd, frontail and a
 // raw pipe in the same run. keruta stores every line before it sends it on; the peers store nothing.
 // Then keruta alone on a busy machine: a line every 20 ms while busy loops hold every core (a
-// parallel build beside its own log): the agent's threads run at nice 19 while a script runs
-// (packages/agent/src/priority.ts) and must still pass a lone line on at once.
+// parallel build beside its own log): outside a burst of output the agent runs at the normal
+// priority (packages/agent/src/priority.ts), so a lone line must still pass at once.
 // Run alone: node bench/scenarios/latency.mjs [--quick]   (needs `npm run build` first)
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';

@@ -37,6 +37,8 @@ export interface EventPayload {
 
 export interface IntakeProcessor {
   take(record: IntakeRecord): void;
+  /** One of the agent's own events that is not in the intake (a replay's `lost`); `timeMs` is when. */
+  event(payload: EventPayload): void;
   /** Both pipes closed: last lines without a newline are complete. */
   endLines(): void;
   flush(): { ok: true } | { ok: false; reason: string };
@@ -83,6 +85,14 @@ export function createIntakeProcessor(options: {
     stderr.end();
   };
   let exited = false;
+  const takeEvent = ({ event, level, message, metadata, timeMs }: EventPayload): void => {
+    if (timeMs !== undefined) recorder.setTime(timeMs);
+    // The lines of each pipe are known here, once everything read before the end is processed.
+    const ends = event === 'exited' || event === 'lost';
+    if (event === 'exited') exited = true;
+    const lines = ends ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
+    recorder.event(event, level, message, { ...metadata, ...lines });
+  };
 
   return {
     take(record) {
@@ -94,16 +104,9 @@ export function createIntakeProcessor(options: {
         case INTAKE_STDERR:
           stderr.push(record.payload);
           break;
-        case INTAKE_EVENT: {
-          const { event, level, message, metadata, timeMs } = JSON.parse(record.payload.toString('utf8')) as EventPayload;
-          if (timeMs !== undefined) recorder.setTime(timeMs);
-          // The lines of each pipe are known here, once everything read before the end is processed.
-          const ends = event === 'exited' || event === 'lost';
-          if (event === 'exited') exited = true;
-          const lines = ends ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
-          recorder.event(event, level, message, { ...metadata, ...lines });
+        case INTAKE_EVENT:
+          takeEvent(JSON.parse(record.payload.toString('utf8')) as EventPayload);
           break;
-        }
         case INTAKE_END:
           endLines();
           break;
@@ -112,6 +115,7 @@ export function createIntakeProcessor(options: {
           break;
       }
     },
+    event: takeEvent,
     endLines,
     flush: () => recorder.flush(),
     get pending() {

@@ -5,8 +5,8 @@
 // run whose intake ends without `exited` (the agent died before the script did) ends with a
 // `lost` entry: the task is then `failed`, with no exit code, instead of `running` for ever.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { INTAKE_EVENT, listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
-import { createIntakeProcessor, readProcessingState, removeProcessingState, type EventPayload } from './intake-processor.js';
+import { listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
+import { createIntakeProcessor, readProcessingState, removeProcessingState } from './intake-processor.js';
 import type { RunSpool } from './spool.js';
 
 /** Entries gathered before a replay writes them to the spool. */
@@ -59,13 +59,13 @@ export async function replayIntake(run: RunSpool): Promise<{ ok: true } | { ok: 
   // The agent is gone and so are the script's pipes: a last line without a newline is complete.
   processor.endLines();
   if (!processor.exited) {
-    const lost: EventPayload = {
+    processor.event({
       event: 'lost',
       level: 'ERROR',
       message: 'keruta-agent ended before the script did (it was killed, or its machine stopped): the output it had read is all here; how the script ended is unknown',
       metadata: { replayedBy: process.pid },
-    };
-    processor.take({ kind: INTAKE_EVENT, timeMs: Date.now(), payload: Buffer.from(JSON.stringify(lost)) });
+      timeMs: Date.now(),
+    });
   }
   const flushed = processor.flush();
   if (!flushed.ok) return flushed;

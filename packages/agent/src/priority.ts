@@ -32,7 +32,7 @@ const LOWEST_PRIORITY = 19;
 export const BURST_BYTES_TO_STEP_ASIDE = 1024 * 1024;
 const BURST_WINDOW_MS = 100;
 /** Reads further apart than this end a burst (a loaded machine may hold the reading thread back for a few ms in one). */
-const BURST_GAP_MS = 10;
+const LONGEST_PAUSE_IN_BURST_MS = 10;
 /** Without a burst for this long, they all come back. */
 export const QUIET_MS_TO_COME_BACK = 100;
 
@@ -131,7 +131,7 @@ export function putTheScriptFirst(readerTid: number | undefined): ScriptFirst {
   quiet.unref();
   return {
     read(bytes, gapMs) {
-      if (gapMs > BURST_GAP_MS) {
+      if (gapMs > LONGEST_PAUSE_IN_BURST_MS) {
         burstBytes = 0;
         return;
       }

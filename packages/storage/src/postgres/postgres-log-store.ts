@@ -40,12 +40,12 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
 
   return {
     kind: 'postgres',
-    append: (taskId, entries) =>
+    append: (taskId, entries, options) =>
       run('store the entries', async (p) => {
         // An empty batch must not create a task: "a task that has never had a log" stays unknown.
-        if (entries.length === 0) return { stored: [], duplicates: 0, lastSeq: (await taskRow(p, taskId))?.last_seq ?? 0 };
+        if (entries.length === 0) return { stored: [], duplicates: 0, conflicts: 0, lastSeq: (await taskRow(p, taskId))?.last_seq ?? 0 };
         return inTransaction(p, READ_WRITE, (client) =>
-          appendEntries({ client, maxMessageLength, now: Date.now() }, taskId, entries),
+          appendEntries({ client, maxMessageLength, now: Date.now(), writer: options?.writer }, taskId, entries),
         );
       }),
     queryLogs: (taskId, query) => read('read the logs', (client) => queryLogs(client, taskId, query)),

@@ -38,8 +38,8 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
 
   // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
   // instead of failing when it upgrades a read lock halfway through.
-  const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[]) =>
-    appendEntries({ statements, maxMessageLength, now: Date.now() }, taskId, entries),
+  const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[], writer: string | undefined) =>
+    appendEntries({ statements, maxMessageLength, now: Date.now(), writer }, taskId, entries),
   );
   const deleteChunkTransaction = db.transaction((progress: DeleteProgress) => deleteChunk(statements, progress));
   // Reads of several statements (task row, count, page) see one snapshot.
@@ -48,10 +48,10 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
 
   return {
     kind: 'sqlite',
-    append: async (taskId, entries) =>
+    append: async (taskId, entries, options) =>
       guard('store the entries', () => {
         file.assertUnchanged();
-        return appendTransaction.immediate(taskId, entries);
+        return appendTransaction.immediate(taskId, entries, options?.writer);
       }),
     queryLogs: async (taskId, query) => guard('read the logs', () => read(() => queryLogs(statements, taskId, query))),
     readRange: async (query: RangeQuery) => guard('read the logs', () => read(() => readRange(statements, query))),

@@ -93,8 +93,11 @@ export interface LogStore {
   /** Deletes the task's entries older than `beforeMs` (all without it); undefined for an unknown task. */
   deleteLogs(taskId: string, beforeMs?: number): Promise<number | undefined>;
   getTask(taskId: string): Promise<TaskSummary | undefined>;
-  /** Tasks, newest activity first. */
-  listTasks(page: number, size: number): Promise<TaskPage>;
+  /**
+   * Tasks, newest activity first; with `taskPatterns` (as a credential's `tasks`, `*` matching
+   * any run of characters) only those whose id matches one, counted and paged as such.
+   */
+  listTasks(page: number, size: number, taskPatterns?: readonly string[]): Promise<TaskPage>;
   /** The task's highest `seq`, 0 for an unknown task. */
   lastSeq(taskId: string): Promise<number>;
   /** Throws when the store cannot answer; for /health. */

@@ -775,6 +775,21 @@ for (const storeUnderTest of STORES) {
         expect(second.content[0]).toMatchObject({ totalLogs: 1, lastSeq: 1 });
       });
 
+      it('lists, counts and pages only the tasks matching the given patterns, with no other wildcard than *', async () => {
+        const store = await open();
+        for (const taskId of ['build-1', 'build-2', 'deploy-1', 'build_x', 'buildAx', 'b.c']) await store.append(taskId, lines(1));
+        const builds = await store.listTasks(0, 1, ['build-*']);
+        expect(builds).toMatchObject({ totalElements: 2, totalPages: 2, size: 1, number: 0 });
+        const both = [...builds.content, ...(await store.listTasks(1, 1, ['build-*'])).content].map((t) => t.taskId).sort();
+        expect(both).toEqual(['build-1', 'build-2']);
+        // `_` and `?` mean themselves: build_x matches only build_x, never buildAx.
+        expect((await store.listTasks(0, 10, ['build_x'])).content.map((t) => t.taskId)).toEqual(['build_x']);
+        expect((await store.listTasks(0, 10, ['build?x', 'b[.]c'])).totalElements).toBe(0);
+        expect((await store.listTasks(0, 10, ['deploy-*', 'b.c'])).content.map((t) => t.taskId).sort()).toEqual(['b.c', 'deploy-1']);
+        expect((await store.listTasks(0, 10, [])).totalElements).toBe(0);
+        expect((await store.listTasks(0, 10, ['*'])).totalElements).toBe(6);
+      });
+
       it('gives 0 as the last seq of an unknown task', async () => {
         const store = await open();
         expect(await store.lastSeq('nobody')).toBe(0);

@@ -100,4 +100,11 @@ export const LIST_TASKS = statement(
 
 export const COUNT_TASKS = statement('count_tasks', 'SELECT count(*) AS n FROM tasks');
 
+/** LIST_TASKS and COUNT_TASKS for the tasks whose id is LIKE one of the patterns $1. */
+export const LIST_MATCHING_TASKS = statement(
+  'list_matching_tasks',
+  'SELECT * FROM tasks WHERE task_id LIKE ANY ($1::text[]) ORDER BY updated_at DESC, task_id LIMIT $2 OFFSET $3',
+);
+export const COUNT_MATCHING_TASKS = statement('count_matching_tasks', 'SELECT count(*) AS n FROM tasks WHERE task_id LIKE ANY ($1::text[])');
+
 export const PING = statement('ping', 'SELECT 1');

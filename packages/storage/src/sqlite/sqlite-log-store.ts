@@ -9,7 +9,8 @@ import { deleteChunk, startDelete, type DeleteProgress } from './delete-logs.js'
 import { captureFileIdentity } from './file-identity.js';
 import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
-import { toLogStats, toTaskSummary } from '../row-mapping.js';
+import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
+import { toGlobPattern } from '../task-patterns.js';
 import { prepareStatements } from './statements.js';
 
 export interface SqliteLogStoreOptions {
@@ -80,11 +81,15 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toTaskSummary(task);
       }),
-    listTasks: async (page, size) =>
+    listTasks: async (page, size, taskPatterns) =>
       guard('list the tasks', () =>
         read(() => {
-          const totalElements = statements.countTasks.get() ?? 0;
-          const rows = size > 0 ? statements.listTasks.all(size, page * size) : [];
+          const patterns = taskPatterns === undefined ? undefined : JSON.stringify(taskPatterns.map(toGlobPattern));
+          const totalElements = (patterns === undefined ? statements.countTasks.get() : statements.countMatchingTasks.get(patterns)) ?? 0;
+          let rows: TaskRow[] = [];
+          if (size > 0) {
+            rows = patterns === undefined ? statements.listTasks.all(size, page * size) : statements.listMatchingTasks.all(patterns, size, page * size);
+          }
           return {
             content: rows.map(toTaskSummary),
             totalElements,

@@ -27,6 +27,9 @@ export interface Statements {
   timeRangeAfter: Database.Statement<[string, number], { min: number | null; max: number | null }>;
   listTasks: Database.Statement<[number, number], TaskRow>;
   countTasks: Database.Statement<[], number>;
+  /** listTasks and countTasks for the tasks whose id matches one of the GLOB patterns of the JSON array ?1. */
+  listMatchingTasks: Database.Statement<[string, number, number], TaskRow>;
+  countMatchingTasks: Database.Statement<[string], number>;
   ping: Database.Statement<[], number>;
   /** A statement whose SQL depends on the filter, prepared on first use and kept. */
   cached<Result>(sql: string): Database.Statement<SqlValue[], Result>;
@@ -72,6 +75,13 @@ export function prepareStatements(db: Database.Database): Statements {
     timeRangeAfter: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ? AND seq > ?'),
     listTasks: db.prepare('SELECT * FROM tasks ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?'),
     countTasks: db.prepare<[], number>('SELECT COUNT(*) FROM tasks').pluck(),
+    listMatchingTasks: db.prepare(
+      `SELECT * FROM tasks WHERE EXISTS (SELECT 1 FROM json_each(?) AS p WHERE tasks.task_id GLOB p.value)
+       ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?`,
+    ),
+    countMatchingTasks: db
+      .prepare<[string], number>('SELECT COUNT(*) FROM tasks WHERE EXISTS (SELECT 1 FROM json_each(?) AS p WHERE tasks.task_id GLOB p.value)')
+      .pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     cached,
   };

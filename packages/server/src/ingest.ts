@@ -9,8 +9,10 @@ import {
   type NormalizedLogRequest,
 } from '@keruta/protocol';
 import type { AppendResult, LogStore } from '@keruta/storage';
+import type { Logger } from 'pino';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerMetrics } from './metrics.js';
+import type { WriteHealth } from './write-health.js';
 
 export interface Ingest {
   /**
@@ -31,10 +33,12 @@ export interface IngestDeps {
   store: LogStore;
   bus: LogBus;
   metrics: ServerMetrics;
+  writeHealth: WriteHealth;
+  logger: Logger;
   maxMessageLength: number;
 }
 
-export function createIngest({ store, bus, metrics, maxMessageLength }: IngestDeps): Ingest {
+export function createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength }: IngestDeps): Ingest {
   return {
     async append(taskId, entries, path, field, writer) {
       if (entries.length > MAX_BATCH_ENTRIES) {
@@ -48,10 +52,17 @@ export function createIngest({ store, bus, metrics, maxMessageLength }: IngestDe
       try {
         result = await metrics.timeStore('append', () => store.append(taskId, requests, writer === undefined ? {} : { writer }));
       } catch (error) {
-        if (isKerutaError(error) && error.code === 'FORBIDDEN') metrics.runConflicts.inc({ kind: 'writer' });
-        else metrics.ingestFailures.inc({ path });
+        if (isKerutaError(error) && error.code === 'FORBIDDEN') {
+          metrics.runConflicts.inc({ kind: 'writer' });
+        } else {
+          metrics.ingestFailures.inc({ path });
+          writeHealth.failed(error);
+          // The message names the operation and the driver's code, never SQL, values or secrets.
+          logger.error({ taskId, path, entries: entries.length, reason: (error as Error).message }, 'could not store entries');
+        }
         throw error;
       }
+      writeHealth.stored();
       if (result.stored.length > 0) {
         bus.publish({ kind: 'entries', taskId, entries: result.stored });
         metrics.entriesAppended.inc({ path }, result.stored.length);

@@ -86,7 +86,8 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
       }
       const seq = row.last_seq + 1;
       const lineNumber = request.lineNumber ?? row[nextLine];
-      const metadata = cut ? { ...request.metadata, truncated: true } : request.metadata;
+      // The length before any cut: the agent's, when it cut the line first.
+      const metadata = cut ? { originalLength: request.message.length, ...request.metadata, truncated: true } : request.metadata;
 
       row.last_seq = seq;
       row.total_logs += 1;

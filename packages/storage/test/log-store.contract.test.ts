@@ -308,10 +308,10 @@ for (const storeUnderTest of STORES) {
         const store = await open({ maxMessageLength: 5 });
         const { stored } = await store.append('build-1', [line({ message: 'abcdefgh', metadata: { pid: 1 } })]);
         expect(stored[0]?.message).toBe('abcde');
-        expect(stored[0]?.metadata).toEqual({ pid: 1, truncated: true });
+        expect(stored[0]?.metadata).toEqual({ pid: 1, truncated: true, originalLength: 8 });
         const read = await store.queryLogs('build-1', page());
         expect(read?.content[0]?.message).toBe('abcde');
-        expect(read?.content[0]?.metadata).toEqual({ pid: 1, truncated: true });
+        expect(read?.content[0]?.metadata).toEqual({ pid: 1, truncated: true, originalLength: 8 });
       });
     });
 

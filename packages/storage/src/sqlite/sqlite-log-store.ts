@@ -45,7 +45,11 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
   const deleteChunkTransaction = db.transaction((progress: DeleteProgress) => deleteChunk(statements, progress));
   // Reads of several statements (task row, count, page) see one snapshot.
   const readTransaction = db.transaction((body: () => unknown) => body());
-  const read = <T>(body: () => T): T => readTransaction(body) as T;
+  // A read takes a read mark in the -shm, a write through its mapping: checked first, as for writes.
+  const read = <T>(body: () => T): T => {
+    file.assertUnchanged();
+    return readTransaction(body) as T;
+  };
 
   return {
     kind: 'sqlite',
@@ -60,6 +64,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
       guard('read the logs', () => read(() => tailStart(statements, taskId, count, upToSeq, filter))),
     stats: async (taskId) =>
       guard('read the task', () => {
+        file.assertUnchanged();
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toLogStats(task);
       }),
@@ -78,6 +83,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     },
     getTask: async (taskId) =>
       guard('read the task', () => {
+        file.assertUnchanged();
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toTaskSummary(task);
       }),
@@ -99,11 +105,15 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
           };
         }),
       ),
-    lastSeq: async (taskId) => guard('read the task', () => statements.selectTask.get(taskId)?.last_seq ?? 0),
+    lastSeq: async (taskId) =>
+      guard('read the task', () => {
+        file.assertUnchanged();
+        return statements.selectTask.get(taskId)?.last_seq ?? 0;
+      }),
     ping: async () => {
       guard('answer a ping', () => {
-        statements.ping.get();
         file.assertUnchanged();
+        statements.ping.get();
       });
     },
     close: async () => {

@@ -104,6 +104,27 @@ describe('keruta logs', () => {
     });
   });
 
+  it("starts a cut line's message with [cut: N chars] (N = metadata.originalLength), piped and on a terminal; --json keeps the entry as stored", async () => {
+    const kept = 'k'.repeat(8192);
+    await rest.postLogs('cli-cut', [
+      { source: 'stdout', level: 'INFO', message: kept, metadata: { truncated: true, originalLength: 1048576 } },
+      { source: 'stdout', level: 'INFO', message: `${kept}more` },
+      { source: 'stdout', level: 'INFO', message: 'whole' },
+    ]);
+    const piped = await runKeruta(['logs', 'cli-cut'], env);
+    expect(piped.stdout.split('\n').map((line) => line.slice(25))).toEqual([
+      `stdout INFO  [cut: 1,048,576 chars] ${kept}`,
+      `stdout INFO  [cut] ${kept}`,
+      'stdout INFO  whole',
+      '',
+    ]);
+    const run = promisify(execFile);
+    const tty = await run('script', ['-qec', `${process.execPath} ${CLI_PATH} logs cli-cut --tail 3`, '/dev/null'], { env: cleanEnv(env), maxBuffer: 1 << 20 });
+    expect(tty.stdout).toContain(`\u001b[32mINFO \u001b[0m \u001b[7m[cut: 1,048,576 chars]\u001b[0m ${kept}\r\n`);
+    const json = (await runKeruta(['logs', 'cli-cut', '--json', '--tail', '3'], env)).stdout.trim().split('\n').map((line) => JSON.parse(line) as LogEntry);
+    expect(json.map((e) => e.message)).toEqual([kept, kept, 'whole']);
+  });
+
   it('--json prints one LogEntry JSON object per line', async () => {
     const result = await runKeruta(['logs', 'cli-task', '--json'], env);
     expect(result.code).toBe(0);

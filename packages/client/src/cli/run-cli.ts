@@ -85,7 +85,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     program
       .command('logs')
       .description(
-        "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed; reconnects and resumes after a server restart without losing or repeating a line.",
+        "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed (exit 0, or 3 when the task failed); reconnects and resumes after a server restart without losing or repeating a line. Escape sequences in a line are removed (but colours, with --color), so a line cannot act on the terminal; --raw prints the exact bytes.",
       )
       .argument('<taskId>', 'the task', parseTaskIdArgument)
       .option('-f, --follow', 'follow: print new lines as they arrive')

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { defineConfig, type ServerConfig } from 'keruta-api';
+import { defineConfig, loadConfig, type ServerConfig } from 'keruta-api';
 import {
   TEST_REDIS_URL,
   connectClient,
@@ -151,5 +151,14 @@ describe.skipIf(!haveRedis)('two instances on one Redis bus', () => {
       expect(limited.status).toBe(429);
       expect(await readJson(limited)).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
     }
+  });
+});
+
+describe('the settings', () => {
+  it('reads KERUTA_AUTH_FAILURE_LIMIT and KERUTA_AUTH_FAILURE_WINDOW_MS, and refuses a bad value naming it', () => {
+    const loaded = loadConfig({ env: { KERUTA_AUTH_FAILURE_LIMIT: '7', KERUTA_AUTH_FAILURE_WINDOW_MS: '30000' } });
+    expect(loaded.help === false && loaded.config.security).toMatchObject({ authFailureLimit: 7, authFailureWindowMs: 30_000 });
+    expect(() => loadConfig({ env: { KERUTA_AUTH_FAILURE_LIMIT: 'many' } })).toThrow(/KERUTA_AUTH_FAILURE_LIMIT/);
+    expect(defineConfig().security).toMatchObject({ authFailureLimit: 100, authFailureWindowMs: 60_000 });
   });
 });

@@ -1,7 +1,10 @@
 // Revocation and expiry reach connections already open: a revoked API key's sockets are closed
 // with UNAUTHORIZED (4401) soon after the keys file changes, and a JWT's when its `exp` passes.
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, writeApiKeysFile, type StoredApiKey } from 'keruta-api';
@@ -9,6 +12,8 @@ import { connectClient, makeTempDir, readJson, startServer, type RecordingClient
 
 /** The target is 2 s; the bound is loose for a loaded machine and still fails a server that never closes. */
 const CLOSE_BOUND_MS = 5000;
+
+const CLI = fileURLToPath(new URL('../bin/keruta-api.js', import.meta.url));
 
 const line = (message: string) => ({ source: 'stdout', level: 'INFO', message });
 
@@ -45,7 +50,7 @@ describe('an API key revoked while its connections are open', () => {
     await dir.remove();
   });
 
-  it('closes with UNAUTHORIZED within 2 s when the API key is revoked, for a reader (header) and a writer (auth message)', async () => {
+  it('closes with UNAUTHORIZED within 2 s when the API key is revoked (keruta-api keys revoke), for a reader (header) and a writer (auth message)', async () => {
     await using reader = await connectClient(`${server.wsUrl}/job-1`, { headers: { 'x-api-key': doomed.key } });
     reader.send({ type: 'subscribe' });
     await reader.waitFor((m) => m.type === 'subscribed');
@@ -57,7 +62,7 @@ describe('an API key revoked while its connections are open', () => {
     const readerClosed = closeOf(reader);
     const writerClosed = closeOf(writer);
 
-    writeApiKeysFile(file, [keep.stored]);
+    await promisify(execFile)(process.execPath, [CLI, 'keys', 'revoke', doomed.stored.id, '--file', file]);
     const revokedAt = Date.now();
     const [readerClose, writerClose] = await Promise.all([readerClosed, writerClosed]);
 

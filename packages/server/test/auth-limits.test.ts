@@ -83,6 +83,15 @@ describe('refused credentials per address', () => {
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
   });
 
+  it('holds a burst of guesses sent in parallel to the same N refusals', async () => {
+    await using server = await startServer({ config: { auth: jwtMode, security: security({ authFailureLimit: 3, authFailureWindowMs: 60_000 }) } });
+    const tokens = await Promise.all(Array.from({ length: 30 }, () => forged()));
+    const statuses = await Promise.all(tokens.map(async (t) => (await fetch(`${server.apiUrl}/tasks`, { headers: { authorization: `Bearer ${t}` } })).status));
+    console.log(`30 parallel forged tokens, limit 3: ${statuses.filter((s) => s === 401).length} x 401, ${statuses.filter((s) => s === 429).length} x 429`);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(27);
+  });
+
   it('counts refused auth messages on one socket, and closes it once over the limit', async () => {
     await using server = await startServer({ config: { auth: jwtMode, security: security({ authFailureLimit: 3, authFailureWindowMs: 60_000 }) } });
     await using ws = await connectClient(`${server.wsUrl}/t`);
@@ -146,6 +155,10 @@ describe.skipIf(!haveRedis)('two instances on one Redis bus', () => {
       expect((await fetch(`${server.apiUrl}/tasks`, { headers: { authorization: `Bearer ${await forged()}` } })).status).toBe(401);
     }
     const good = { authorization: `Bearer ${await sign({ scope: 'logs:read' })}` };
+    const burst = await Promise.all(
+      [a, b, a, b].map(async (server) => (await fetch(`${server.apiUrl}/tasks`, { headers: { authorization: `Bearer ${await forged()}` } })).status),
+    );
+    expect(burst).toEqual([429, 429, 429, 429]);
     for (const server of [a, b]) {
       const limited = await fetch(`${server.apiUrl}/tasks`, { headers: good });
       expect(limited.status).toBe(429);

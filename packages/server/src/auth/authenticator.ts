@@ -40,14 +40,18 @@ export async function createAuthenticator(auth: ServerConfig['auth'], options: A
     async (credential, attempt) => {
       // No credential is no guess: it is answered UNAUTHORIZED without being counted.
       if (attempt === undefined || credential === undefined || failures === undefined) return verify(credential);
-      const wait = await failures.blockedFor(attempt.address);
-      if (wait > 0) {
+      const ticket = await failures.attempt(attempt.address);
+      if (ticket.blockedFor > 0) {
+        const wait = ticket.blockedFor;
         throw new KerutaError('RATE_LIMIT_EXCEEDED', `too many refused credentials from this address; retry in ${wait} s`, { retryAfter: wait });
       }
       try {
-        return await verify(credential);
+        const principal = await verify(credential);
+        ticket.release();
+        return principal;
       } catch (error) {
-        if (isKerutaError(error) && error.code === 'UNAUTHORIZED') await failures.recordFailure(attempt.address);
+        // Only a refused credential counts as a guess.
+        if (!isKerutaError(error) || error.code !== 'UNAUTHORIZED') ticket.release();
         throw error;
       }
     };

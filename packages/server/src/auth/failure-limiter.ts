@@ -1,14 +1,23 @@
-// Failed authentications per client address, in fixed windows: after `limit` credentials refused
-// within a window, the address gets RATE_LIMIT_EXCEEDED (with the seconds left) for every
+// Refused credentials per client address, in fixed windows: once `limit` credentials have been
+// refused within a window, the address gets RATE_LIMIT_EXCEEDED (with the seconds left) for every
 // credential until the window ends, a valid one too, so that guessing learns nothing meanwhile.
-// Counted in this process, or in Redis when instances share one (then the budget is shared).
+//
+// Each check takes its place in the count before the credential is verified and gives it back
+// if the credential is accepted: a burst of guesses sent in parallel is held to `limit` like
+// one sent in series, where "look, verify, then count" would let every guess of the burst
+// through the look. Counted in this process, or in Redis when instances share one.
 import type { Redis } from 'ioredis';
 
+export interface AuthAttemptTicket {
+  /** Seconds until the address may try a credential again; 0 when this attempt may go on. */
+  readonly blockedFor: number;
+  /** The credential was accepted (or could not be checked): it does not count as refused. */
+  release(): void;
+}
+
 export interface FailureLimiter {
-  /** Seconds until `address` may try a credential again; 0 when it may now. */
-  blockedFor(address: string): Promise<number>;
-  /** Counts one refused credential from `address`. */
-  recordFailure(address: string): Promise<void>;
+  /** Counts one attempt from `address` as refused until `release` says otherwise. */
+  attempt(address: string): Promise<AuthAttemptTicket>;
 }
 
 export interface FailureLimits {
@@ -19,16 +28,10 @@ export interface FailureLimits {
 /** Addresses remembered at most; beyond it, windows that ended are dropped first. */
 const MAX_TRACKED = 100_000;
 
+const blocked = (seconds: number): AuthAttemptTicket => ({ blockedFor: Math.max(1, seconds), release: () => {} });
+
 export function createMemoryFailureLimiter({ limit, windowMs }: FailureLimits): FailureLimiter {
   const windows = new Map<string, { count: number; endsAt: number }>();
-  const current = (address: string, now: number): { count: number; endsAt: number } | undefined => {
-    const window = windows.get(address);
-    if (window !== undefined && window.endsAt <= now) {
-      windows.delete(address);
-      return undefined;
-    }
-    return window;
-  };
   const sweep = (now: number): void => {
     for (const [address, window] of windows) if (window.endsAt <= now) windows.delete(address);
     // Still full of live windows (many addresses failing at once): forget the oldest.
@@ -38,20 +41,23 @@ export function createMemoryFailureLimiter({ limit, windowMs }: FailureLimits): 
     }
   };
   return {
-    async blockedFor(address) {
+    async attempt(address) {
       const now = Date.now();
-      const window = current(address, now);
-      return window === undefined || window.count < limit ? 0 : Math.max(1, Math.ceil((window.endsAt - now) / 1000));
-    },
-    async recordFailure(address) {
-      const now = Date.now();
-      const window = current(address, now);
-      if (window !== undefined) {
-        window.count += 1;
-        return;
+      let window = windows.get(address);
+      if (window === undefined || window.endsAt <= now) {
+        if (windows.size >= MAX_TRACKED) sweep(now);
+        window = { count: 0, endsAt: now + windowMs };
+        windows.set(address, window);
       }
-      if (windows.size >= MAX_TRACKED) sweep(now);
-      windows.set(address, { count: 1, endsAt: now + windowMs });
+      if (window.count >= limit) return blocked(Math.ceil((window.endsAt - now) / 1000));
+      window.count += 1;
+      const own = window;
+      return {
+        blockedFor: 0,
+        release: () => {
+          if (own.count > 0) own.count -= 1;
+        },
+      };
     },
   };
 }
@@ -65,34 +71,50 @@ export interface RedisFailureLimiterOptions extends FailureLimits {
   onRedisError?: (error: unknown) => void;
 }
 
-/** The same windows in Redis (INCR and PEXPIRE NX in one MULTI), shared by every instance. */
+/**
+ * KEYS[1] the address's counter, ARGV limit and window (ms). Over the limit: {1, ms left}; else
+ * the attempt is counted (INCR, PEXPIRE NX starting the window): {0, 0}. One script, so that
+ * the look and the count are one step for every instance.
+ */
+const ATTEMPT_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then left = tonumber(ARGV[2]) end
+  return {1, left}
+end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
+return {0, 0}
+`;
+/** Gives an attempt back, only within the window it was counted in (no key without an expiry). */
+const RELEASE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+`;
+
 export function createRedisFailureLimiter(options: RedisFailureLimiterOptions): FailureLimiter {
   const { redis, limit, windowMs, fallback } = options;
-  const keyOf = (address: string): string => `${options.prefix}auth-failures:${address}`;
   const failed = (error: unknown): void => options.onRedisError?.(error);
   return {
-    async blockedFor(address) {
+    async attempt(address) {
+      const key = `${options.prefix}auth-failures:${address}`;
+      let reply: [number, number];
       try {
-        const [count, ttl] = await Promise.all([redis.get(keyOf(address)), redis.pttl(keyOf(address))]);
-        if (count === null || Number(count) < limit) return fallback.blockedFor(address);
-        return Math.max(1, Math.ceil((ttl > 0 ? ttl : windowMs) / 1000));
+        reply = (await redis.eval(ATTEMPT_SCRIPT, 1, key, limit, windowMs)) as [number, number];
       } catch (error) {
         failed(error);
-        return fallback.blockedFor(address);
+        return fallback.attempt(address);
       }
-    },
-    async recordFailure(address) {
-      // Counted here too, so that an outage of Redis starts from what this process has seen.
-      await fallback.recordFailure(address);
-      try {
-        const key = keyOf(address);
-        // A window starts with its first failure: NX sets the expiry only on a key that has none.
-        const replies = await redis.multi().incr(key).pexpire(key, windowMs, 'NX').exec();
-        const error = replies?.find(([failure]) => failure !== null)?.[0];
-        if (error !== undefined && error !== null) throw error;
-      } catch (error) {
-        failed(error);
-      }
+      if (reply[0] === 1) return blocked(Math.ceil(reply[1] / 1000));
+      return {
+        blockedFor: 0,
+        release: () => {
+          // Not awaited: the request goes on; a lost release leaves one attempt counted.
+          redis.eval(RELEASE_SCRIPT, 1, key).catch(failed);
+        },
+      };
     },
   };
 }

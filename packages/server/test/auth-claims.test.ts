@@ -1,7 +1,10 @@
 // Claims fail closed: a JWT claim or an API-keys entry of any shape but the documented one
 // rejects the credential (401 UNAUTHORIZED naming the claim), never widens it.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createServer, defineConfig, hashApiKey, writeApiKeysFile } from 'keruta-api';
@@ -83,6 +86,20 @@ describe('the API keys file', () => {
     await writeFile(file, JSON.stringify({ keys: [good.stored, entry(fields)] }));
     const config = defineConfig({ port: 0, databaseUrl: `sqlite:${join(dir.path, 'never.db')}`, auth: { mode: 'apikey', apiKeysFile: file } });
     await expect(createServer(config)).rejects.toThrow(new RegExp(`keys\\[1\\] \\(id k2\\): ${field}`));
+  });
+
+  it('makes keruta-api exit with status 2 and a message naming the entry, before opening the store', async () => {
+    const file = join(dir.path, 'keys-cli.yaml');
+    await writeFile(file, `keys:\n  - id: k9\n    hash: ${hashApiKey('krt_k9_x')}\n    scopes: [logs:read]\n    tasks: "build-*"\n`);
+    const db = join(dir.path, 'cli.db');
+    const cli = fileURLToPath(new URL('../bin/keruta-api.js', import.meta.url));
+    const env = { ...process.env, KERUTA_AUTH_MODE: 'apikey', KERUTA_API_KEYS_FILE: file, KERUTA_API_PORT: '0', KERUTA_DATABASE_URL: `sqlite:${db}` };
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [cli], { env, timeout: 20_000 }, (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }));
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('keys[0] (id k9): tasks: must be a list of task-id patterns');
+    expect(existsSync(db)).toBe(false);
   });
 
   it('serves a key with a well-formed tasks list only those tasks', async () => {

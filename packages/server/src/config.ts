@@ -36,6 +36,9 @@ export interface ServerConfig {
     /** WebSocket messages per second per connection. */
     readonly wsMessagesPerSecond: number;
     readonly maxConnectionsPerCredential: number;
+    /** Refused credentials per client address within a window before the address gets RATE_LIMIT_EXCEEDED. */
+    readonly authFailureLimit: number;
+    readonly authFailureWindowMs: number;
   };
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly retentionDays?: number;
@@ -74,6 +77,8 @@ export const DEFAULTS = {
     rateLimitPerMinute: 6000,
     wsMessagesPerSecond: 500,
     maxConnectionsPerCredential: 200,
+    authFailureLimit: 100,
+    authFailureWindowMs: 60_000,
   },
 };
 
@@ -99,6 +104,8 @@ const SETTINGS = {
   rateLimitPerMinute: { file: 'rateLimitPerMinute', env: 'KERUTA_RATE_LIMIT_PER_MINUTE' },
   wsMessagesPerSecond: { file: 'wsMessagesPerSecond', env: 'KERUTA_WS_MESSAGES_PER_SECOND' },
   maxConnectionsPerCredential: { file: 'maxConnectionsPerCredential', env: 'KERUTA_MAX_CONNECTIONS_PER_CREDENTIAL' },
+  authFailureLimit: { file: 'authFailureLimit', env: 'KERUTA_AUTH_FAILURE_LIMIT' },
+  authFailureWindowMs: { file: 'authFailureWindowMs', env: 'KERUTA_AUTH_FAILURE_WINDOW_MS' },
   tlsCert: { file: 'tls.cert', env: 'KERUTA_TLS_CERT', flag: 'tls-cert' },
   tlsKey: { file: 'tls.key', env: 'KERUTA_TLS_KEY', flag: 'tls-key' },
   jwksUrl: { file: 'auth.jwksUrl', env: 'KERUTA_JWKS_URL' },
@@ -251,6 +258,8 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     rateLimitPerMinute: int('rateLimitPerMinute', DEFAULTS.security.rateLimitPerMinute, 1, 10_000_000),
     wsMessagesPerSecond: int('wsMessagesPerSecond', DEFAULTS.security.wsMessagesPerSecond, 1, 1_000_000),
     maxConnectionsPerCredential: int('maxConnectionsPerCredential', DEFAULTS.security.maxConnectionsPerCredential, 1, 1_000_000),
+    authFailureLimit: int('authFailureLimit', DEFAULTS.security.authFailureLimit, 1, 1_000_000),
+    authFailureWindowMs: int('authFailureWindowMs', DEFAULTS.security.authFailureWindowMs, 100, 86_400_000),
   };
   const tlsCert = optionalStr('tlsCert');
   const tlsKey = optionalStr('tlsKey');

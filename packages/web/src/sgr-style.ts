@@ -170,6 +170,12 @@ export function createSgrState(): SgrState {
       back = fg === -1 ? DEFAULT_FG : typeof fg === 'number' ? TEXT_VARS[fg] : fg;
       text = newText;
     }
+    if (!inverse && fg === 0 && typeof bg === 'number') {
+      // Black text on a colour (`ls`'s 30;42): on the dark theme's deep backgrounds, made for its
+      // white text, black would not read, so the background is lifted (see --ansi-lift-under-black).
+      text = 'var(--ansi-black-on-colour)';
+      back = `color-mix(in srgb, ${BACK_VARS[bg]}, white var(--ansi-lift-under-black))`;
+    }
     if (text !== undefined) style.fg = text;
     if (back !== undefined) style.bg = back;
     if (bold) style.bold = true;

@@ -31,6 +31,12 @@ describe('SGR styles', () => {
     ]);
   });
 
+  it("lifts the background under black text on a colour (ls's 30;42), so that black reads on the dark theme's deep shades", () => {
+    expect(ansiSegments(`${ESC}[30;42mshared${ESC}[0m`)).toEqual([
+      { text: 'shared', style: { fg: 'var(--ansi-black-on-colour)', bg: 'color-mix(in srgb, var(--ansi-green-bg), white var(--ansi-lift-under-black))' } },
+    ]);
+  });
+
   it('hides concealed text (SGR 8) as blanks of its length, in the row and in the search text, until 28', () => {
     const line = `password: ${ESC}[8mhunter2${ESC}[28m ok ${ESC}[8msecret${ESC}[0m!`;
     expect(ansiSegments(line)).toEqual([{ text: 'password: ' }, { text: '       ' }, { text: ' ok ' }, { text: '      ' }, { text: '!' }]);

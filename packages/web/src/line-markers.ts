@@ -29,6 +29,7 @@ export function hasAnsi(message: string): boolean {
 // eslint-disable-next-line no-control-regex
 const COMPLETE_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)|\u001b[PX^_][^\u001b\u009c]*(?:\u001b\\|\u009c)|\u001b(?![[\]PX^_])[ -/]*[0-~]/g;
 /** An SGR that may hold an 8 (conceal): its text must not be found. */
+// eslint-disable-next-line no-control-regex
 const MAY_CONCEAL = /\u001b\[(?:[\d:]*;)*8[;m]/;
 
 /**

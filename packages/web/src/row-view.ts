@@ -69,7 +69,7 @@ function cutMark(kept: number, original: number | undefined): HTMLElement {
   const mark = element('span', 'cut', known ? `cut: ${formatCount(original)} chars` : 'cut');
   mark.title = known
     ? `This line had ${formatCount(original)} characters; only the first ${formatCount(kept)} were kept, the rest was cut off.`
-    : `This line was longer than the most kept; only the first ${formatCount(kept)} characters were kept, the rest was cut off.`;
+    : `This line was too long: only its first ${formatCount(kept)} characters were kept, the rest was cut off.`;
   return mark;
 }
 

@@ -210,6 +210,7 @@ describe('admin page: terminal output', () => {
     // Whether keruta-api also says how long the line was (metadata.originalLength) or not.
     expect(marks[1]?.text).toMatch(/^cut(: 9,000 chars)?$/);
     expect(marks[1]).toMatchObject({ inView: true, beforeText: true });
+    expect(marks[1]?.title).toContain('first 8,192');
     expect(marks[2]).toBeNull();
     expect(await page.$eval('#logContainer', (box) => box.scrollLeft)).toBe(0);
     expect(errors).toEqual([]);

@@ -1,8 +1,8 @@
 // A message as a terminal would print it, as styled runs of plain text: SGR styles (see
 // sgr-style.ts), OSC 8 hyperlinks to http(s) addresses, every other escape sequence (titles,
-// cursor moves, erases, DCS/APC/PM/SOS strings) left out, backspace applied, and the other
-// control characters as caret glyphs (`^G`) instead of the boxes a font would draw. Nothing here
-// produces HTML: the row view puts each run in through textContent.
+// cursor moves, erases, DCS/APC/PM/SOS strings) left out, backspace and carriage return applied,
+// and the other control characters as caret glyphs (`^G`) instead of the boxes a font would draw.
+// Nothing here produces HTML: the row view puts each run in through textContent.
 import { createSgrState, type TextStyle } from './sgr-style.js';
 
 export type { TextStyle } from './sgr-style.js';
@@ -141,8 +141,14 @@ export function ansiSegments(raw: string): Segment[] {
       backspace();
       continue;
     }
-    // A trailing carriage return (a CRLF line ending) prints nothing.
-    if (code === CR && message.slice(i).replace(/\r/g, '') === '') break;
+    if (code === CR) {
+      // A trailing carriage return (a CRLF line ending) prints nothing; one inside the line starts
+      // it again (a progress bar redrawn), so what came before is gone, as keruta-agent keeps it.
+      if (message.slice(i).replace(/\r/g, '') === '') break;
+      pending = '';
+      segments.length = 0;
+      continue;
+    }
     flush();
     const glyph = controlGlyph(code);
     if (link !== undefined) glyph.link = link;

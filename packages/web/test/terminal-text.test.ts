@@ -126,7 +126,11 @@ describe('sequences a terminal does not print', () => {
       { text: ' end' },
     ]);
     expect(printedText('a\tb')).toBe('a\tb');
-    expect(printedText('a\rb')).toBe('a^Mb');
+  });
+
+  it('starts the line again at a carriage return inside it (a redrawn progress bar), keeping the style, as keruta-agent does', () => {
+    expect(printedText('10%\r50%\r100% done')).toBe('100% done');
+    expect(ansiSegments(`${ESC}[32m10%\r100%${ESC}[0m ok`)).toEqual([{ text: '100%', style: { fg: 'var(--ansi-green)' } }, { text: ' ok' }]);
   });
 
   it('knows which lines need reading at all: escapes and controls, not tabs or plain text', () => {

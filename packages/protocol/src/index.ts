@@ -4,3 +4,4 @@ export * from './log-entry.js';
 export * from './rest.js';
 export * from './messages.js';
 export * from './validate.js';
+export * from './terminal-line.js';

@@ -55,6 +55,28 @@ describe('partial lines over the WebSocket', () => {
     expect(partials(late)).toEqual([]);
   });
 
+  it('never queues partials for a subscriber that is not reading: only those its socket took at once arrive', async () => {
+    const { defineConfig } = await import('keruta-api');
+    await using server = await startServer({ config: { maxMessageLength: 65_536, security: { ...defineConfig().security, wsMessagesPerSecond: 100_000 } } });
+    await using watcher = await subscribe(server, 'slow', { partial: true });
+    await using agent = await connectClient(`${server.wsUrl}/slow`);
+    // The watcher stops reading: the kernel's buffers fill, then the server's queue would.
+    (watcher.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const sent = 500;
+    const text = 'x'.repeat(65_000);
+    for (let i = 1; i <= sent; i++) agent.send(partial(`${i} ${text}`));
+    agent.send({ type: 'logs', batchId: 'after', entries: [line('progress 100%', 1)] });
+    await agent.waitFor<AckMessage>((m) => m.type === 'ack', 30_000);
+    (watcher.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await watcher.waitForEntries(1, 30_000);
+    const received = partials(watcher).length;
+    console.log(`partials received by a subscriber that was not reading: ${received} of ${sent} (64 KB each)`);
+    expect(received).toBeGreaterThan(0);
+    // What the kernel's socket buffers held (a few MB) at most, not the 32 MB sent.
+    expect(received).toBeLessThan(sent / 2);
+    expect(watcher.ws.readyState).toBe(watcher.ws.OPEN);
+  });
+
   it('cuts a partial to the longest line the server keeps', async () => {
     await using server = await startServer({ config: { maxMessageLength: 10 } });
     await using watcher = await subscribe(server, 'long', { partial: true });

@@ -30,10 +30,12 @@ async function watch(taskId: string): Promise<RecordingClient> {
 }
 
 /** The partial frames and the stdout entries, in the order the watcher got them. */
-function stdoutFrames(client: RecordingClient): ({ kind: 'partial'; message: PartialMessage } | { kind: 'line'; entry: LogEntry })[] {
-  return client.messages.flatMap((m) => {
-    if (m.type === 'partial') return [{ kind: 'partial' as const, message: m }];
-    if (m.type === 'logs') return m.entries.filter((e) => e.source === 'stdout').map((entry) => ({ kind: 'line' as const, entry }));
+type Frame = { kind: 'partial'; message: PartialMessage } | { kind: 'line'; entry: LogEntry };
+
+function stdoutFrames(client: RecordingClient): Frame[] {
+  return client.messages.flatMap((m): Frame[] => {
+    if (m.type === 'partial') return [{ kind: 'partial', message: m }];
+    if (m.type === 'logs') return m.entries.filter((e) => e.source === 'stdout').map((entry): Frame => ({ kind: 'line', entry }));
     return [];
   });
 }

@@ -1,9 +1,12 @@
 // The admin page in real Chromium against a real keruta-api: the line a script is still writing
 // (`partial` messages, as keruta-agent sends them) shows as a muted row at the end of the live log,
 // rewritten in place with "\r" applied, and becomes one stored line when the line is complete.
+import { spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, startServer, type TestServer } from '@keruta/testing';
+import { connectClient, makeTempDir, startServer, type TestServer } from '@keruta/testing';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { openLogPage, readAllRows, waitForConnection, waitForRows } from './page-helpers.js';
 
@@ -78,6 +81,45 @@ describe('admin page: lines being written', () => {
     agent.send(partial(2, 'progress 95%'));
     await sleep(300);
     expect(await pendingText()).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a real keruta-agent\'s progress bar moving, then the one stored line "progress 100%"', async () => {
+    const { page, errors } = await browser.newPage();
+    await openLogPage(page, `${server.baseUrl}/?taskId=pending-agent`);
+    await waitForConnection(page, 'live');
+    // Every state the pending row shows, as the page draws it.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenPending: string[] }).seenPending = seen;
+      const box = document.getElementById('pendingLines') as HTMLElement;
+      new MutationObserver(() => {
+        const text = box.querySelector('.pending-line .msg')?.textContent;
+        if (text !== undefined && text !== null && seen.at(-1) !== text) seen.push(text);
+      }).observe(box, { subtree: true, childList: true, characterData: true });
+    });
+    await using temp = await makeTempDir('keruta-page-agent-');
+    const script = join(temp.path, 'bar.sh');
+    writeFileSync(script, "#!/bin/sh\nprintf 'progress 10%%'; sleep 0.7; printf '\\rprogress 50%%'; sleep 0.7; printf '\\rprogress 100%%\\n'\n");
+    chmodSync(script, 0o755);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KERUTA_')));
+    const agent = spawn(process.execPath, [resolve(import.meta.dirname, '../../agent/dist/cli.js'), 'execute', '--task-id', 'pending-agent', '--script', script], {
+      env: { ...env, KERUTA_WEBSOCKET_URL: server.wsUrl, KERUTA_API_URL: server.apiUrl, KERUTA_LOG_SPOOL_DIR: join(temp.path, 'spool') },
+      stdio: 'ignore',
+    });
+    expect(await new Promise((done) => agent.once('exit', done))).toBe(0);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#logContainer .log-entry .msg')].some((n) => n.textContent === 'progress 100%'),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await page.waitForSelector('#pendingLines', { state: 'hidden', timeout: 15_000 });
+    const seen = await page.evaluate(() => (window as unknown as { seenPending: string[] }).seenPending);
+    console.log(`pending row states seen: ${JSON.stringify(seen)}`);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    for (const text of seen) expect(['progress 10%', 'progress 50%']).toContain(text);
+    const rows = (await readAllRows(page)).map((r) => r.text);
+    expect(rows.filter((text) => text.startsWith('progress'))).toEqual(['progress 100%']);
     expect(errors).toEqual([]);
   });
 

@@ -81,11 +81,15 @@ describe('awkward output', () => {
   });
 
   it('stores a line rewritten with "\\r" as a terminal shows it at the end (Downloading... 100%\\rDone → Doneloading... 100%)', async () => {
-    const script = writeScript(temp.path, 'overwrite.sh', "#!/bin/sh\nprintf 'Downloading... 100%%\\rDone\\n'\nprintf 'next\\r\\n'\n");
+    const script = writeScript(
+      temp.path,
+      'overwrite.sh',
+      "#!/bin/sh\nprintf 'Downloading... 100%%\\rDone\\n'\nprintf 'next \\r\\n'\nprintf 'Fetching 100%%\\r\\033[KFetched\\n'\n",
+    );
     const run = await runAgent(['execute', '--task-id', 'overwrite', '--script', script], env);
     expect(run.status).toBe(0);
-    expect(run.stdout.toString()).toBe('Downloading... 100%\rDone\nnext\r\n');
-    expect((await stdoutEntries('overwrite')).map((e) => e.message)).toEqual(['Doneloading... 100%', 'next']);
+    expect(run.stdout.toString()).toBe('Downloading... 100%\rDone\nnext \r\nFetching 100%\r\u001b[KFetched\n');
+    expect((await stdoutEntries('overwrite')).map((e) => e.message)).toEqual(['Doneloading... 100%', 'next ', 'Fetched']);
   });
 
   it('masks filters.excludePatterns before a line leaves the machine, not on the terminal', async () => {

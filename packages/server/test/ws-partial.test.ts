@@ -77,6 +77,17 @@ describe('partial lines over the WebSocket', () => {
     expect(watcher.ws.readyState).toBe(watcher.ws.OPEN);
   });
 
+  it('sends a subscriber with a sources filter only the partials of those sources', async () => {
+    await using server = await startServer();
+    await using watcher = await subscribe(server, 'sources', { partial: true, sources: ['stderr'] });
+    await using agent = await connectClient(`${server.wsUrl}/sources`);
+    agent.send(partial('on stdout'));
+    agent.send({ ...partial('on stderr'), source: 'stderr' });
+    await watcher.waitFor((m) => m.type === 'partial');
+    await sleep(200);
+    expect(partials(watcher).map((m) => [m.source, m.text])).toEqual([['stderr', 'on stderr']]);
+  });
+
   it('cuts a partial to the longest line the server keeps', async () => {
     await using server = await startServer({ config: { maxMessageLength: 10 } });
     await using watcher = await subscribe(server, 'long', { partial: true });

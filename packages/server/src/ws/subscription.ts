@@ -158,7 +158,8 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     },
     onPartial(partial) {
       // Only once live: a line still being written belongs after the history.
-      if (state === 'live' && options.partial === true) sendPartial(outbox, partial);
+      if (state !== 'live' || options.partial !== true) return;
+      if (sources === undefined || sources.has(partial.message.source)) sendPartial(outbox, partial);
     },
     onAdvance() {
       // The store holds entries the bus has not brought (a lost or late message): read them there.

@@ -11,6 +11,7 @@ import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
 import { createIngest } from './ingest.js';
+import { createWriteHealth } from './write-health.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerAdminPage } from './routes/admin-page.js';
 import { registerLogRoutes } from './routes/logs.js';
@@ -48,7 +49,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const store = options.store ?? (await createLogStore(config.databaseUrl, { maxMessageLength: config.maxMessageLength }));
   const metrics = createMetrics();
   const bus = createBus(config.busUrl, { logger, observeLag: (seconds) => metrics.busLag.observe(seconds) });
-  const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
+  const writeHealth = createWriteHealth();
+  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength });
   const authenticator = await createAuthenticator(config.auth);
 
   const app = Fastify({
@@ -95,7 +97,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   await registerHttpAuth(app, config, authenticator);
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
-  registerOperationRoutes(app, { store, bus, metrics });
+  registerOperationRoutes(app, { store, bus, metrics, writeHealth });
   registerAdminPage(app, { logger: app.log });
 
   let ws: WsEndpoint | undefined;

@@ -6,7 +6,7 @@ import { KerutaError, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from './authenticator.js';
 import { credentialFromHeaders, credentialFromUrl, credentialKey, type Credential } from './credentials.js';
-import { authorize, mayAccessTask, type Principal, type Scope } from './principal.js';
+import { authorize, type Principal, type Scope } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -50,9 +50,4 @@ export async function registerHttpAuth(app: FastifyInstance, config: ServerConfi
     authorize(principal, scope, typeof taskId === 'string' && TASK_ID_PATTERN.test(taskId) ? taskId : undefined);
     request.principal = principal;
   });
-}
-
-/** For lists: whether the request's principal may see this task. */
-export function requestMaySee(request: FastifyRequest, taskId: string): boolean {
-  return request.principal === undefined || mayAccessTask(request.principal, taskId);
 }

@@ -14,7 +14,7 @@ import {
 import type { LogStore } from '@keruta/storage';
 import type { Logger } from 'pino';
 import { authorize, type Principal } from '../auth/principal.js';
-import type { Ingest } from '../ingest.js';
+import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
 import { createOutbox } from './outbox.js';
@@ -185,10 +185,8 @@ export function handleConnection(
         // one that failed would be out of order once the writer resends the failed one.
         if (closing) return;
         await throttle();
-        const result = await deps.ingest.append(taskId, entries, 'ws', field);
-        outbox.send(
-          frame({ type: 'ack', batchId, accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq }),
-        );
+        const result = await deps.ingest.append(taskId, entries, 'ws', field, who.subject);
+        outbox.send(frame({ type: 'ack', batchId, ...batchAnswer(result) }));
       } catch (error) {
         report(error, batchId);
         // A batch that can never be stored (bad entries) says so and the connection goes on; any

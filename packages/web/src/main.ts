@@ -88,7 +88,8 @@ const pendingElement = element('div', 'pending-lines');
 pendingElement.id = 'pendingLines';
 pendingElement.setAttribute('aria-label', 'Lines being written');
 container.after(pendingElement);
-const pending = createPendingLines(pendingElement);
+// Shown for the sources the filter shows, as the stored lines are.
+const pending = createPendingLines(pendingElement, (source) => ((viewer.rules.sourceMask >> LOG_SOURCES.indexOf(source)) & 1) === 1);
 
 const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
 olderButton.addEventListener('click', () => void older.load());
@@ -118,6 +119,7 @@ function updateStatus(): void {
     renderConnection(connectionBadge, connection);
   }
   if (pendingLine > 0 && store.lastSeq >= pendingLine) revealPendingLine();
+  pending.refresh();
   statusView.update(connection.historyLoaded);
 }
 

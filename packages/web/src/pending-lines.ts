@@ -12,6 +12,8 @@ export interface PendingLines {
   settle(entries: readonly LogEntry[]): void;
   /** The task ended, or the view starts again elsewhere. */
   clear(): void;
+  /** The source filter may have changed: rows of sources it hides are hidden. */
+  refresh(): void;
 }
 
 type Pipe = PartialMessage['source'];
@@ -25,7 +27,7 @@ interface Pending {
 // eslint-disable-next-line no-control-regex -- the escape sequences themselves
 const ESCAPES = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-export function createPendingLines(container: HTMLElement): PendingLines {
+export function createPendingLines(container: HTMLElement, shows: (source: Pipe) => boolean): PendingLines {
   const pending = new Map<Pipe, Pending>();
   /** Per run and pipe, the highest line number stored: a partial at or below it is stale. */
   const storedUpTo = new Map<string, number>();
@@ -54,7 +56,16 @@ export function createPendingLines(container: HTMLElement): PendingLines {
       // Colours are for stored lines; a line being written shows its text only.
       view.text.textContent = withoutBidiControls(overwriteCarriageReturns(line.text).replace(ESCAPES, ''));
     }
-    container.hidden = pending.size === 0;
+    refresh();
+  };
+
+  const refresh = (): void => {
+    let visible = 0;
+    for (const [source, { row }] of rows) {
+      row.hidden = !shows(source);
+      if (!row.hidden) visible += 1;
+    }
+    container.hidden = visible === 0;
   };
 
   return {
@@ -93,5 +104,6 @@ export function createPendingLines(container: HTMLElement): PendingLines {
       pending.clear();
       render();
     },
+    refresh,
   };
 }

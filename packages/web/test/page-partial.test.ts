@@ -71,6 +71,12 @@ describe('admin page: lines being written', () => {
     await waitForPending('Doneress 90%');
     expect(await page.$$eval('#pendingLines .pending-line', (rows) => rows.map((r) => r.getAttribute('data-first')))).toEqual(['yes']);
 
+    // The source filter hides a line being written as it hides the stored lines of that source.
+    await page.uncheck('#sourceFilter input[value=stdout]');
+    await page.waitForSelector('#pendingLines', { state: 'hidden', timeout: 15_000 });
+    await page.check('#sourceFilter input[value=stdout]');
+    await page.waitForSelector('#pendingLines .pending-line', { state: 'visible', timeout: 15_000 });
+
     agent.send({ type: 'logs', batchId: 'b2', entries: [stored(2, 2, 'progress 100%')] });
     await waitForRows(page, 2);
     await page.waitForSelector('#pendingLines', { state: 'hidden', timeout: 15_000 });

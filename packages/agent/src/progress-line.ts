@@ -56,9 +56,11 @@ export function createPartialLines(options: PartialLinesOptions): PartialLines {
     const { text, lineNumber } = state;
     // A line below --log-level is not streamed when complete; neither is what it shows before.
     if (levelRank(detectLevel(text)) < minRank) return;
+    const now = Date.now();
+    // A timer may fire a millisecond before its time on Date.now()'s clock.
+    if (now < state.sentAt + PARTIAL_INTERVAL_MS) return arm(source, state, state.sentAt + PARTIAL_INTERVAL_MS);
     let shown = options.redact(text);
     if (shown.length > options.maxMessageLength) shown = cut(shown, options.maxMessageLength);
-    const now = Date.now();
     const message: AgentPartialMessage = { type: 'partial', source, runId: options.runId, lineNumber, text: shown, timestamp: new Date(now).toISOString() };
     if (options.send(JSON.stringify(message))) {
       state.sentText = text;

@@ -62,6 +62,27 @@ describe('partial lines from a real agent', () => {
     expect(new Set(partials.map((p) => p.text)).size).toBe(partials.length);
   });
 
+  it('sends a fast bar\'s line at most every 100 ms, each message a newer state', async () => {
+    await using watcher = await watch('fast-bar');
+    const script = writeScript(
+      temp.path,
+      'fast-bar.mjs',
+      "#!/usr/bin/env node\nlet i = 0;\nconst timer = setInterval(() => {\n  process.stdout.write(`\\rprogress ${++i}`);\n  if (i === 300) { clearInterval(timer); process.stdout.write('\\n'); }\n}, 5);\n",
+    );
+    const run = await runAgent(['execute', '--task-id', 'fast-bar', '--script', script], env);
+    expect(run.status).toBe(0);
+    await watcher.waitFor((m) => m.type === 'logs' && m.entries.some((e) => e.source === 'stdout'));
+    const partials = watcher.messages.filter((m): m is PartialMessage => m.type === 'partial');
+    const gaps = partials.slice(1).map((p, i) => Date.parse(p.timestamp) - Date.parse(partials[i]?.timestamp ?? ''));
+    console.log(`a bar rewritten every 5 ms for ~1.5 s: ${partials.length} partials, gaps ${gaps.join(', ')} ms`);
+    expect(partials.length).toBeGreaterThanOrEqual(2);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100);
+    const counts = partials.map((p) => Number(p.text.replace('progress ', '')));
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(new Set(counts).size).toBe(counts.length);
+    expect(watcher.entries.filter((e) => e.source === 'stdout').map((e) => e.message)).toEqual(['progress 300']);
+  });
+
   it('sends no partial for ordinary lines, however their reads fall', async () => {
     await using watcher = await watch('plain');
     const script = writeScript(temp.path, 'plain.sh', '#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do echo "line $i of the ordinary output"; i=$((i+1)); done\n');

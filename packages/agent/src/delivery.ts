@@ -65,6 +65,8 @@ export interface Delivery {
   readonly firstAnswer: Promise<void>;
   /** Entries appended to the runs and not sent yet. */
   readonly unsent: number;
+  /** Sends a frame that is neither spooled nor resent (a `partial`), over an idle WebSocket only; false when dropped. */
+  sendEphemeral(text: string): boolean;
   /**
    * Keeps delivering until every run is sealed and acknowledged, the deadline passes, the
    * reconnect attempts run out, or `signal` aborts; then closes everything and reports what is kept.
@@ -390,6 +392,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     firstAnswer,
     get unsent() {
       return cursors.reduce((n, c) => n + Math.max(0, pendingOf(c)), 0);
+    },
+    sendEphemeral(text) {
+      return state === 'open' && transport?.sendEphemeral !== undefined && transport.sendEphemeral(text);
     },
     finish(deadlineMs, signal) {
       if (state === 'gave-up' && permanentFailure === undefined) {

@@ -41,6 +41,8 @@ export interface IntakeProcessor {
   event(payload: EventPayload): void;
   /** Both pipes closed: last lines without a newline are complete. */
   endLines(): void;
+  /** A pipe's line still being written, as a terminal shows it now ('' when none): progress-line.ts. */
+  partial(source: 'stdout' | 'stderr'): string;
   flush(): { ok: true } | { ok: false; reason: string };
   /** Entries recorded but not yet in the spool. */
   readonly pending: number;
@@ -117,6 +119,7 @@ export function createIntakeProcessor(options: {
     },
     event: takeEvent,
     endLines,
+    partial: (source) => (source === 'stdout' ? stdout : stderr).partial(),
     flush: () => recorder.flush(),
     get pending() {
       return recorder.pending;

@@ -1,8 +1,10 @@
 // Turns the raw chunks of one pipe into lines: "\n" and "\r\n" across chunk boundaries, invalid
-// UTF-8 replaced, a "\r" progress bar reduced to what a terminal would show, and an over-long line
-// cut at `maxLength` without ever holding more than that (plus one chunk) of it in memory: past the
-// cut its text is only counted, and the cut head is passed on at its newline with the length the
-// line had. Its state between chunks is plain data, so that a run's processing can be saved and resumed.
+// UTF-8 replaced, a line rewritten with "\r" reduced to what a terminal would show at its end
+// (the text after a "\r" overwrites from column 0), and an over-long line cut at `maxLength`
+// without ever holding more than that (plus one chunk) of it in memory: past the cut its text is
+// only counted, and the cut head is passed on at its newline with the length the line had. Its
+// state between chunks is plain data, so that a run's processing can be saved and resumed.
+import { overwriteCarriageReturns } from '@keruta/protocol';
 
 export interface LineSplitterOptions {
   /** Longest line passed on, in UTF-16 code units; longer ones are cut and flagged. */
@@ -33,6 +35,8 @@ export interface CutLine {
 
 export interface LineSplitter {
   push(chunk: Buffer): void;
+  /** The line being written (no newline yet) as a terminal shows it now; '' when there is none. */
+  partial(): string;
   /** The pipe closed: pass on a last line that had no newline. */
   end(): void;
   state(): LineSplitterState;
@@ -79,13 +83,16 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
     }
     carry = carry.length === 0 ? rest : carry + rest;
     carryHasCR ||= restHasCR;
+    let shownLength = carry.length;
     if (carryHasCR) {
-      // A progress bar rewrites its line with "\r"; only the last state can ever be shown, so
-      // keeping the earlier ones would let a bar that never prints "\n" grow without bound.
-      carry = dropOverwritten(carry);
-      carryHasCR = carry.includes('\r');
+      // A progress bar rewrites its line with "\r"; only what is on the screen can ever be shown,
+      // so the carry holds that and the part after the last "\r" (the same as holding every state,
+      // which would let a bar that never prints "\n" grow without bound).
+      if (restHasCR) carry = dropOverwritten(carry);
+      const lastCR = carry.lastIndexOf('\r');
+      shownLength = Math.max(lastCR, carry.length - lastCR - 1);
     }
-    if (carry.length > maxLength + 1) {
+    if (shownLength > maxLength + 1) {
       const line = carryHasCR ? visiblePart(carry) : carry;
       cutLine = { head: cut(line, maxLength), length: line.length, trailingCRs: 0 };
       carry = '';
@@ -130,6 +137,10 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
       if (end < bytes.length) pending = Buffer.from(bytes.subarray(end));
       consume(bytes.toString('utf8', 0, end));
     },
+    partial() {
+      if (discarding || carry.length === 0) return '';
+      return carryHasCR ? visiblePart(carry) : carry;
+    },
     end() {
       if (pending.length > 0) consume(pending.toString('utf8'));
       pending = NO_BYTES;
@@ -166,20 +177,18 @@ function incompleteTail(bytes: Buffer): number {
   return 0;
 }
 
-/** What a terminal shows of a line with "\r" in it: the text after the last one that is not trailing. */
-function visiblePart(line: string): string {
-  let end = line.length;
-  while (end > 0 && line.charCodeAt(end - 1) === CR) end--;
-  const lastCR = line.lastIndexOf('\r', end - 1);
-  return line.slice(lastCR + 1, end);
-}
+/** What a terminal shows of a line with "\r" in it. */
+const visiblePart = overwriteCarriageReturns;
 
-/** Drops what a later "\r" overwrote, keeping any trailing "\r" (it may be the first half of "\r\n"). */
+/**
+ * The same line in its shortest form: what is shown up to the last "\r", then that "\r" and what
+ * follows it (still being written: it may grow, or be the first half of "\r\n").
+ */
 function dropOverwritten(partial: string): string {
-  let end = partial.length;
-  while (end > 0 && partial.charCodeAt(end - 1) === CR) end--;
-  const lastCR = end === 0 ? -1 : partial.lastIndexOf('\r', end - 1);
-  return lastCR === -1 ? partial : partial.slice(lastCR + 1);
+  const lastCR = partial.lastIndexOf('\r');
+  const head = partial.slice(0, lastCR);
+  if (!head.includes('\r')) return partial;
+  return visiblePart(head) + partial.slice(lastCR);
 }
 
 /** The first `max` code units, never ending inside a surrogate pair. */

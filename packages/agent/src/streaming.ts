@@ -19,6 +19,8 @@ import {
   type EventPayload,
   type ProcessingSettings,
 } from './intake-processor.js';
+import { createPartialLines } from './progress-line.js';
+import { createRedactor } from './redactor.js';
 import { createRunDirectory, openNewRunSpool, type RunInfo } from './spool.js';
 import { SIGNAL_APPENDED, SIGNAL_ASLEEP } from './stream-messages.js';
 
@@ -113,6 +115,19 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     },
   });
   delivery.connect();
+  const partialLines = createPartialLines({
+    runId: info.runId,
+    minLevel: processing.minLevel,
+    maxMessageLength: processing.maxMessageLength,
+    redact: createRedactor(processing.excludePatterns),
+    send: (frame) => delivery.sendEphemeral(frame),
+  });
+  /** Caught up with the intake: a line without its newline yet is what the script shows now. */
+  const showPartialLines = (): void => {
+    const { lines } = processor;
+    partialLines.update('stdout', lines.stdout + 1, processor.partial('stdout'));
+    partialLines.update('stderr', lines.stderr + 1, processor.partial('stderr'));
+  };
   // This task's leftovers go first, this run after them. Their replay (if their agent was killed)
   // waits until the script has started and yields as it goes: a big one delays delivery, not the script.
   const ownLeftovers = leftovers.filter((r) => r.taskId === taskId);
@@ -212,6 +227,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     if (!commit()) return stall();
     if (bytes >= DRAIN_BYTES || enoughUnsent()) return schedule();
     if (finishing !== undefined) return finishing();
+    showPartialLines();
     Atomics.store(signal, SIGNAL_ASLEEP, 1);
     // Appended after we looked: wake ourselves, unless the reading thread took the flag first (its wake is on the way).
     if (Atomics.load(signal, SIGNAL_APPENDED) !== seen && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) schedule();
@@ -248,6 +264,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
         schedule();
       });
       closed = true;
+      partialLines.stop();
       reader?.close();
       if (processedAll) {
         removeIntake(dir);

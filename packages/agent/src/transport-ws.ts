@@ -102,6 +102,12 @@ export function openWebSocketTransport(options: WebSocketTransportOptions): Prom
               if (error !== undefined && error !== null) fail('NETWORK', error.message);
             });
           },
+          sendEphemeral(text) {
+            // Anything still queued on the socket: this frame would only wait behind it, and be stale.
+            if (state !== 'open' || ws.bufferedAmount > 0) return false;
+            ws.send(text, { binary: false });
+            return true;
+          },
           close() {
             state = 'done';
             ws.close(1000);

@@ -29,6 +29,8 @@ export interface Transport {
   frame(batchId: string): Framing;
   /** `body` is head + entries + tail; `release` is called once the transport no longer needs it. */
   send(batchId: string, body: Buffer, release: () => void): void;
+  /** Sends a frame that is never acknowledged nor resent, if the connection can take it now (WebSocket only). */
+  sendEphemeral?(text: string): boolean;
   close(): void;
 }
 

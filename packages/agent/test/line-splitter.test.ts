@@ -40,6 +40,69 @@ describe('line splitter', () => {
     expect(texts(['half\r', '\nnext\n'])).toEqual(['half', 'next']);
   });
 
+  it('stores a \\r-rewritten line as a terminal shows it at the end: the text after \\r overwrites from column 0', () => {
+    expect(texts(['Downloading... 100%\rDone\n'])).toEqual(['Doneloading... 100%']);
+    expect(texts(['abcdef\rxy\rz\n'])).toEqual(['zycdef']);
+    expect(texts(['abc\r\rX\r\n'])).toEqual(['Xbc']);
+    // \r\n stays a plain line end, however the chunks fall.
+    expect(texts(['one\r\ntwo\r', '\nthree\n'])).toEqual(['one', 'two', 'three']);
+  });
+
+  it('overwrites alike wherever the chunk boundaries fall', () => {
+    const input = 'Downloading... 10%\rDownloading... 100%\rDone\nnext\rN\n';
+    const bytes = [...Buffer.from(input)].map((b) => Buffer.from([b]));
+    expect(texts(bytes)).toEqual(['Doneloading... 100%', 'Next']);
+    const halves = [input.slice(0, 23), input.slice(23, 40), input.slice(40)];
+    expect(texts(halves)).toEqual(['Doneloading... 100%', 'Next']);
+  });
+
+  it('resumes an overwritten line from a saved state', () => {
+    const lines: string[] = [];
+    const first = createLineSplitter({ maxLength: 100, onLine: (line) => lines.push(line) });
+    first.push(Buffer.from('Downloading... 100%\rDo'));
+    const second = createLineSplitter({ maxLength: 100, onLine: (line) => lines.push(line), state: first.state() });
+    second.push(Buffer.from('ne\n'));
+    expect(lines).toEqual(['Doneloading... 100%']);
+  });
+
+  it('tells the line still being written, as a terminal shows it now', () => {
+    const splitter = createLineSplitter({ maxLength: 100, onLine: () => undefined });
+    expect(splitter.partial()).toBe('');
+    splitter.push(Buffer.from('progress 10%'));
+    expect(splitter.partial()).toBe('progress 10%');
+    splitter.push(Buffer.from('\rprogress 50%\r'));
+    expect(splitter.partial()).toBe('progress 50%');
+    splitter.push(Buffer.from('done'));
+    expect(splitter.partial()).toBe('doneress 50%');
+    splitter.push(Buffer.from('\n'));
+    expect(splitter.partial()).toBe('');
+  });
+
+  it('holds a line that a progress bar rewrites for ever within twice the maximum', () => {
+    let longest = 0;
+    const lines: string[] = [];
+    const splitter = createLineSplitter({ maxLength: 100, onLine: (line) => lines.push(line) });
+    for (let i = 0; i < 200_000; i++) {
+      splitter.push(Buffer.from(`\r[${'#'.repeat(i % 60)}${' '.repeat(60 - (i % 60))}] ${i}`));
+      longest = Math.max(longest, splitter.state().carry.length);
+    }
+    splitter.push(Buffer.from('\n'));
+    expect(longest).toBeLessThanOrEqual(2 * 100 + 2);
+    expect(lines).toEqual([`[${'#'.repeat(199_999 % 60)}${' '.repeat(60 - (199_999 % 60))}] 199999`]);
+  });
+
+  it('cuts a line whose shown text grows past the maximum through overwrites, and resumes at the next line', () => {
+    const lines = split(['x'.repeat(60), '\r', 'y'.repeat(150), '\nnext\n'], 100);
+    expect(lines).toEqual([
+      { line: 'y'.repeat(100), truncated: true },
+      { line: 'next', truncated: false },
+    ]);
+    // Short overwrites of a long line never count as long.
+    expect(split([`${'x'.repeat(90)}\r`, 'y'.repeat(50), '\r', 'z'.repeat(50), '\n'], 100)).toEqual([
+      { line: `${'z'.repeat(50)}${'x'.repeat(40)}`, truncated: false },
+    ]);
+  });
+
   it('does not let a progress bar without newlines grow the line', () => {
     const updates = Array.from({ length: 10_000 }, (_, i) => `progress ${i}\r`);
     const lines = split(updates, 100);

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnServer, type SpawnedServer, type TempDir } from '@keruta/testing';
-import { DEFAULT_MAX_MESSAGE_LENGTH, type LogEntry } from '@keruta/protocol';
+import { DEFAULT_MAX_MESSAGE_LENGTH, overwriteCarriageReturns, type LogEntry } from '@keruta/protocol';
 import { cleanEnv, fetchAllLogs, runAgent, writeScript } from './helpers.js';
 
 let server: SpawnedServer;
@@ -33,8 +33,7 @@ function visibleLines(bytes: Buffer): string[] {
   const pieces = text.split('\n');
   if (text.endsWith('\n')) pieces.pop();
   const lines = pieces.map((piece) => {
-    const trimmed = piece.replace(/\r+$/, '');
-    return trimmed.slice(trimmed.lastIndexOf('\r') + 1).slice(0, DEFAULT_MAX_MESSAGE_LENGTH);
+    return overwriteCarriageReturns(piece).slice(0, DEFAULT_MAX_MESSAGE_LENGTH);
   });
   if (!text.endsWith('\n') && lines.at(-1) === '') lines.pop();
   return lines;
@@ -91,6 +90,18 @@ describe('awkward output', () => {
     expect(run.status).toBe(0);
     expect(run.stdout.toString()).toContain('\rDownloading   2%\rDownloading   4%');
     expect((await stdoutEntries('progress')).map((e) => e.message)).toEqual(['Downloading 100%', 'Download complete']);
+  });
+
+  it('stores a line rewritten with "\\r" as a terminal shows it at the end (Downloading... 100%\\rDone → Doneloading... 100%)', async () => {
+    const script = writeScript(
+      temp.path,
+      'overwrite.sh',
+      "#!/bin/sh\nprintf 'Downloading... 100%%\\rDone\\n'\nprintf 'next \\r\\n'\nprintf 'Fetching 100%%\\r\\033[KFetched\\n'\n",
+    );
+    const run = await runAgent(['execute', '--task-id', 'overwrite', '--script', script], env);
+    expect(run.status).toBe(0);
+    expect(run.stdout.toString()).toBe('Downloading... 100%\rDone\nnext \r\nFetching 100%\r\u001b[KFetched\n');
+    expect((await stdoutEntries('overwrite')).map((e) => e.message)).toEqual(['Doneloading... 100%', 'next ', 'Fetched']);
   });
 
   it('masks filters.excludePatterns before a line leaves the machine, not on the terminal', async () => {

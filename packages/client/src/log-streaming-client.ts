@@ -15,6 +15,7 @@ import {
   type LogMessage,
   type LogSource,
   type LogsMessage,
+  type PartialMessage,
   type PongMessage,
   type ServerMessage,
   type ServerPingMessage,
@@ -69,6 +70,12 @@ export interface LogStreamingEvents {
   pong: PongMessage;
   /** A task started or finished: `{taskId, status, exitCode?}`. */
   task: TaskMessage;
+  /**
+   * The line a script is still writing, as a terminal shows it now (docs/live-partial-lines.md);
+   * never stored, and gone once the line itself (same runId, source, lineNumber) arrives. Asked
+   * for only when a `partial` listener is there when the client subscribes (connect after `on`).
+   */
+  partial: PartialMessage;
   /**
    * An error frame from the server (`{type, code, message, timestamp}`), or one the client makes
    * in the same shape: INVALID_MESSAGE_FORMAT for a frame it cannot read,
@@ -237,6 +244,7 @@ export class LogStreamingClient {
     const options: SubscribeOptions = { realtime: true, batch: true };
     if (sources !== undefined) options.sources = [...sources];
     if (levels !== undefined) options.levels = [...levels];
+    if (this.#listeners.has('partial')) options.partial = true;
     if (this.#resumeSince !== undefined) {
       options.since = this.#resumeSince;
     } else {
@@ -410,6 +418,9 @@ export class LogStreamingClient {
         return;
       case 'unsubscribed':
         this.#listeners.emit('unsubscribed', message);
+        return;
+      case 'partial':
+        this.#listeners.emit('partial', message);
         return;
       case 'ack':
         // Acknowledgements answer writers; a watcher sends no logs and has nothing to match them to.

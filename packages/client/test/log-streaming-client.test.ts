@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startServer, type TestServer } from '@keruta/testing';
-import type { ErrorMessage, LogEntry, TaskMessage } from '@keruta/protocol';
+import { connectClient, freePort, startServer, type TestServer } from '@keruta/testing';
+import type { ErrorMessage, LogEntry, PartialMessage, TaskMessage } from '@keruta/protocol';
 import {
   LogStreamingClient,
   KerutaClientError,
@@ -143,6 +143,29 @@ describe('LogStreamingClient', () => {
     await sleep(100);
     expect(seen.log.map((e) => e.message)).toEqual(['stderr warn', 'stderr error']);
     expect(client.lastSeq).toBe(4);
+  });
+
+  it('emits `partial` events (lines being written) only to a client listening to `partial` when it subscribed', async () => {
+    const watcher = new LogStreamingClient('partial-events', { url: server.wsUrl, autoConnect: false });
+    clients.push(watcher);
+    const partials: PartialMessage[] = [];
+    watcher.on('partial', (message) => partials.push(message));
+    watcher.connect();
+    const plain = open('partial-events');
+    const plainTypes: string[] = [];
+    plain.handleMessage = ((original) => (value: unknown) => {
+      plainTypes.push(String((value as { type?: unknown }).type));
+      original(value);
+    })(plain.handleMessage.bind(plain));
+    await Promise.all([subscribedOnce(watcher), subscribedOnce(plain)]);
+    await using agent = await connectClient(`${server.wsUrl}/partial-events`);
+    const runId = '3a2b1c0d-3333-4e5f-8a9b-0c1d2e3f4a5b';
+    agent.send({ type: 'partial', source: 'stdout', runId, lineNumber: 1, text: 'progress 50%', timestamp: new Date().toISOString() });
+    await waitUntil(() => partials.length === 1, 'a partial event');
+    expect(partials[0]).toMatchObject({ type: 'partial', taskId: 'partial-events', source: 'stdout', runId, lineNumber: 1, text: 'progress 50%' });
+    await rest.postLogs('partial-events', { source: 'stdout', level: 'INFO', message: 'progress 100%' });
+    await waitUntil(() => plain.lastSeq === 1 && watcher.lastSeq === 1, 'the stored line');
+    expect(plainTypes).not.toContain('partial');
   });
 
   it('emits `task` events when the task starts and finishes', async () => {

@@ -5,3 +5,4 @@ export * from './rest.js';
 export * from './messages.js';
 export * from './truncation.js';
 export * from './validate.js';
+export * from './terminal-line.js';

@@ -1,6 +1,6 @@
 // The WebSocket messages of PROTOCOL.md §4, one schema each, both directions.
 import { Type, type Static } from '@sinclair/typebox';
-import { LogEntrySchema, LogLevelSchema, LogRequestSchema, LogSourceSchema } from './log-entry.js';
+import { LogEntrySchema, LogLevelSchema, LogRequestSchema, LogSourceSchema, MAX_RUN_ID_LENGTH } from './log-entry.js';
 import { TASK_STATUSES } from './rest.js';
 
 /** Most entries one `logs` message or POST may carry. */
@@ -15,10 +15,26 @@ export const SubscribeOptionsSchema = Type.Object({
   since: Type.Optional(Type.Integer({ minimum: 0 })),
   tail: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TAIL })),
   batch: Type.Optional(Type.Boolean()),
+  /** Also send `partial` messages: the line the script is still writing (docs/live-partial-lines.md). */
+  partial: Type.Optional(Type.Boolean()),
 });
 export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>;
 
 const OptionalTaskId = Type.Optional(Type.String());
+
+/**
+ * The line a task's script is writing and has not ended with a newline yet, as a terminal shows
+ * it now ("\r" applied, masked, cut to the longest line). Never stored: it only tells watchers
+ * what is on the screen until the line itself (the same run, source and lineNumber) is stored.
+ */
+const PartialLineFields = {
+  source: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+  runId: Type.String({ minLength: 1, maxLength: MAX_RUN_ID_LENGTH }),
+  /** The lineNumber the line will have once it is complete and stored. */
+  lineNumber: Type.Integer({ minimum: 1 }),
+  text: Type.String(),
+  timestamp: Type.String(),
+};
 
 export const ClientMessageSchemas = {
   subscribe: Type.Object({
@@ -36,6 +52,8 @@ export const ClientMessageSchemas = {
     batchId: Type.String({ minLength: 1, maxLength: 128 }),
     entries: Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_ENTRIES }),
   }),
+  /** agent → server, over its WebSocket only; needs `logs:write` like a log entry. */
+  partial: Type.Object({ type: Type.Literal('partial'), taskId: OptionalTaskId, ...PartialLineFields }),
 } as const;
 
 export type SubscribeMessage = Static<typeof ClientMessageSchemas.subscribe>;
@@ -45,13 +63,15 @@ export type AuthMessage = Static<typeof ClientMessageSchemas.auth>;
 export type AgentLogMessage = Static<typeof ClientMessageSchemas.log>;
 /** `entries` are validated one by one (as LogRequest) so that the error names the entry. */
 export type AgentLogsMessage = Static<typeof ClientMessageSchemas.logs>;
+export type AgentPartialMessage = Static<typeof ClientMessageSchemas.partial>;
 export type ClientMessage =
   | SubscribeMessage
   | UnsubscribeMessage
   | ClientPingMessage
   | AuthMessage
   | AgentLogMessage
-  | AgentLogsMessage;
+  | AgentLogsMessage
+  | AgentPartialMessage;
 export type ClientMessageType = keyof typeof ClientMessageSchemas;
 
 export const ServerMessageSchemas = {
@@ -91,6 +111,8 @@ export const ServerMessageSchemas = {
     /** The task's last seq when the status changed: a watcher has everything once it has this seq. */
     lastSeq: Type.Optional(Type.Integer()),
   }),
+  /** server → a subscriber that asked for `options.partial`; dropped when its socket is busy. */
+  partial: Type.Object({ type: Type.Literal('partial'), taskId: Type.String(), ...PartialLineFields }),
 } as const;
 
 export type SubscribedMessage = Static<typeof ServerMessageSchemas.subscribed>;
@@ -102,6 +124,7 @@ export type PongMessage = Static<typeof ServerMessageSchemas.pong>;
 export type AckMessage = Static<typeof ServerMessageSchemas.ack>;
 export type ErrorMessage = Static<typeof ServerMessageSchemas.error>;
 export type TaskMessage = Static<typeof ServerMessageSchemas.task>;
+export type PartialMessage = Static<typeof ServerMessageSchemas.partial>;
 export type ServerMessage =
   | SubscribedMessage
   | UnsubscribedMessage
@@ -111,4 +134,5 @@ export type ServerMessage =
   | PongMessage
   | AckMessage
   | ErrorMessage
-  | TaskMessage;
+  | TaskMessage
+  | PartialMessage;

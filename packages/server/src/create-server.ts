@@ -20,6 +20,7 @@ import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { startRetention, type Retention } from './retention.js';
+import { createPartialRelay } from './ws/partial-relay.js';
 import { createTaskFeeds } from './ws/task-feed.js';
 import { attachWebSocketEndpoint, type WsEndpoint } from './ws/ws-server.js';
 
@@ -126,6 +127,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         store,
         feeds,
         ingest,
+        partials: createPartialRelay({ bus, maxMessageLength: config.maxMessageLength }),
         metrics,
         logger,
         maxFrameBytes: config.maxBodyBytes,

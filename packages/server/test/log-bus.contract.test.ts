@@ -113,6 +113,26 @@ for (const kind of BUSES) {
       expect(forB.events).toEqual([]);
     });
 
+    it('carries a partial line (the line a script is still writing) to the task\'s listeners, at once here and intact on every instance', async () => {
+      const a = open();
+      const b = kind.shared ? open() : a;
+      const t = task();
+      const here = recorder();
+      const there = recorder();
+      a.subscribe(t, here.listener);
+      b.subscribe(t, there.listener);
+      await settle();
+      const partial: BusEvent = {
+        kind: 'partial',
+        taskId: t,
+        partial: { type: 'partial', taskId: t, source: 'stdout', runId: 'run-1', lineNumber: 7, text: 'progress 50% ✓', timestamp: '2024-05-01T10:00:00.000Z' },
+      };
+      a.publish(partial);
+      expect(here.events).toEqual([partial]);
+      await until(() => there.events.length === 1, 'the partial on the other instance');
+      expect(there.events).toEqual([partial]);
+    });
+
     it("delivers the publishing instance's own events at once and exactly once", async () => {
       const bus = open();
       const a = task();

@@ -1,8 +1,9 @@
 // The page's subscription: keruta-client's LogStreamingClient, asking for history first (the last
 // lines, or everything after a seq) and then the live lines, in `logs` batches. The client resumes
-// after its last seq on every reconnect, so the page never sees a gap or a line twice.
+// after its last seq on every reconnect, so the page never sees a gap or a line twice. It also
+// asks for `partial` messages: the lines the script is still writing.
 import { LogStreamingClient, type ConnectionStateChange } from 'keruta-client';
-import type { ErrorMessage, LogEntry, SubscribedMessage, TaskMessage } from '@keruta/protocol';
+import type { ErrorMessage, LogEntry, PartialMessage, SubscribedMessage, TaskMessage } from '@keruta/protocol';
 import type { StartPoint } from './page-options.js';
 
 export interface LiveFeedOptions {
@@ -10,6 +11,7 @@ export interface LiveFeedOptions {
   token: string | undefined;
   start: StartPoint;
   onEntries(entries: LogEntry[]): void;
+  onPartial(message: PartialMessage): void;
   onState(change: ConnectionStateChange): void;
   onSubscribed(message: SubscribedMessage): void;
   onTask(message: TaskMessage): void;
@@ -32,6 +34,8 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
     autoConnect: false,
   });
   client.on('logs', (message) => options.onEntries(message.entries));
+  // Listening before connect() is what makes the client subscribe with `partial: true`.
+  client.on('partial', options.onPartial);
   client.on('state', options.onState);
   client.on('subscribed', options.onSubscribed);
   client.on('task', options.onTask);

@@ -4,7 +4,7 @@ import './styles.css';
 import { createRestClient, type ConnectionStateChange } from 'keruta-client';
 import { LOG_LEVELS, LOG_SOURCES, type TaskSummary } from '@keruta/protocol';
 import { renderConnection, type ConnectionView } from './connection-badge.js';
-import { byId } from './dom.js';
+import { byId, element } from './dom.js';
 import { setUpDownloads } from './downloads.js';
 import { createFilterControls } from './filter-controls.js';
 import { createLogViewer } from './log-viewer.js';
@@ -14,6 +14,7 @@ import { createSearchBox } from './search-box.js';
 import { createServerSearch } from './server-search.js';
 import { installShortcuts } from './shortcuts.js';
 import { startLiveFeed, type LiveFeed } from './live-feed.js';
+import { createPendingLines } from './pending-lines.js';
 import { createStatusView } from './status-view.js';
 import { startTaskList } from './task-list.js';
 import { setStatusBadge } from './task-status.js';
@@ -83,6 +84,13 @@ const viewer = createLogViewer({
   },
 });
 
+const pendingElement = element('div', 'pending-lines');
+pendingElement.id = 'pendingLines';
+pendingElement.setAttribute('aria-label', 'Lines being written');
+container.after(pendingElement);
+// Shown for the sources the filter shows, as the stored lines are.
+const pending = createPendingLines(pendingElement, (source) => ((viewer.rules.sourceMask >> LOG_SOURCES.indexOf(source)) & 1) === 1);
+
 const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
 olderButton.addEventListener('click', () => void older.load());
 
@@ -111,6 +119,7 @@ function updateStatus(): void {
     renderConnection(connectionBadge, connection);
   }
   if (pendingLine > 0 && store.lastSeq >= pendingLine) revealPendingLine();
+  pending.refresh();
   statusView.update(connection.historyLoaded);
 }
 
@@ -129,7 +138,12 @@ function startFeed(start: StartPoint): void {
     token,
     start,
     onEntries(entries) {
-      if (mine === feedGeneration) viewer.append(entries);
+      if (mine !== feedGeneration) return;
+      viewer.append(entries);
+      pending.settle(entries);
+    },
+    onPartial(message) {
+      if (mine === feedGeneration) pending.show(message);
     },
     onState(change: ConnectionStateChange) {
       if (mine !== feedGeneration) return;
@@ -149,6 +163,7 @@ function startFeed(start: StartPoint): void {
       renderConnection(connectionBadge, connection);
     },
     onTask(message) {
+      if (message.status !== 'running') pending.clear();
       setStatusBadge(statusBadge, message);
       void taskList.refresh();
     },
@@ -166,6 +181,7 @@ function restartAt(start: StartPoint): void {
   void feed?.stop();
   feed = undefined;
   viewer.reset();
+  pending.clear();
   older.reset();
   startFeed(start);
 }

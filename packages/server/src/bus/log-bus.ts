@@ -1,6 +1,6 @@
 // The live fan-out between writers and subscribers: one interface, a memory bus for one process
 // and a Redis bus for several. The store is the truth; a bus only tells readers that it grew.
-import type { LogEntry, TaskSummary } from '@keruta/protocol';
+import type { LogEntry, PartialMessage, TaskSummary } from '@keruta/protocol';
 
 /** Entries a store has just committed, contiguous in `seq`. */
 export interface EntriesEvent {
@@ -16,7 +16,14 @@ export interface TaskEvent {
   task: TaskSummary;
 }
 
-export type BusEvent = EntriesEvent | TaskEvent;
+/** The line a task's script is still writing (ws/partial-relay.ts): ephemeral, never stored. */
+export interface PartialEvent {
+  kind: 'partial';
+  taskId: string;
+  partial: PartialMessage;
+}
+
+export type BusEvent = EntriesEvent | TaskEvent | PartialEvent;
 
 /**
  * Not an event but a warning from the bus: events of `taskId` ('*' for a subscription to every

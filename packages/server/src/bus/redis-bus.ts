@@ -236,5 +236,6 @@ function isBusEvent(event: unknown): event is BusEvent {
   const { kind, taskId } = event as Partial<BusEvent>;
   if (typeof taskId !== 'string') return false;
   if (kind === 'entries') return Array.isArray((event as { entries?: unknown }).entries);
+  if (kind === 'partial') return typeof (event as { partial?: unknown }).partial === 'object';
   return kind === 'task' && typeof (event as { task?: unknown }).task === 'object';
 }

@@ -18,6 +18,7 @@ import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
 import { createOutbox } from './outbox.js';
+import type { PartialRelay } from './partial-relay.js';
 import { createSubscription, type Subscription } from './subscription.js';
 import type { TaskFeeds } from './task-feed.js';
 
@@ -25,6 +26,7 @@ export interface ConnectionDeps {
   store: LogStore;
   feeds: TaskFeeds;
   ingest: Ingest;
+  partials: PartialRelay;
   metrics: ServerMetrics;
   logger: Logger;
   maxFrameBytes: number;
@@ -250,6 +252,9 @@ export function handleConnection(
       }
       case 'logs':
         write(who, taskIdOf(message), message.entries, message.batchId, 'entries');
+        return;
+      case 'partial':
+        deps.partials.publish(who, taskIdOf(message), message);
         return;
     }
   };

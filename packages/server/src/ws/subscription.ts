@@ -7,6 +7,7 @@ import type { EntryFilter, LogStore } from '@keruta/storage';
 import { createTurnTaker } from '../event-loop.js';
 import { frame, logFrame, logsFrame, taskFrame } from './frames.js';
 import type { Outbox } from './outbox.js';
+import { sendPartial } from './partial-relay.js';
 import type { FeedBatch, FeedListener, TaskFeed, TaskFeeds } from './task-feed.js';
 
 /** Entries read from the store at a time while catching up. */
@@ -154,6 +155,11 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     },
     onTask(task) {
       if (state !== 'stopped' && state !== 'done') outbox.send(taskFrame(task));
+    },
+    onPartial(partial) {
+      // Only once live: a line still being written belongs after the history.
+      if (state !== 'live' || options.partial !== true) return;
+      if (sources === undefined || sources.has(partial.message.source)) sendPartial(outbox, partial);
     },
     onAdvance() {
       // The store holds entries the bus has not brought (a lost or late message): read them there.

@@ -6,7 +6,8 @@
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
-import { logFrame, textBytes } from './frames.js';
+import { frame, logFrame, textBytes } from './frames.js';
+import type { PartialFrame } from './partial-relay.js';
 
 /** A committed batch as the feed hands it on, with a cache of its serialised frames. */
 export interface FeedBatch {
@@ -27,6 +28,8 @@ export interface FeedListener {
   onTask(task: TaskSummary): void;
   /** The store holds entries up to the feed's `lastSeq` that the bus has not delivered. */
   onAdvance(): void;
+  /** The line the task's script is still writing; ephemeral. */
+  onPartial?(partial: PartialFrame): void;
 }
 
 export interface TaskFeed {
@@ -159,6 +162,12 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       }
       if (event.kind === 'task') {
         for (const listener of listeners) listener.onTask(event.task);
+        return;
+      }
+      if (event.kind === 'partial') {
+        let bytes: Buffer | undefined;
+        const partial: PartialFrame = { message: event.partial, bytes: () => (bytes ??= textBytes(frame(event.partial))) };
+        for (const listener of listeners) listener.onPartial?.(partial);
         return;
       }
       const first = event.entries[0];

@@ -10,6 +10,10 @@ import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
+import { createConnectionLimits, registerAuthenticatedMarker } from './http/connection-limits.js';
+import { registerJsonOnlyBodies } from './http/content-type-guard.js';
+import { registerOriginGuard } from './http/origin-guard.js';
+import { httpServerTimeouts, registerEarlyClose } from './http/request-timeouts.js';
 import { createIngest } from './ingest.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerAdminPage } from './routes/admin-page.js';
@@ -50,8 +54,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
   const authenticator = await createAuthenticator(config.auth);
 
+  const timeouts = httpServerTimeouts(config.security);
   const app = Fastify({
-    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
+    ...(config.tls === undefined ? { http: timeouts } : { https: { cert: config.tls.cert, key: config.tls.key, ...timeouts } }),
+    // Fastify sets these two on the server itself, over the options above.
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would drown the server's own events at ingest rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -91,7 +99,16 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     });
   });
 
+  const guard = { mode: config.auth.mode, allowedOrigins: config.security.allowedOrigins, allowedHosts: config.security.allowedHosts };
+  registerOriginGuard(app, guard);
+  if (config.auth.mode === 'none') registerJsonOnlyBodies(app);
+  registerEarlyClose(app);
+  const connectionLimits = createConnectionLimits(app.server, {
+    maxPerAddress: config.security.maxUnauthenticatedPerAddress,
+    maxTotal: config.security.maxUnauthenticatedConnections,
+  });
   await registerHttpAuth(app, config, authenticator);
+  registerAuthenticatedMarker(app, connectionLimits);
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
   registerOperationRoutes(app, { store, bus, metrics });
@@ -123,6 +140,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         maxConnections: MAX_CONNECTIONS,
         authenticator,
         security: config.security,
+        guard,
+        onAuthenticated: (socket) => connectionLimits.markAuthenticated(socket),
       });
       if (config.retentionDays !== undefined) {
         retention = startRetention({ store, days: config.retentionDays, logger });

@@ -7,6 +7,7 @@ import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
+import { browserRefusal, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
 import { errorFrame, frame } from './frames.js';
 
@@ -22,6 +23,10 @@ export interface WsEndpointOptions extends ConnectionDeps {
   maxConnections: number;
   authenticator: Authenticator;
   security: ServerConfig['security'];
+  /** Host and Origin rules for browsers (auth mode none: loopback Host, own or allowed Origin). */
+  guard: OriginGuardOptions;
+  /** The connection has authenticated: it no longer counts as an unauthenticated socket. */
+  onAuthenticated(socket: Duplex): void;
 }
 
 /** Longest a shutdown waits for batches in flight to be stored; the CLI exits 10 s after SIGTERM. */
@@ -66,6 +71,11 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const refusal = browserRefusal(request, options.guard, false);
+    if (refusal !== undefined) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
     const fromHeaders = credentialFromHeaders(request.headers);
     const fromUrl = fromHeaders === undefined ? credentialFromUrl(request.url) : undefined;
     if (fromUrl !== undefined && !originAllowed(request)) {
@@ -107,12 +117,16 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
       const { authenticator } = options;
+      const authenticated = <T>(principal: T): T => {
+        options.onAuthenticated(socket);
+        return principal;
+      };
       const connection = handleConnection(ws, taskId, options, {
         initial:
           credential === undefined && authenticator.mode !== 'none'
             ? Promise.resolve(undefined)
-            : authenticator.authenticate(credential),
-        authenticate: (token) => authenticator.authenticate(credentialFromToken(token, 'message')),
+            : authenticator.authenticate(credential).then(authenticated),
+        authenticate: (token) => authenticator.authenticate(credentialFromToken(token, 'message')).then(authenticated),
         authTimeoutMs: options.security.wsAuthTimeoutMs,
         messagesPerSecond: options.security.wsMessagesPerSecond,
       });

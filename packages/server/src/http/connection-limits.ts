@@ -70,9 +70,13 @@ export function createConnectionLimits(server: Server, options: ConnectionLimits
   };
 }
 
-/** Marks a request's socket as authenticated once the auth hook has found its principal. */
+/**
+ * Marks a request's socket as authenticated once the auth hook has found its principal and the
+ * whole body has arrived: in auth mode none every request has a principal, and a body sent a
+ * byte at a time must not take a socket out of the count.
+ */
 export function registerAuthenticatedMarker(app: FastifyInstance, limits: ConnectionLimits): void {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('preHandler', async (request) => {
     if (request.principal !== undefined) limits.markAuthenticated(request.raw.socket);
   });
 }

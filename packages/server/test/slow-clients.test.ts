@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { defineConfig, type ServerConfig } from 'keruta-api';
-import { startServer, type TestServer } from '@keruta/testing';
+import { connectClient, startServer, type TestServer } from '@keruta/testing';
 
 const JWT_SECRET = 'slow-clients-secret-of-32-chars!';
 const token = (scope: string) =>
@@ -115,6 +115,26 @@ describe('deadlines for slow and idle clients', () => {
     expect(slow.answer.toLowerCase()).toContain('connection: close');
     expect(slow.answer).toContain('UNAUTHORIZED');
     expect(ms).toBeLessThan(10_000);
+  });
+});
+
+describe('authenticated connections', () => {
+  it('keeps authenticated WebSocket subscribers open past the deadlines and out of the cap that closes idle unauthenticated sockets', async () => {
+    await using server = await startServer({
+      config: { auth: { mode: 'jwt', jwtSecret: JWT_SECRET }, security: security({ maxUnauthenticatedPerAddress: 3 }) },
+    });
+    const headers = { authorization: `Bearer ${await token('logs:read')}` };
+    const subscribers = await Promise.all([1, 2, 3].map(() => connectClient(`${server.wsUrl}/watched`, { headers })));
+    // More unauthenticated sockets than the cap: the oldest of them are closed, not the subscribers.
+    const idle = Array.from({ length: 10 }, () => slowSocket(server.port, { start: '', maxMs: 60_000 }));
+    await Promise.all(idle.map((s) => s.closed));
+    // Past the headers (1 s) and request (2 s) deadlines too.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    for (const subscriber of subscribers) {
+      subscriber.send({ type: 'ping' });
+      await subscriber.waitFor((m) => m.type === 'pong', 5000);
+      await subscriber.close();
+    }
   });
 });
 

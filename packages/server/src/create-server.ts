@@ -70,7 +70,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     // Rate limits count per client address, so the address must be the peer's, not a header's.
     trustProxy: false,
   }) as unknown as FastifyInstance;
-  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded).
+  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded);
+  // in auth mode none only `application/json` gets this far (registerJsonOnlyBodies).
   // An empty body is no body: the guide's Python client sends `Content-Type: application/json`
   // with an empty DELETE; the routes that need a body say so themselves.
   app.removeAllContentTypeParsers();

@@ -7,7 +7,7 @@ import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
-import { browserRefusal, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
+import { browserRefusal, originAllowed, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
 import { errorFrame, frame } from './frames.js';
 
@@ -48,15 +48,10 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
    * A token in the URL can be replayed by any page that learns it; a browser always says which
    * page opens the socket, so only the server's own origin (or those configured) may use one.
    */
-  const originAllowed = (request: IncomingMessage): boolean => {
+  const tokenOriginAllowed = (request: IncomingMessage): boolean => {
     const origin = request.headers.origin;
     if (origin === undefined || options.authenticator.mode === 'none') return true;
-    if (options.security.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === request.headers.host;
-    } catch {
-      return false;
-    }
+    return originAllowed(origin, request.headers.host, options.security.allowedOrigins);
   };
 
   const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID' | 'RATE_LIMIT_EXCEEDED', message: string): void => {
@@ -78,7 +73,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     }
     const fromHeaders = credentialFromHeaders(request.headers);
     const fromUrl = fromHeaders === undefined ? credentialFromUrl(request.url) : undefined;
-    if (fromUrl !== undefined && !originAllowed(request)) {
+    if (fromUrl !== undefined && !tokenOriginAllowed(request)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }

@@ -52,13 +52,15 @@ function slowSocket(port: number, options: { start: string; drip?: string; every
 }
 
 /** One request on a fresh connection from 127.0.0.1; resolves with its status and how long it took. */
-function timedRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; ms: number }> {
+function timedRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; ms: number; connectMs: number }> {
   const started = Date.now();
+  let connectMs = -1;
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers }, timeout: 30_000 }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started, connectMs }));
     });
+    req.once('socket', (socket) => socket.once('connect', () => (connectMs = Date.now() - started)));
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within 30 s`)));
     req.on('error', reject);
     req.end(body);
@@ -138,12 +140,30 @@ describe('authenticated connections', () => {
   });
 });
 
+function latencies(answers: readonly { ms: number; connectMs: number }[]) {
+  const sorted = answers.map((a) => a.ms).sort((a, b) => a - b);
+  return {
+    p90: sorted[Math.floor(sorted.length * 0.9)] ?? Infinity,
+    slowest: sorted.at(-1) ?? Infinity,
+    slowestConnect: Math.max(...answers.map((a) => a.connectMs)),
+  };
+}
+
+/**
+ * Alone on the machine the slowest answer takes 0.3-1.2 s; with the attacker in this process and
+ * a load average of 20 on 2 cores, up to 8 s. The bounds leave room for that, not for a hang.
+ */
+function expectServedWithinSeconds(p90: number, slowest: number): void {
+  expect(p90).toBeLessThan(5000);
+  expect(slowest).toBeLessThan(15_000);
+}
+
 describe('a slowloris attack', () => {
   const SOCKETS = 2000;
   const WAVES = 10;
 
   /** Opens SOCKETS slow sockets in WAVES, from `addresses` in turn, while a valid client keeps asking; resolves with what both saw. */
-  async function attack(server: TestServer, addresses: readonly string[], valid: () => Promise<{ status: number; ms: number }[]>) {
+  async function attack(server: TestServer, addresses: readonly string[], valid: () => Promise<{ status: number; ms: number; connectMs: number }[]>) {
     const port = server.port;
     const sockets: SlowSocket[] = [];
     // Counted by the server: this side also sees sockets the kernel accepted that Node has not yet.
@@ -152,7 +172,7 @@ describe('a slowloris attack', () => {
       server.server.app.server.getConnections((_error, count) => (maxOpen = Math.max(maxOpen, count)));
     }, 50);
     const countOpen = (): number => sockets.filter((s) => !s.socket.destroyed && s.socket.readyState === 'open').length;
-    const answers: { status: number; ms: number }[] = [];
+    const answers: { status: number; ms: number; connectMs: number }[] = [];
     let attacking = true;
     const asking = (async () => {
       while (attacking) answers.push(...(await valid()));
@@ -198,15 +218,14 @@ describe('a slowloris attack', () => {
         timedRequest(server.port, 'POST', '/api/v1/tasks/valid/logs', { authorization, 'content-type': 'application/json' }, body),
       ]);
     });
-    const slowest = Math.max(...result.answers.map((a) => a.ms));
+    const { p90, slowest, slowestConnect } = latencies(result.answers);
     console.log(
       `slowloris from one address: ${SOCKETS} sockets, at most ${result.maxOpen} open at once (cap 100), each closed within ${result.closedWithin} ms of opening; ` +
-        `${result.answers.length} valid requests answered, slowest ${slowest} ms`,
+        `${result.answers.length} valid requests answered, p90 ${p90} ms, slowest ${slowest} ms (connecting: ${slowestConnect} ms)`,
     );
     expect(result.answers.length).toBeGreaterThanOrEqual(4);
     expect(result.answers.map((a) => a.status).filter((s) => s !== 200 && s !== 201)).toEqual([]);
-    // Loose for a loaded machine: unguarded, the attack holds every socket until the client gives up.
-    expect(slowest).toBeLessThan(10_000);
+    expectServedWithinSeconds(p90, slowest);
     // The cap holds: the attacker's 100 and the valid client's few.
     expect(result.maxOpen).toBeLessThanOrEqual(110);
     expect(result.closedWithin).toBeGreaterThanOrEqual(0);
@@ -227,12 +246,12 @@ describe('a slowloris attack', () => {
         timedRequest(server.port, 'POST', '/api/v1/tasks/valid/logs', { 'content-type': 'application/json' }, body),
       ]);
     });
-    const slowest = Math.max(...result.answers.map((a) => a.ms));
+    const { p90, slowest, slowestConnect } = latencies(result.answers);
     console.log(
-      `slowloris from ${addresses.length} addresses: at most ${result.maxOpen} open at once (total cap 300); ${result.answers.length} valid requests answered, slowest ${slowest} ms`,
+      `slowloris from ${addresses.length} addresses: at most ${result.maxOpen} open at once (total cap 300); ${result.answers.length} valid requests answered, p90 ${p90} ms, slowest ${slowest} ms (connecting: ${slowestConnect} ms)`,
     );
     expect(result.answers.map((a) => a.status).filter((s) => s !== 200 && s !== 201)).toEqual([]);
-    expect(slowest).toBeLessThan(10_000);
+    expectServedWithinSeconds(p90, slowest);
     expect(result.maxOpen).toBeLessThanOrEqual(310);
     expect(result.stillOpen).toBe(0);
   });

@@ -22,7 +22,7 @@ const POOL_BUFFER_BYTES = INITIAL_BATCH_BYTES + 64 * 1024;
 const MIN_BATCH_BYTES = 64 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type DeliveryEvent = 'reconnected' | 'spooled' | 'delivered';
+export type DeliveryEvent = 'reconnected' | 'spooled' | 'delivered' | 'conflict';
 
 export interface DeliveryOptions {
   readonly taskId: string;
@@ -222,6 +222,15 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         stats.batches++;
       }
       stats.duplicates += result.duplicates;
+      const conflicts = result.conflicts ?? 0;
+      if (conflicts > 0) {
+        const runId = acked.at(-1)?.cursor.run.runId;
+        options.onEvent?.(
+          'conflict',
+          `${conflicts} lines of run ${runId ?? '?'} were not stored: keruta-api already held other lines under their runSeq (someone else wrote under this run's id)`,
+          { count: conflicts, ...(runId === undefined ? {} : { runId }) },
+        );
+      }
       retries = 0;
       if (!isConfirmed) {
         isConfirmed = true;

@@ -74,7 +74,7 @@ export function createIntakeProcessor(options: {
   const splitter = (source: 'stdout' | 'stderr'): LineSplitter =>
     createLineSplitter({
       maxLength: splitterLength,
-      onLine: (line, truncated) => recorder.line(source, line, truncated),
+      onLine: (line, truncated, originalLength) => recorder.line(source, line, truncated, originalLength),
       ...(state === undefined ? {} : { state: state.splitters[source] }),
     });
   const stdout = splitter('stdout');

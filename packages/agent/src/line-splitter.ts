@@ -1,12 +1,14 @@
 // Turns the raw chunks of one pipe into lines: "\n" and "\r\n" across chunk boundaries, invalid
 // UTF-8 replaced, a "\r" progress bar reduced to what a terminal would show, and an over-long line
-// cut at `maxLength` without ever holding more than that (plus one chunk) of it in memory. Its
-// state between chunks is plain data, so that a run's processing can be saved and resumed.
+// cut at `maxLength` without ever holding more than that (plus one chunk) of it in memory: past the
+// cut its text is only counted, and the cut head is passed on at its newline with the length the
+// line had. Its state between chunks is plain data, so that a run's processing can be saved and resumed.
 
 export interface LineSplitterOptions {
   /** Longest line passed on, in UTF-16 code units; longer ones are cut and flagged. */
   readonly maxLength: number;
-  readonly onLine: (line: string, truncated: boolean) => void;
+  /** `originalLength`: the line's length before any cut (that of `line` when not truncated). */
+  readonly onLine: (line: string, truncated: boolean, originalLength: number) => void;
   /** Resume where a splitter whose `state()` this is left off. */
   readonly state?: LineSplitterState;
 }
@@ -18,6 +20,15 @@ export interface LineSplitterState {
   readonly discarding: boolean;
   /** The first bytes of a UTF-8 character that the next chunk completes. */
   readonly pendingBytes: readonly number[];
+  /** While `discarding`: the cut head, waiting for its newline, and the line's length so far. */
+  readonly cut?: CutLine;
+}
+
+export interface CutLine {
+  readonly head: string;
+  readonly length: number;
+  /** "\r"s counted last: they are not the line's if "\n" follows ("\r\n"). */
+  readonly trailingCRs: number;
 }
 
 export interface LineSplitter {
@@ -37,16 +48,35 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
   /** Inside an over-long line whose head was already passed on: drop until its newline. */
   let discarding = state?.discarding ?? false;
   let pending = state === undefined || state.pendingBytes.length === 0 ? NO_BYTES : Buffer.from(state.pendingBytes);
+  /** Undefined while discarding only when resuming a state saved before heads waited (already passed on). */
+  let cutLine: CutLine | undefined = state?.cut;
+
+  /** Counts text[from, to) of a cut line, which is dropped: a 1 GB line costs a number, not its text. */
+  const countCut = (text: string, from: number, to: number): void => {
+    if (cutLine === undefined) return;
+    let end = to;
+    while (end > from && text.charCodeAt(end - 1) === CR) end--;
+    const trailingCRs = end === from ? cutLine.trailingCRs + (to - from) : to - end;
+    cutLine = { head: cutLine.head, length: cutLine.length + (to - from), trailingCRs };
+  };
+  const endCut = (): void => {
+    if (cutLine !== undefined) onLine(cutLine.head, true, cutLine.length - cutLine.trailingCRs);
+    cutLine = undefined;
+    discarding = false;
+  };
 
   const emit = (raw: string, mayHaveCR: boolean): void => {
     let line = raw;
     if (mayHaveCR) line = visiblePart(line);
-    if (line.length > maxLength) onLine(cut(line, maxLength), true);
-    else onLine(line, false);
+    if (line.length > maxLength) onLine(cut(line, maxLength), true, line.length);
+    else onLine(line, false, line.length);
   };
 
   const keep = (rest: string, restHasCR: boolean): void => {
-    if (discarding) return;
+    if (discarding) {
+      countCut(rest, 0, rest.length);
+      return;
+    }
     carry = carry.length === 0 ? rest : carry + rest;
     carryHasCR ||= restHasCR;
     if (carryHasCR) {
@@ -56,7 +86,8 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
       carryHasCR = carry.includes('\r');
     }
     if (carry.length > maxLength + 1) {
-      onLine(cut(carryHasCR ? visiblePart(carry) : carry, maxLength), true);
+      const line = carryHasCR ? visiblePart(carry) : carry;
+      cutLine = { head: cut(line, maxLength), length: line.length, trailingCRs: 0 };
       carry = '';
       carryHasCR = false;
       discarding = true;
@@ -73,7 +104,8 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
     let newline = text.indexOf('\n');
     while (newline !== -1) {
       if (discarding) {
-        discarding = false;
+        countCut(text, start, newline);
+        endCut();
       } else if (carry.length === 0) {
         emit(text.slice(start, newline), hasCR);
       } else {
@@ -101,16 +133,17 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
     end() {
       if (pending.length > 0) consume(pending.toString('utf8'));
       pending = NO_BYTES;
-      if (!discarding && carry.length > 0) {
+      if (discarding) {
+        endCut();
+      } else if (carry.length > 0) {
         const line = carryHasCR ? visiblePart(carry) : carry;
         if (line.length > 0) emit(line, false);
       }
       carry = '';
       carryHasCR = false;
-      discarding = false;
     },
     state() {
-      return { carry, carryHasCR, discarding, pendingBytes: [...pending] };
+      return { carry, carryHasCR, discarding, pendingBytes: [...pending], ...(cutLine === undefined ? {} : { cut: cutLine }) };
     },
   };
 }

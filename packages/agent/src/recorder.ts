@@ -32,7 +32,8 @@ export interface RecorderOptions {
 export interface Recorder {
   /** What follows was read at this moment (ms since the epoch): its entries carry it as their timestamp. */
   setTime(timeMs: number): void;
-  line(source: 'stdout' | 'stderr', message: string, truncated: boolean): void;
+  /** `originalLength`: the line's length as the script printed it, before the splitter's cut. */
+  line(source: 'stdout' | 'stderr', message: string, truncated: boolean, originalLength: number): void;
   /** One of the agent's own entries; `metadata` is written as `{event, ...metadata}`. */
   event(event: AgentEvent, level: LogLevel, message: string, metadata: Record<string, unknown>): void;
   /**
@@ -47,7 +48,10 @@ export interface Recorder {
 
 const SOURCES = ['stdout', 'stderr', 'agent'] as const;
 const LINE_NUMBER_KEY = Buffer.from(',"lineNumber":');
-const TRUNCATED = ',"metadata":{"truncated":true}';
+/** A cut line's metadata: `truncated`, and the length it had (PROTOCOL.md §1, `originalLength`). */
+function truncatedMetadata(originalLength: number): string {
+  return `,"metadata":{"truncated":true,"originalLength":${originalLength}}`;
+}
 const CLOSE_BRACE = 0x7d;
 const NEWLINE = 0x0a;
 const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -141,7 +145,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   return {
     setTime,
-    line(source, raw, truncatedBySplitter) {
+    line(source, raw, truncatedBySplitter, originalLength) {
       const lineNumber = ++lineNumbers[source];
       const level = detectLevel(raw);
       if (ranks[level] < minRank) return;
@@ -151,7 +155,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
         message = cut(message, maxMessageLength);
         truncated = true;
       }
-      push(source, level, message, lineNumber, truncated ? TRUNCATED : '');
+      push(source, level, message, lineNumber, truncated ? truncatedMetadata(originalLength) : '');
     },
     event(event, level, message, metadata) {
       const lineNumber = ++lineNumbers.agent;

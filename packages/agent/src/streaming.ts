@@ -87,7 +87,9 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
 
   const leftovers = claimSpooledRuns(dirname(dir), { skip: new Set([info.runId]) });
   const event = (payload: EventPayload): void => {
-    log.info(payload.message);
+    // An error is printed whatever --verbose says: after the intake is sealed it is only printed.
+    if (payload.level === 'ERROR') log.error(payload.message);
+    else log.info(payload.message);
     recordEvent(payload);
   };
   const delivery = createDelivery({
@@ -95,7 +97,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     config,
     log,
     onEvent(name, message, metadata) {
-      event({ event: name, level: name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
+      event({ event: name, level: name === 'conflict' ? 'ERROR' : name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
     },
     onAcknowledged() {
       if (paced) schedule();

@@ -56,10 +56,10 @@ export function writeScript(dir: string, name: string, body: string, options: { 
 }
 
 /** Every stored entry of a task, in seq order, read page by page with the afterSeq cursor. */
-export async function fetchAllLogs(apiUrl: string, taskId: string): Promise<LogEntry[]> {
+export async function fetchAllLogs(apiUrl: string, taskId: string, headers: Record<string, string> = {}): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
   for (let after = 0; ; ) {
-    const response = await fetch(`${apiUrl}/tasks/${taskId}/logs?afterSeq=${after}&size=1000`);
+    const response = await fetch(`${apiUrl}/tasks/${taskId}/logs?afterSeq=${after}&size=1000`, { headers });
     if (response.status === 404) return entries;
     if (!response.ok) throw new Error(`GET logs of ${taskId}: HTTP ${response.status} ${await response.text()}`);
     const page = (await response.json()) as LogPage;

@@ -71,4 +71,26 @@ describe('line splitter', () => {
     const [first] = split([`${line}\n`], 10);
     expect(first).toEqual({ line: 'a'.repeat(9), truncated: true });
   });
+
+  it("gives a cut line's original length, counted across chunks without its text, \r\n excluded, also at the pipe's end and after a saved state", () => {
+    const got: { line: string; truncated: boolean; originalLength: number }[] = [];
+    const onLine = (line: string, truncated: boolean, originalLength: number) => got.push({ line, truncated, originalLength });
+    const first = createLineSplitter({ maxLength: 10, onLine });
+    first.push(Buffer.from('a'.repeat(25)));
+    first.push(Buffer.from('b'.repeat(30)));
+    // The head waits for its newline, so that it can say how long the line was.
+    expect(got).toEqual([]);
+    const resumed = createLineSplitter({ maxLength: 10, onLine, state: JSON.parse(JSON.stringify(first.state())) as ReturnType<typeof first.state> });
+    resumed.push(Buffer.from('c'.repeat(45)));
+    resumed.push(Buffer.from('\r'));
+    resumed.push(Buffer.from('\nshort\n'));
+    resumed.push(Buffer.from(`${'d'.repeat(12)}\n${'e'.repeat(15)}`));
+    resumed.end();
+    expect(got).toEqual([
+      { line: 'a'.repeat(10), truncated: true, originalLength: 100 },
+      { line: 'short', truncated: false, originalLength: 5 },
+      { line: 'd'.repeat(10), truncated: true, originalLength: 12 },
+      { line: 'e'.repeat(10), truncated: true, originalLength: 15 },
+    ]);
+  });
 });

@@ -69,6 +69,18 @@ describe('awkward output', () => {
     expect(stored[1]?.metadata.truncated).toBeUndefined();
   });
 
+  it('records the length a cut line had: a 1,048,576-character line is stored at the maximum with metadata.truncated and originalLength 1048576', async () => {
+    const script = writeScript(temp.path, 'mebi.sh', "#!/bin/sh\nhead -c 1048576 /dev/zero | tr '\\0' 'm'\necho\nhead -c 9000 /dev/zero | tr '\\0' 'n'\n");
+    const run = await runAgent(['execute', '--task-id', 'mebi-line', '--script', script], env);
+    expect(run.status).toBe(0);
+    const stored = await stdoutEntries('mebi-line');
+    expect(stored).toHaveLength(2);
+    expect(stored[0]?.message).toBe('m'.repeat(DEFAULT_MAX_MESSAGE_LENGTH));
+    expect(stored[0]?.metadata).toMatchObject({ truncated: true, originalLength: 1048576 });
+    // A last line without a newline, cut when the pipe closes.
+    expect(stored[1]?.metadata).toMatchObject({ truncated: true, originalLength: 9000 });
+  });
+
   it('stores the final state of a "\\r" progress bar, and prints every update', async () => {
     const script = writeScript(
       temp.path,

@@ -55,17 +55,82 @@ describe('keruta logs', () => {
     expect(plain.stdout).not.toContain('\u001b[');
   });
 
-  it("on a terminal shows a line's control characters instead of obeying them, keeping its colours; piped, prints it as stored", async () => {
-    const hostile = 'ok \u001b[32mgreen\u001b[0m \u001b]0;pwned\u0007 \u001b[2J\rgone \u009b31m';
-    await rest.postLogs('cli-hostile', [{ source: 'stdout', level: 'INFO', message: hostile }]);
+  describe('a log line never acts on the viewer\'s terminal', () => {
+    // Colours, an OSC 0 / OSC 2 title, OSC 52 (set the clipboard), a DCS string, clear screen,
+    // cursor home, erase line, the alternate screen, a full reset, the line-drawing character set,
+    // 8-bit CSI and OSC, then CR, BEL, BS and a tab, and a lone ESC at the end.
+    const HOSTILE =
+      'ok \u001b[32mgreen\u001b[0m \u001b]0;pwned\u0007 \u001b]2;title\u001b\\ \u001b]52;c;Y2xpcA==\u0007 \u001bP+q544e\u001b\\ ' +
+      '\u001b[2J\u001b[H\u001b[Kclear \u001b[?1049h\u001bc\u001b(0q\u001b(B \u009b31m\u009d0;x\u0007 \rgone\u0007\b tab\tend\u001b';
+    const ESCAPES_REMOVED = 'ok green     clear q  ';
+    const tty = promisify(execFile);
+    const onTerminal = async (args: string, extraEnv: Record<string, string> = {}) =>
+      (await tty('script', ['-qec', `${process.execPath} ${CLI_PATH} logs cli-hostile ${args}`, '/dev/null'], { env: cleanEnv({ ...env, ...extraEnv }) })).stdout;
+
+    beforeAll(async () => {
+      await rest.postLogs('cli-hostile', [{ source: 'stdout', level: 'INFO', message: HOSTILE }]);
+    });
+
+    it('on a terminal drops ESC[K, ESC[2J, every other cursor, erase and screen escape and OSC/DCS strings; keeps the colours; shows other controls cat -v style', async () => {
+      const shown = await onTerminal('');
+      expect(shown).toContain(' ok \u001b[32mgreen\u001b[0m     clear q  ^Mgone^G^H tab\tend\u001b[0m');
+      expect(shown).not.toContain('^[');
+      for (const escape of ['\u001b]', '\u001bP', '\u001b[2J', '\u001b[H', '\u001b[K', '\u001b[?1049h', '\u001bc', '\u001b(', '\u009b', '\u009d']) {
+        expect(shown, JSON.stringify(escape)).not.toContain(escape);
+      }      // A sequence cut short ends where it stops; a string never closed ends with its message.
+      await rest.postLogs('cli-unclosed', [
+        { source: 'stdout', level: 'INFO', message: 'half \u001b[12\u0007 csi' },
+        { source: 'stdout', level: 'INFO', message: 'left \u001b]2;a title with no end' },
+        { source: 'stdout', level: 'INFO', message: 'next' },
+      ]);
+      const unclosed = (await tty('script', ['-qec', `${process.execPath} ${CLI_PATH} logs cli-unclosed --color never`, '/dev/null'], { env: cleanEnv(env) })).stdout;
+      expect(unclosed.split('\r\n').map((line) => line.slice(38))).toEqual(['half ^G csi', 'left ', 'next', '']);
+    });
+
+    it('on a terminal with NO_COLOR (set and non-empty) or --color never strips the colours instead of showing them', async () => {
+      for (const [args, extraEnv] of [['', { NO_COLOR: '1' }], ['--color never', {}]] as const) {
+        const shown = await onTerminal(args, extraEnv);
+        expect(shown, args).toContain(`stdout INFO  ${ESCAPES_REMOVED}^Mgone^G^H tab\tend\r\n`);
+        expect(shown, args).not.toContain('\u001b');
+      }
+      // An empty NO_COLOR is not set (no-color.org); --color always wins over NO_COLOR.
+      expect(await onTerminal('', { NO_COLOR: '' })).toContain('\u001b[32mgreen');
+      expect(await onTerminal('--color always', { NO_COLOR: '1' })).toContain('\u001b[32mgreen');
+    });
+
+    it('piped, prints the message bytes with every escape sequence and colour removed; --color always keeps the colours; --raw prints the exact bytes', async () => {
+      const piped = await runKeruta(['logs', 'cli-hostile'], env);
+      expect(piped.code).toBe(0);
+      expect(piped.stdout.endsWith(` stdout INFO  ${ESCAPES_REMOVED}\rgone\u0007\b tab\tend\n`)).toBe(true);
+      const colored = await runKeruta(['logs', 'cli-hostile', '--color', 'always'], env);
+      expect(colored.stdout).toContain('ok \u001b[32mgreen\u001b[0m     clear q  \rgone\u0007\b tab\tend\u001b[0m\n');
+      // Every ESC left is a colour's.
+      expect(colored.stdout.split('\u001b').slice(1).every((after) => /^\[[0-9;]*m/.test(after))).toBe(true);
+      const raw = await runKeruta(['logs', 'cli-hostile', '--raw'], env);
+      expect(raw.stdout.endsWith(` stdout INFO  ${HOSTILE}\n`)).toBe(true);
+      expect((await runKeruta(['logs', 'cli-hostile', '--color', 'sometimes'], env)).code).toBe(2);
+    });
+  });
+
+  it("starts a cut line's message with [cut: N chars] (N = metadata.originalLength), piped and on a terminal; --json keeps the entry as stored", async () => {
+    const kept = 'k'.repeat(8192);
+    await rest.postLogs('cli-cut', [
+      { source: 'stdout', level: 'INFO', message: kept, metadata: { truncated: true, originalLength: 1048576 } },
+      { source: 'stdout', level: 'INFO', message: `${kept}more` },
+      { source: 'stdout', level: 'INFO', message: 'whole' },
+    ]);
+    const piped = await runKeruta(['logs', 'cli-cut'], env);
+    expect(piped.stdout.split('\n').map((line) => line.slice(25))).toEqual([
+      `stdout INFO  [cut: 1,048,576 chars] ${kept}`,
+      `stdout INFO  [cut] ${kept}`,
+      'stdout INFO  whole',
+      '',
+    ]);
     const run = promisify(execFile);
-    const command = `${process.execPath} ${CLI_PATH} logs cli-hostile`;
-    const tty = await run('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env) });
-    expect(tty.stdout).toContain('ok \u001b[32mgreen\u001b[0m ^[]0;pwned^G ^[[2J^Mgone M-^[31m');
-    const plain = await run('script', ['-qec', command, '/dev/null'], { env: cleanEnv({ ...env, NO_COLOR: '1' }) });
-    expect(plain.stdout).toContain('ok ^[[32mgreen^[[0m ^[]0;pwned^G ^[[2J^Mgone M-^[31m');
-    const piped = await runKeruta(['logs', 'cli-hostile'], env);
-    expect(piped.stdout).toContain(hostile);
+    const tty = await run('script', ['-qec', `${process.execPath} ${CLI_PATH} logs cli-cut --tail 3`, '/dev/null'], { env: cleanEnv(env), maxBuffer: 1 << 20 });
+    expect(tty.stdout).toContain(`\u001b[32mINFO \u001b[0m \u001b[7m[cut: 1,048,576 chars]\u001b[0m ${kept}\r\n`);
+    const json = (await runKeruta(['logs', 'cli-cut', '--json', '--tail', '3'], env)).stdout.trim().split('\n').map((line) => JSON.parse(line) as LogEntry);
+    expect(json.map((e) => e.message)).toEqual([kept, kept, 'whole']);
   });
 
   it('--json prints one LogEntry JSON object per line', async () => {
@@ -159,10 +224,30 @@ describe('keruta logs -f', () => {
       exited(1),
     ]);
     const result = await follower.exited;
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(3);
     // WARN lines are the odd seqs up to 51; then 'loud' (53) and the agent's ERROR exit line (54).
     expect(seqsOf(result.stdout)).toEqual([47, 49, 51, 53, 54]);
     expect(result.stderr).toMatch(/failed with exit code 1/);
+  });
+
+  it('exits 3 once the followed task has failed (its exit code in the last notice), 0 once it has succeeded', async () => {
+    await rest.postLogs('follow-fails', [STARTED, ...lines(3)]);
+    await rest.postLogs('follow-succeeds', [STARTED, ...lines(3)]);
+    const failing = startKeruta(['logs', 'follow-fails', '-f'], env);
+    const succeeding = startKeruta(['logs', 'follow-succeeds', '-f'], env);
+    await failing.waitForLines(4);
+    await succeeding.waitForLines(4);
+    await rest.postLogs('follow-fails', exited(7));
+    await rest.postLogs('follow-succeeds', exited(0));
+    const failed = await failing.exited;
+    expect(failed.code).toBe(3);
+    expect(failed.stderr.trimEnd().split('\n').at(-1)).toBe('keruta: task follow-fails failed with exit code 7');
+    expect((await succeeding.exited).code).toBe(0);
+    // Already over when the command starts: the same statuses, at once.
+    expect((await runKeruta(['logs', 'follow-fails', '-f'], env)).code).toBe(3);
+    expect((await runKeruta(['logs', 'follow-succeeds', '-f'], env)).code).toBe(0);
+    // Without -f the command reads the log; how the task ended is not its outcome.
+    expect((await runKeruta(['logs', 'follow-fails'], env)).code).toBe(0);
   });
 
   it('prints the whole log and exits 0 at once for a task that has already finished', async () => {

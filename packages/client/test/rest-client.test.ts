@@ -132,7 +132,11 @@ describe('createRestClient', () => {
   it('health reads /health outside /api/v1', async () => {
     expect(await rest.health()).toEqual({
       status: 'healthy',
-      checks: { store: { status: 'up', message: 'sqlite' }, bus: { status: 'up', message: 'memory' } },
+      checks: {
+        store: { status: 'up', message: 'sqlite' },
+        bus: { status: 'up', message: 'memory' },
+        writes: { status: 'up', message: 'writes stored' },
+      },
     });
   });
 });

@@ -3,4 +3,5 @@ export * from './errors.js';
 export * from './log-entry.js';
 export * from './rest.js';
 export * from './messages.js';
+export * from './truncation.js';
 export * from './validate.js';

@@ -72,6 +72,8 @@ export const ServerMessageSchemas = {
     accepted: Type.Integer(),
     duplicates: Type.Integer(),
     lastSeq: Type.Integer(),
+    /** Entries whose (runId, runSeq) the task held with other text: not stored; only sent when > 0. */
+    conflicts: Type.Optional(Type.Integer()),
   }),
   error: Type.Object({
     type: Type.Literal('error'),

@@ -64,6 +64,8 @@ export const AppendBatchResultSchema = Type.Object({
   accepted: Type.Integer(),
   duplicates: Type.Integer(),
   lastSeq: Type.Integer(),
+  /** Entries whose (runId, runSeq) the task held with other text: not stored; only sent when > 0. */
+  conflicts: Type.Optional(Type.Integer()),
 });
 export type AppendBatchResult = Static<typeof AppendBatchResultSchema>;
 

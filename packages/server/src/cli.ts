@@ -54,6 +54,7 @@ main().then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`keruta-api: ${message}\n`);
-    process.exit(1);
+    // A setting found bad only once read (a bad entry of the API keys file) is still a bad setting.
+    process.exit(error instanceof ConfigError ? 2 : 1);
   },
 );

@@ -51,6 +51,9 @@ export interface ServerConfig {
     readonly maxUnauthenticatedPerAddress: number;
     /** Connections not yet authenticated, from all addresses together. */
     readonly maxUnauthenticatedConnections: number;
+    /** Refused credentials per client address within a window before the address gets RATE_LIMIT_EXCEEDED. */
+    readonly authFailureLimit: number;
+    readonly authFailureWindowMs: number;
   };
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly retentionDays?: number;
@@ -95,6 +98,8 @@ export const DEFAULTS = {
     keepAliveTimeoutMs: 5_000,
     maxUnauthenticatedPerAddress: 512,
     maxUnauthenticatedConnections: 4096,
+    authFailureLimit: 100,
+    authFailureWindowMs: 60_000,
   },
 };
 
@@ -126,6 +131,8 @@ const SETTINGS = {
   keepAliveTimeoutMs: { file: 'keepAliveTimeoutMs', env: 'KERUTA_KEEP_ALIVE_TIMEOUT_MS' },
   maxUnauthenticatedPerAddress: { file: 'maxUnauthenticatedPerAddress', env: 'KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS' },
   maxUnauthenticatedConnections: { file: 'maxUnauthenticatedConnections', env: 'KERUTA_MAX_UNAUTHENTICATED_CONNECTIONS' },
+  authFailureLimit: { file: 'authFailureLimit', env: 'KERUTA_AUTH_FAILURE_LIMIT' },
+  authFailureWindowMs: { file: 'authFailureWindowMs', env: 'KERUTA_AUTH_FAILURE_WINDOW_MS' },
   tlsCert: { file: 'tls.cert', env: 'KERUTA_TLS_CERT', flag: 'tls-cert' },
   tlsKey: { file: 'tls.key', env: 'KERUTA_TLS_KEY', flag: 'tls-key' },
   jwksUrl: { file: 'auth.jwksUrl', env: 'KERUTA_JWKS_URL' },
@@ -294,6 +301,8 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     keepAliveTimeoutMs: int('keepAliveTimeoutMs', DEFAULTS.security.keepAliveTimeoutMs, 100, 3_600_000),
     maxUnauthenticatedPerAddress: int('maxUnauthenticatedPerAddress', DEFAULTS.security.maxUnauthenticatedPerAddress, 1, 1_000_000),
     maxUnauthenticatedConnections: int('maxUnauthenticatedConnections', DEFAULTS.security.maxUnauthenticatedConnections, 1, 1_000_000),
+    authFailureLimit: int('authFailureLimit', DEFAULTS.security.authFailureLimit, 1, 1_000_000),
+    authFailureWindowMs: int('authFailureWindowMs', DEFAULTS.security.authFailureWindowMs, 100, 86_400_000),
   };
   const tlsCert = optionalStr('tlsCert');
   const tlsKey = optionalStr('tlsKey');

@@ -5,7 +5,9 @@ import { pino, type Logger } from 'pino';
 import { KerutaError } from '@keruta/protocol';
 import { createLogStore, type LogStore } from '@keruta/storage';
 import { createAuthenticator } from './auth/authenticator.js';
+import { createFailureLimiter } from './auth/create-failure-limiter.js';
 import { registerHttpAuth } from './auth/http-auth.js';
+import { connectSharedCounters } from './auth/shared-counters.js';
 import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
@@ -15,6 +17,7 @@ import { registerJsonOnlyBodies } from './http/content-type-guard.js';
 import { registerOriginGuard } from './http/origin-guard.js';
 import { httpServerTimeouts, registerEarlyClose } from './http/request-timeouts.js';
 import { createIngest } from './ingest.js';
+import { createWriteHealth } from './write-health.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerAdminPage } from './routes/admin-page.js';
 import { registerLogRoutes } from './routes/logs.js';
@@ -47,12 +50,21 @@ const MAX_CONNECTIONS = 10_000;
 
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<KerutaServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { name: 'keruta-api' } }, pino.destination(2));
+  // First, so that a bad API keys file stops the start before anything is opened.
+  const shared = await connectSharedCounters(config.busUrl);
+  const authenticator = await createAuthenticator(config.auth, {
+    logger,
+    failures: createFailureLimiter(config.security, shared, logger),
+  }).catch(async (error: unknown) => {
+    await shared?.close();
+    throw error;
+  });
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createLogStore(config.databaseUrl, { maxMessageLength: config.maxMessageLength }));
   const metrics = createMetrics();
   const bus = createBus(config.busUrl, { logger, observeLag: (seconds) => metrics.busLag.observe(seconds) });
-  const ingest = createIngest({ store, bus, metrics, maxMessageLength: config.maxMessageLength });
-  const authenticator = await createAuthenticator(config.auth);
+  const writeHealth = createWriteHealth();
+  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength });
 
   const timeouts = httpServerTimeouts(config.security);
   const app = Fastify({
@@ -108,11 +120,11 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     maxPerAddress: config.security.maxUnauthenticatedPerAddress,
     maxTotal: config.security.maxUnauthenticatedConnections,
   });
-  await registerHttpAuth(app, config, authenticator);
+  await registerHttpAuth(app, config, authenticator, shared);
   registerAuthenticatedMarker(app, connectionLimits);
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
-  registerOperationRoutes(app, { store, bus, metrics });
+  registerOperationRoutes(app, { store, bus, metrics, writeHealth });
   registerAdminPage(app, { logger: app.log });
 
   let ws: WsEndpoint | undefined;
@@ -161,6 +173,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       await ws?.close();
       await httpClosed;
       await bus.close();
+      authenticator.close();
+      await shared?.close();
       if (ownsStore) await store.close();
     },
   };

@@ -1,5 +1,7 @@
-// Serialises entries for the export download, chunk by chunk, in json, csv or txt.
-import type { ExportFormat, LogEntry } from '@keruta/protocol';
+// Serialises entries for the export download, chunk by chunk, in json, csv or txt. In csv and txt a
+// cut line's message starts with protocol's cutMarker (`[cut: 1,048,576 chars] `), where a reader
+// sees it without scrolling past the kept 8,192 characters; json has `metadata` for it.
+import { cutMarker, type ExportFormat, type LogEntry } from '@keruta/protocol';
 
 export interface ExportWriter {
   contentType: string;
@@ -29,11 +31,11 @@ export function csvCell(value: string | number): string {
  * cells per row were garbage enough to grow keruta-api's heap during a csv download.
  */
 function csvRow(entry: LogEntry): string {
-  return `${csvCell(entry.id)},${entry.seq},${csvCell(entry.taskId)},${entry.timestamp},${entry.source},${entry.level},${entry.lineNumber},${csvCell(entry.message)}`;
+  return `${csvCell(entry.id)},${entry.seq},${csvCell(entry.taskId)},${entry.timestamp},${entry.source},${entry.level},${entry.lineNumber},${csvCell(cutMarker(entry) + entry.message)}`;
 }
 
 function textLine(entry: LogEntry): string {
-  return `[${entry.timestamp}] [${entry.source.toUpperCase()}] [${entry.level}] ${entry.message}`;
+  return `[${entry.timestamp}] [${entry.source.toUpperCase()}] [${entry.level}] ${cutMarker(entry)}${entry.message}`;
 }
 
 export function exportWriter(format: ExportFormat): ExportWriter {

@@ -7,6 +7,8 @@ export interface ServerMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly entriesAppended: Counter<'path'>;
   readonly duplicatesSkipped: Counter;
+  /** Writes under another writer's run: a refused batch (`writer`) or a differing line (`line`). */
+  readonly runConflicts: Counter<'kind'>;
   readonly subscribers: Gauge;
   readonly connections: Gauge;
   readonly slowConsumers: Counter;
@@ -89,6 +91,12 @@ export function createMetrics(): ServerMetrics {
     duplicatesSkipped: new Counter({
       name: 'keruta_duplicates_skipped_total',
       help: 'Entries not stored because the task already held their runId and runSeq',
+      registers: [registry],
+    }),
+    runConflicts: new Counter({
+      name: 'keruta_run_conflicts_total',
+      help: "Writes that collided with another writer's run: batches refused (kind=writer) and lines whose runSeq was held with other text (kind=line)",
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     subscribers: new Gauge({ name: 'keruta_subscribers', help: 'Live WebSocket subscriptions', registers: [registry] }),

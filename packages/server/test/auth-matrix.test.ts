@@ -119,6 +119,10 @@ describe('auth mode jwt (HS256)', () => {
     });
     const list = await readJson(fetch(`${server.apiUrl}/tasks`, { headers: await jwtHeaders('other task', 'logs:read') }));
     expect(list.content.map((t: { taskId: string }) => t.taskId)).toEqual(['other-1']);
+    // The counts too: they must not tell how many tasks the credential cannot see.
+    expect(list).toMatchObject({ totalElements: 1, totalPages: 1 });
+    const firstPage = await readJson(fetch(`${server.apiUrl}/tasks?size=1`, { headers: await jwtHeaders('other task', 'logs:read') }));
+    expect(firstPage.content.map((t: { taskId: string }) => t.taskId)).toEqual(['other-1']);
   });
 
   const wsTable = (['subscribe', 'write'] as const).flatMap((action) => CREDENTIALS.map((credential) => [action, credential] as const));

@@ -138,6 +138,37 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     expect(empty).toEqual([]);
   });
 
+  it("starts a cut line's message with [cut: N chars] in the txt and csv exports (N = metadata.originalLength), [cut] when the length is unknown; json unchanged", async () => {
+    await using server = await startServer();
+    const kept = 'k'.repeat(8192);
+    await post(server, 'cut', [
+      // As the agent sends a cut line: the maximum kept, the length it had in metadata.
+      { source: 'stdout', level: 'INFO', message: kept, metadata: { truncated: true, originalLength: 1048576 }, timestamp: at(1) },
+      // Cut by keruta-api itself, which does not say how long it was.
+      { source: 'stdout', level: 'INFO', message: `=${kept}`, timestamp: at(2) },
+      { source: 'stdout', level: 'INFO', message: 'whole', metadata: { originalLength: 99 }, timestamp: at(3) },
+    ]);
+    const txt = await (await fetch(`${server.apiUrl}/tasks/cut/logs/export?format=txt`)).text();
+    expect(txt.split('\n')).toEqual([
+      `[${at(1)}] [STDOUT] [INFO] [cut: 1,048,576 chars] ${kept}`,
+      `[${at(2)}] [STDOUT] [INFO] [cut] =${kept.slice(1)}`,
+      `[${at(3)}] [STDOUT] [INFO] whole`,
+      '',
+    ]);
+    // The same columns; the marker opens the message cell (and a cell opening with "[" needs no formula guard).
+    const csv = await (await fetch(`${server.apiUrl}/tasks/cut/logs/export?format=csv`)).text();
+    expect(csv.split('\r\n')).toEqual([
+      'id,seq,taskId,timestamp,source,level,lineNumber,message',
+      `cut-1,1,cut,${at(1)},stdout,INFO,1,"[cut: 1,048,576 chars] ${kept}"`,
+      `cut-2,2,cut,${at(2)},stdout,INFO,2,[cut] =${kept.slice(1)}`,
+      `cut-3,3,cut,${at(3)},stdout,INFO,3,whole`,
+      '',
+    ]);
+    const json = await readJson(fetch(`${server.apiUrl}/tasks/cut/logs/export`));
+    expect(json.map((e: { message: string }) => e.message)).toEqual([kept, `=${kept.slice(1)}`, 'whole']);
+    expect(json[0].metadata).toEqual({ truncated: true, originalLength: 1048576 });
+  });
+
   it('lists tasks newest activity first and summarises one', async () => {
     await using server = await startServer();
     await post(server, 'older', { source: 'stdout', level: 'INFO', message: 'a' });

@@ -1,5 +1,5 @@
 // What both stores do with a batch once they hold the task's row: skip the (runId, runSeq)
-// pairs already held, give each entry its seq and line number, cut long messages, keep the
+// pairs already held (a resend when the text is the same, a conflict when it is not), give each entry its seq and line number, cut long messages, keep the
 // counters and the status, and answer the append. Each dialect only reads and writes.
 import { KerutaError, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
 import type { AppendResult } from './log-store.js';
@@ -20,13 +20,22 @@ export type PlannedRow = [
   runSeq: number | null,
 ];
 
+/** What a stored (runId, runSeq) said: a resend says the same, another writer does not. */
+export interface HeldLine {
+  source: string;
+  message: string;
+}
+
+/** Per runId of the batch, the runSeqs the task already holds and what each said. */
+export type HeldRunSeqs = Map<string, Map<number, HeldLine>>;
+
 export interface AppendPlanInput {
   taskId: string;
   /** The task's row as stored (a copy is changed), or a new one. */
   row: TaskRow;
   stateBefore: TaskState;
   /** The runSeqs the task already holds, per runId of the batch. */
-  held: Map<string, Set<number>>;
+  held: HeldRunSeqs;
   maxMessageLength: number;
   /** Makes text storable (PostgreSQL cannot hold NUL); identity elsewhere. */
   storable?: (text: string) => string;
@@ -49,18 +58,24 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
   let state = input.stateBefore;
   const stored: LogEntry[] = [];
   let duplicates = 0;
+  let conflicts = 0;
 
   return {
     admit(request) {
       const runId = request.runId === undefined ? null : storable(request.runId);
+      let message = storable(request.message);
+      const cut = message.length > maxMessageLength;
+      if (cut) message = message.slice(0, maxMessageLength);
       if (runId !== null && request.runSeq !== undefined) {
         const seen = held.get(runId);
-        if (seen?.has(request.runSeq) === true) {
-          duplicates += 1;
+        const before = seen?.get(request.runSeq);
+        if (before !== undefined) {
+          if (before.source === request.source && before.message === message) duplicates += 1;
+          else conflicts += 1;
           return undefined;
         }
-        // Remembered, so that the same pair repeated later in this batch is a duplicate too.
-        seen?.add(request.runSeq);
+        // Remembered, so that the same pair repeated later in this batch is told apart too.
+        seen?.set(request.runSeq, { source: request.source, message });
       }
       const nextLine = NEXT_LINE_COLUMN[request.source];
       const sourceCount = SOURCE_COUNT_COLUMN[request.source];
@@ -71,12 +86,8 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
       }
       const seq = row.last_seq + 1;
       const lineNumber = request.lineNumber ?? row[nextLine];
-      let message = storable(request.message);
-      let metadata = request.metadata;
-      if (message.length > maxMessageLength) {
-        message = message.slice(0, maxMessageLength);
-        metadata = { ...metadata, truncated: true };
-      }
+      // The length before any cut: the agent's, when it cut the line first.
+      const metadata = cut ? { originalLength: request.message.length, ...request.metadata, truncated: true } : request.metadata;
 
       row.last_seq = seq;
       row.total_logs += 1;
@@ -117,7 +128,7 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
       return row;
     },
     result() {
-      const result: AppendResult = { stored, duplicates, lastSeq: row.last_seq };
+      const result: AppendResult = { stored, duplicates, conflicts, lastSeq: row.last_seq };
       if (stored.length > 0 && !sameTaskState(input.stateBefore, state)) result.taskChanged = toTaskSummary(row);
       return result;
     },

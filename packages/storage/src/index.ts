@@ -1,5 +1,5 @@
 // The public entry of @keruta/storage: the LogStore interface and the stores behind it.
-export type { AppendResult, EntryFilter, LogStore, RangeQuery, RangeResult } from './log-store.js';
+export type { AppendOptions, AppendResult, EntryFilter, LogStore, RangeQuery, RangeResult } from './log-store.js';
 export { createLogStore, type LogStoreOptions } from './create-log-store.js';
 export { createSqliteLogStore, type SqliteLogStoreOptions } from './sqlite/sqlite-log-store.js';
 export { createPostgresLogStore, type PostgresLogStoreOptions } from './postgres/postgres-log-store.js';

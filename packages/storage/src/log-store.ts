@@ -25,8 +25,14 @@ export interface EntryFilter {
 export interface AppendResult {
   /** The entries this call stored, in `seq` order; duplicates are left out. */
   stored: LogEntry[];
-  /** Entries whose (runId, runSeq) the task already had. */
+  /** Entries whose (runId, runSeq) the task already had, with the same source and message. */
   duplicates: number;
+  /**
+   * Entries whose (runId, runSeq) the task already had with another source or message: not
+   * stored either (the first one stands), but told apart from a resend, as they mean that
+   * someone else wrote under this run's id.
+   */
+  conflicts: number;
   /** The task's highest `seq` after this call. */
   lastSeq: number;
   /** The task's summary when this call changed its status (an agent's `started`/`exited` event). */
@@ -58,13 +64,22 @@ export interface RangeResult {
   done: boolean;
 }
 
+export interface AppendOptions {
+  /**
+   * Who writes (the credential's subject). The first writer of a run owns it: a later batch of
+   * that run from another writer is refused with FORBIDDEN, whole. Undefined: no check.
+   */
+  writer?: string;
+}
+
 export interface LogStore {
   readonly kind: string;
   /**
    * Stores a task's entries in one transaction, assigning each the next `seq`. Entries that
-   * carry a (runId, runSeq) the task already holds are skipped and counted as duplicates.
+   * carry a (runId, runSeq) the task already holds are skipped and counted as duplicates (or
+   * conflicts, when their text differs).
    */
-  append(taskId: string, entries: readonly NormalizedLogRequest[]): Promise<AppendResult>;
+  append(taskId: string, entries: readonly NormalizedLogRequest[], options?: AppendOptions): Promise<AppendResult>;
   /** A page of the task's entries by `seq`; undefined when the task has never had a log. */
   queryLogs(taskId: string, query: LogQuery): Promise<LogPage | undefined>;
   /** Entries after a `seq`, for catching a subscriber up and for streaming exports. */
@@ -78,8 +93,11 @@ export interface LogStore {
   /** Deletes the task's entries older than `beforeMs` (all without it); undefined for an unknown task. */
   deleteLogs(taskId: string, beforeMs?: number): Promise<number | undefined>;
   getTask(taskId: string): Promise<TaskSummary | undefined>;
-  /** Tasks, newest activity first. */
-  listTasks(page: number, size: number): Promise<TaskPage>;
+  /**
+   * Tasks, newest activity first; with `taskPatterns` (as a credential's `tasks`, `*` matching
+   * any run of characters) only those whose id matches one, counted and paged as such.
+   */
+  listTasks(page: number, size: number, taskPatterns?: readonly string[]): Promise<TaskPage>;
   /** The task's highest `seq`, 0 for an unknown task. */
   lastSeq(taskId: string): Promise<number>;
   /** Throws when the store cannot answer; for /health. */

@@ -167,15 +167,16 @@ for (const storeUnderTest of STORES) {
       it('stores nothing and creates no task for an empty batch', async () => {
         const store = await open();
         const result = await store.append('build-1', []);
-        expect(result).toEqual({ stored: [], duplicates: 0, lastSeq: 0 });
+        expect(result).toEqual({ stored: [], duplicates: 0, conflicts: 0, lastSeq: 0 });
         expect(await store.getTask('build-1')).toBeUndefined();
       });
 
       it('skips an entry whose runId and runSeq the task already holds', async () => {
         const store = await open();
         await store.append('build-1', lines(3, (i) => ({ runId: 'run-a', runSeq: i + 1 })));
-        const resent = await store.append('build-1', lines(3, (i) => ({ runId: 'run-a', runSeq: i + 2 })));
+        const resent = await store.append('build-1', lines(4, (i) => ({ runId: 'run-a', runSeq: i + 1 })).slice(1));
         expect(resent.duplicates).toBe(2);
+        expect(resent.conflicts).toBe(0);
         expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[4, 4]]);
         expect(resent.lastSeq).toBe(4);
         expect((await store.stats('build-1'))?.totalLogs).toBe(4);
@@ -186,14 +187,63 @@ for (const storeUnderTest of STORES) {
         const result = await store.append('build-1', [
           line({ runId: 'run-a', runSeq: 1, message: 'one' }),
           line({ runId: 'run-a', runSeq: 2, message: 'two' }),
-          line({ runId: 'run-a', runSeq: 1, message: 'one again' }),
+          line({ runId: 'run-a', runSeq: 1, message: 'one' }),
         ]);
         expect(result.duplicates).toBe(1);
+        expect(result.conflicts).toBe(0);
         expect(result.stored.map((e) => [e.seq, e.message])).toEqual([
           [1, 'one'],
           [2, 'two'],
         ]);
         expect(result.lastSeq).toBe(2);
+      });
+
+      it('counts a held runSeq sent with another message or source as a conflict, storing the first one only', async () => {
+        const store = await open();
+        await store.append('build-1', [line({ runId: 'run-a', runSeq: 1, message: 'forged' }), line({ runId: 'run-a', runSeq: 2, message: 'two' })]);
+        const real = await store.append('build-1', [
+          line({ runId: 'run-a', runSeq: 1, message: 'real one' }),
+          line({ runId: 'run-a', runSeq: 2, message: 'two', source: 'stderr' }),
+          line({ runId: 'run-a', runSeq: 3, message: 'three' }),
+          line({ runId: 'run-a', runSeq: 3, message: 'three, differently' }),
+        ]);
+        expect(real.conflicts).toBe(3);
+        expect(real.duplicates).toBe(0);
+        expect(real.stored.map((e) => e.message)).toEqual(['three']);
+        expect((await store.stats('build-1'))?.totalLogs).toBe(3);
+      });
+
+      it('tells a resend of a line it cut apart from a conflict by the cut text', async () => {
+        const store = await open({ maxMessageLength: 10 });
+        const long = line({ runId: 'run-a', runSeq: 1, message: 'x'.repeat(50) });
+        await store.append('build-1', [long]);
+        const resent = await store.append('build-1', [long]);
+        expect(resent).toMatchObject({ duplicates: 1, conflicts: 0 });
+      });
+
+      it('refuses, whole, a batch of a run that another writer started, with FORBIDDEN', async () => {
+        const store = await open();
+        await store.append('build-1', [line({ runId: 'run-a', runSeq: 1, message: 'agent line' })], { writer: 'agent-key' });
+        await expect(
+          store.append('build-1', [line({ runId: 'run-b', runSeq: 1 }), line({ runId: 'run-a', runSeq: 2, message: 'forged' })], {
+            writer: 'other-key',
+          }),
+        ).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('run-a') });
+        expect((await store.stats('build-1'))?.totalLogs).toBe(1);
+        const own = await store.append('build-1', [line({ runId: 'run-a', runSeq: 2, message: 'agent line 2' })], { writer: 'agent-key' });
+        expect(seqsOf(own.stored)).toEqual([2]);
+        // The same run id in another task is another run.
+        const elsewhere = await store.append('build-2', [line({ runId: 'run-a', runSeq: 1 })], { writer: 'other-key' });
+        expect(elsewhere.stored).toHaveLength(1);
+      });
+
+      it('gives a run first written without a writer to the next writer that names one', async () => {
+        const store = await open();
+        await store.append('build-1', [line({ runId: 'run-a', runSeq: 1 })]);
+        await store.append('build-1', [line({ runId: 'run-a', runSeq: 2 })], { writer: 'agent-key' });
+        await expect(store.append('build-1', [line({ runId: 'run-a', runSeq: 3 })], { writer: 'other-key' })).rejects.toMatchObject({
+          code: 'FORBIDDEN',
+        });
       });
 
       it('stores the same runSeq again for another run or another task', async () => {
@@ -221,7 +271,7 @@ for (const storeUnderTest of STORES) {
         const before = await store.getTask('build-1');
         await sleep(5);
         const resent = await store.append('build-1', batch);
-        expect(resent).toEqual({ stored: [], duplicates: 3, lastSeq: 3 });
+        expect(resent).toEqual({ stored: [], duplicates: 3, conflicts: 0, lastSeq: 3 });
         expect(await store.getTask('build-1')).toEqual(before);
       });
 
@@ -258,10 +308,10 @@ for (const storeUnderTest of STORES) {
         const store = await open({ maxMessageLength: 5 });
         const { stored } = await store.append('build-1', [line({ message: 'abcdefgh', metadata: { pid: 1 } })]);
         expect(stored[0]?.message).toBe('abcde');
-        expect(stored[0]?.metadata).toEqual({ pid: 1, truncated: true });
+        expect(stored[0]?.metadata).toEqual({ pid: 1, truncated: true, originalLength: 8 });
         const read = await store.queryLogs('build-1', page());
         expect(read?.content[0]?.message).toBe('abcde');
-        expect(read?.content[0]?.metadata).toEqual({ pid: 1, truncated: true });
+        expect(read?.content[0]?.metadata).toEqual({ pid: 1, truncated: true, originalLength: 8 });
       });
     });
 
@@ -725,6 +775,21 @@ for (const storeUnderTest of STORES) {
         expect(second.content[0]).toMatchObject({ totalLogs: 1, lastSeq: 1 });
       });
 
+      it('lists, counts and pages only the tasks matching the given patterns, with no other wildcard than *', async () => {
+        const store = await open();
+        for (const taskId of ['build-1', 'build-2', 'deploy-1', 'build_x', 'buildAx', 'b.c']) await store.append(taskId, lines(1));
+        const builds = await store.listTasks(0, 1, ['build-*']);
+        expect(builds).toMatchObject({ totalElements: 2, totalPages: 2, size: 1, number: 0 });
+        const both = [...builds.content, ...(await store.listTasks(1, 1, ['build-*'])).content].map((t) => t.taskId).sort();
+        expect(both).toEqual(['build-1', 'build-2']);
+        // `_` and `?` mean themselves: build_x matches only build_x, never buildAx.
+        expect((await store.listTasks(0, 10, ['build_x'])).content.map((t) => t.taskId)).toEqual(['build_x']);
+        expect((await store.listTasks(0, 10, ['build?x', 'b[.]c'])).totalElements).toBe(0);
+        expect((await store.listTasks(0, 10, ['deploy-*', 'b.c'])).content.map((t) => t.taskId).sort()).toEqual(['b.c', 'deploy-1']);
+        expect((await store.listTasks(0, 10, [])).totalElements).toBe(0);
+        expect((await store.listTasks(0, 10, ['*'])).totalElements).toBe(6);
+      });
+
       it('gives 0 as the last seq of an unknown task', async () => {
         const store = await open();
         expect(await store.lastSeq('nobody')).toBe(0);
@@ -804,7 +869,7 @@ for (const storeUnderTest of STORES) {
         expect(await second.stats('build-1')).toEqual(stats);
         expect(await second.getTask('build-1')).toEqual(task);
         // runSeq 1 went with the delete; 2-4 are still held.
-        const resent = await second.append('build-1', lines(4, (i) => ({ runId: 'run-a', runSeq: i + 2 })));
+        const resent = await second.append('build-1', lines(5, (i) => ({ runId: 'run-a', runSeq: i + 1 })).slice(1));
         expect(resent.duplicates).toBe(3);
         expect(resent.stored.map((e) => [e.seq, e.lineNumber])).toEqual([[6, 5]]);
       });

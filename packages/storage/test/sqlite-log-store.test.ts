@@ -101,7 +101,7 @@ describe('SQLite log store', () => {
     const tables = inspect(path, (db) =>
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
     );
-    expect(tables).toEqual(['logs', 'tasks']);
+    expect(tables).toEqual(['logs', 'runs', 'tasks']);
     await second.close();
     await first.close();
     const third = open();
@@ -143,7 +143,7 @@ describe('SQLite log store', () => {
       import { createSqliteLogStore } from '@keruta/storage';
       const store = createSqliteLogStore({ path: ${JSON.stringify(path)} });
       const entries = Array.from({ length: 500 }, (_, i) => ({
-        source: 'stdout', level: 'INFO', message: 'line ' + i, metadata: {},
+        source: 'stdout', level: 'INFO', message: 'line ' + (i + 1), metadata: {},
         timeMs: ${T0} + i, timestamp: new Date(${T0} + i).toISOString(), runId: 'run-a', runSeq: i + 1,
       }));
       await store.append('build-1', entries);

@@ -1,26 +1,24 @@
-// A message with ANSI escapes as styled runs of plain text, read by anser (the parser that
-// ansi_up grew into) in its JSON mode: no HTML is ever produced from log text. The 16 basic
-// colours become classes, so that each theme picks its own shades; 256-colour and true-colour
-// runs carry their RGB value.
-import Anser from 'anser';
+// A message as a terminal would print it, as styled runs of plain text: SGR styles (see
+// sgr-style.ts), OSC 8 hyperlinks to http(s) addresses, every other escape sequence (titles,
+// cursor moves, erases, DCS/APC/PM/SOS strings) left out, backspace and carriage return applied,
+// and the other control characters as caret glyphs (`^G`) instead of the boxes a font would draw.
+// Nothing here produces HTML: the row view puts each run in through textContent.
+import { createSgrState, type TextStyle } from './sgr-style.js';
 
-export interface TextStyle {
-  /** A class such as `ansi-red-fg`, or undefined. */
-  fgClass?: string;
-  bgClass?: string;
-  /** An `rgb(r, g, b)` colour for 256-colour and true-colour runs. */
-  fg?: string;
-  bg?: string;
-  bold?: boolean;
-  dim?: boolean;
-  italic?: boolean;
-  underline?: boolean;
-  strikethrough?: boolean;
+export type { TextStyle } from './sgr-style.js';
+
+/** An OSC 8 hyperlink; the runs inside one link share the same object. */
+export interface TerminalLink {
+  /** An http: or https: address, normalised by the URL parser. */
+  href: string;
 }
 
 export interface Segment {
   text: string;
   style?: TextStyle;
+  link?: TerminalLink;
+  /** A control character shown as `text` (`^G`); this names it (`BEL, U+0007`). */
+  control?: string;
 }
 
 /**
@@ -34,63 +32,200 @@ export function withoutBidiControls(text: string): string {
   return text.replace(BIDI_CONTROLS, '\ufffd');
 }
 
-/** The message as runs of text and their style; a message without escapes is one plain run. */
+/** What a terminal does not print as it is: C0 controls but the tab, DEL, and C1 controls. */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
+}
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/** The message holds an escape sequence or another control character: it needs `ansiSegments`. */
+export function hasControls(message: string): boolean {
+  return HAS_CONTROL.test(message);
+}
+
+const ESC = 0x1b;
+const BEL = 0x07;
+const BS = 0x08;
+const CR = 0x0d;
+const ST_C1 = 0x9c;
+
+const C0_NAMES = 'NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US'.split(' ');
+const C1_NAMES = 'PAD HOP BPH NBH IND NEL SSA ESA HTS HTJ VTS PLD PLU RI SS2 SS3 DCS PU1 PU2 STS CCH MW SPA EPA SOS SGCI SCI CSI ST OSC PM APC'.split(' ');
+
+/** `^G` for BEL, `^?` for DEL, and `M-^[` for the C1 control 0x9B, as `cat -v` shows them. */
+function controlGlyph(code: number): Segment {
+  const hex = code.toString(16).toUpperCase().padStart(4, '0');
+  if (code === 0x7f) return { text: '^?', control: `DEL, U+${hex}` };
+  if (code < 0x20) return { text: `^${String.fromCharCode(code + 64)}`, control: `${C0_NAMES[code]}, U+${hex}` };
+  return { text: `M-^${String.fromCharCode(code - 0x80 + 64)}`, control: `${C1_NAMES[code - 0x80]}, U+${hex}` };
+}
+
+/** The runs of a message; one without escapes or controls is one plain run. */
 export function ansiSegments(raw: string): Segment[] {
   const message = withoutBidiControls(raw);
-  if (!message.includes('\u001b')) return [{ text: message }];
-  const parsed = Anser.ansiToJson(message, { json: true, use_classes: true, remove_empty: true });
+  if (!hasControls(message)) return [{ text: message }];
+  const sgr = createSgrState();
   const segments: Segment[] = [];
-  for (const part of parsed) {
-    if (part.content === '') continue;
-    const style = styleOf(part);
-    segments.push(style === undefined ? { text: part.content } : { text: part.content, style });
+  let link: TerminalLink | undefined;
+  /** Printed text not yet in a segment, under the current style and link. */
+  let pending = '';
+
+  const flush = (): void => {
+    if (pending === '') return;
+    const text = sgr.concealed ? ' '.repeat(pending.length) : pending;
+    const style = sgr.style();
+    const segment: Segment = { text };
+    if (style !== undefined) segment.style = style;
+    if (link !== undefined) segment.link = link;
+    segments.push(segment);
+    pending = '';
+  };
+
+  const backspace = (): void => {
+    // A terminal moves back one cell for the next character to overwrite: the one before goes.
+    if (pending !== '') {
+      pending = pending.slice(0, isLowSurrogate(pending, pending.length - 1) ? -2 : -1);
+      return;
+    }
+    const last = segments.at(-1);
+    if (last === undefined) return;
+    if (last.control !== undefined || last.text.length <= 1 || (last.text.length === 2 && isLowSurrogate(last.text, 1))) {
+      segments.pop();
+      return;
+    }
+    last.text = last.text.slice(0, isLowSurrogate(last.text, last.text.length - 1) ? -2 : -1);
+  };
+
+  let i = 0;
+  const end = message.length;
+  while (i < end) {
+    let at = i;
+    let code = 0;
+    for (; at < end; at++) {
+      code = message.charCodeAt(at);
+      if (isControl(code)) break;
+    }
+    if (at > i) pending += message.slice(i, at);
+    if (at === end) break;
+    if (code === ESC) {
+      const next = message.charCodeAt(at + 1);
+      if (next === 0x5b /* [ */) {
+        const csi = readCsi(message, at + 2);
+        if (csi.final === 'm' && csi.plain) {
+          flush();
+          sgr.apply(csi.params);
+        }
+        // Every other CSI (cursor moves, erases, modes) is not something a log line can show.
+        i = csi.next;
+      } else if (next === 0x5d /* ] */) {
+        const osc = readString(message, at + 2, true);
+        const opened = linkOf(osc.body);
+        if (opened !== undefined) {
+          flush();
+          link = opened === null ? undefined : opened;
+        }
+        i = osc.next;
+      } else if (next === 0x50 /* P */ || next === 0x58 /* X */ || next === 0x5e /* ^ */ || next === 0x5f /* _ */) {
+        i = readString(message, at + 2, false).next;
+      } else {
+        // Two-character escapes (ESC 7, ESC =, ESC ( B…): intermediates, then one final character.
+        let j = at + 1;
+        while (j < end && message.charCodeAt(j) >= 0x20 && message.charCodeAt(j) <= 0x2f) j++;
+        i = j < end && message.charCodeAt(j) >= 0x30 && message.charCodeAt(j) <= 0x7e ? j + 1 : j;
+      }
+      continue;
+    }
+    i = at + 1;
+    if (code === BS) {
+      backspace();
+      continue;
+    }
+    if (code === CR) {
+      // A trailing carriage return (a CRLF line ending) prints nothing; one inside the line starts
+      // it again (a progress bar redrawn), so what came before is gone, as keruta-agent keeps it.
+      if (message.slice(i).replace(/\r/g, '') === '') break;
+      pending = '';
+      segments.length = 0;
+      continue;
+    }
+    flush();
+    const glyph = controlGlyph(code);
+    if (link !== undefined) glyph.link = link;
+    segments.push(glyph);
   }
+  flush();
   return segments;
 }
 
-function styleOf(part: Anser.AnserJsonEntry): TextStyle | undefined {
-  const style: TextStyle = {};
-  let styled = false;
-  const fg = colour(part.fg, part.fg_truecolor);
-  if (fg !== undefined) {
-    if (fg.kind === 'class') style.fgClass = `${fg.value}-fg`;
-    else style.fg = fg.value;
-    styled = true;
-  }
-  const bg = colour(part.bg, part.bg_truecolor);
-  if (bg !== undefined) {
-    if (bg.kind === 'class') style.bgClass = `${bg.value}-bg`;
-    else style.bg = bg.value;
-    styled = true;
-  }
-  for (const decoration of part.decorations) {
-    if (decoration === 'bold' || decoration === 'dim' || decoration === 'italic' || decoration === 'underline' || decoration === 'strikethrough') {
-      style[decoration] = true;
-      styled = true;
-    }
-  }
-  return styled ? style : undefined;
+/** The text a terminal prints for the message (what the row shows), for search. */
+export function printedText(raw: string): string {
+  const segments = ansiSegments(raw);
+  if (segments.length === 1) return (segments[0] as Segment).text;
+  let text = '';
+  for (const segment of segments) text += segment.text;
+  return text;
 }
 
-type Colour = { kind: 'class'; value: string } | { kind: 'rgb'; value: string };
-
-function colour(name: string | null, truecolor: string | null): Colour | undefined {
-  if (name === null || name === '') return undefined;
-  // anser keeps the last true colour after a reset: it only counts with the `ansi-truecolor` class.
-  if (name === 'ansi-truecolor') return truecolor === null ? undefined : { kind: 'rgb', value: `rgb(${truecolor})` };
-  const palette = /^ansi-palette-(\d+)$/.exec(name);
-  if (palette !== null) return { kind: 'rgb', value: xtermColour(Number(palette[1])) };
-  return { kind: 'class', value: name };
+function isLowSurrogate(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 0xdc00 && code <= 0xdfff && index > 0;
 }
 
-const CUBE = [0, 95, 135, 175, 215, 255];
+interface Csi {
+  params: string;
+  final: string;
+  /** No private marker (`?`, `>`…) and no intermediate bytes: a plain ECMA-48 sequence. */
+  plain: boolean;
+  next: number;
+}
 
-/** Colours 16–255 of the xterm palette: a 6×6×6 cube, then 24 greys. */
-export function xtermColour(index: number): string {
-  if (index >= 232) {
-    const grey = 8 + (index - 232) * 10;
-    return `rgb(${grey}, ${grey}, ${grey})`;
+/** Reads a CSI's parameter bytes, intermediate bytes and final byte from `from` (just past `ESC[`). */
+/** Parameter bytes that make a CSI private (`?`, `<`, `=`, `>`). */
+const PRIVATE_PARAMS = /[<=>?]/;
+
+function readCsi(text: string, from: number): Csi {
+  let j = from;
+  while (j < text.length && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x3f) j++;
+  const params = text.slice(from, j);
+  const intermediates = j;
+  while (j < text.length && text.charCodeAt(j) >= 0x20 && text.charCodeAt(j) <= 0x2f) j++;
+  const code = text.charCodeAt(j);
+  // A malformed sequence ends where it stops being one; what follows is printed.
+  if (!(code >= 0x40 && code <= 0x7e)) return { params, final: '', plain: false, next: j };
+  return { params, final: text[j] as string, plain: j === intermediates && !PRIVATE_PARAMS.test(params), next: j + 1 };
+}
+
+/**
+ * Reads an OSC, DCS, SOS, PM or APC string from `from` to its string terminator (`ESC \` or
+ * U+009C; BEL too for OSC, as xterm takes it). An unterminated one runs to the end of the line,
+ * as a terminal would swallow it.
+ */
+function readString(text: string, from: number, bel: boolean): { body: string; next: number } {
+  for (let j = from; j < text.length; j++) {
+    const code = text.charCodeAt(j);
+    if ((code === BEL && bel) || code === ST_C1) return { body: text.slice(from, j), next: j + 1 };
+    if (code === ESC && text.charCodeAt(j + 1) === 0x5c /* \ */) return { body: text.slice(from, j), next: j + 2 };
   }
-  const n = index - 16;
-  return `rgb(${CUBE[Math.floor(n / 36) % 6]}, ${CUBE[Math.floor(n / 6) % 6]}, ${CUBE[n % 6]})`;
+  return { body: text.slice(from), next: text.length };
+}
+
+/**
+ * For an OSC 8 hyperlink (`8;params;URI`): the link it opens, null when it closes one (empty URI)
+ * or opens one to another scheme than http(s) — that text stays plain. Undefined for any other OSC.
+ */
+function linkOf(body: string): TerminalLink | null | undefined {
+  if (!body.startsWith('8;')) return undefined;
+  const split = body.indexOf(';', 2);
+  if (split < 0) return null;
+  const uri = body.slice(split + 1);
+  if (uri === '') return null;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    // Not an absolute address: no link, the text shows as it is.
+    return null;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? { href: url.href } : null;
 }

@@ -53,6 +53,8 @@ export interface LineStore {
   sourceIndexAt(index: number): number;
   flagsAt(index: number): number;
   messageAt(index: number): string;
+  /** For a cut line, its length before the cut (`metadata.originalLength`), when the entry gave it. */
+  originalLengthAt(index: number): number | undefined;
   /** Seq of the `::group::` line whose section holds this line (the header itself included); 0 outside sections. */
   groupAt(index: number): number;
   /** Absolute index of the line with this seq (indices go below 0 as older lines come), or undefined when it is not held. */
@@ -97,6 +99,8 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
   /** Header seq of the section still open at the newest line (0: none). */
   let openGroup = 0;
   let floor = 0;
+  /** `metadata.originalLength` of the cut lines held, by seq: few lines have one. */
+  const originalLengths = new Map<number, number>();
 
   const chunkOf = (position: number): Chunk => chunks[position >> CHUNK_BITS] as Chunk;
   const position = (index: number): number => head + (index - base);
@@ -119,7 +123,11 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
     const marker = lineMarker(message);
     if (marker === 'group-start') flags |= LINE_FLAGS.groupStart;
     else if (marker === 'group-end') flags |= LINE_FLAGS.groupEnd;
-    if (entry.metadata['truncated'] === true) flags |= LINE_FLAGS.truncated;
+    if (entry.metadata['truncated'] === true) {
+      flags |= LINE_FLAGS.truncated;
+      const original = entry.metadata['originalLength'];
+      if (typeof original === 'number' && Number.isFinite(original)) originalLengths.set(entry.seq, original);
+    }
     chunk.seqs[i] = entry.seq;
     chunk.times[i] = Date.parse(entry.timestamp);
     chunk.groups[i] = marker === 'group-start' ? entry.seq : group;
@@ -129,6 +137,7 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
 
   const dropFront = (count: number): void => {
     for (let p = head; p < head + count; p++) chunkOf(p).messages[p & CHUNK_MASK] = undefined;
+    if (originalLengths.size > 0) for (let p = head; p < head + count; p++) originalLengths.delete(seqAtPosition(p));
     head += count;
     base += count;
     length -= count;
@@ -255,6 +264,9 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
     messageAt(index) {
       const p = position(index);
       return chunkOf(p).messages[p & CHUNK_MASK] ?? '';
+    },
+    originalLengthAt(index) {
+      return originalLengths.size === 0 ? undefined : originalLengths.get(store.seqAt(index));
     },
     groupAt(index) {
       const p = position(index);

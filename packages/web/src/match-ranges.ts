@@ -1,6 +1,6 @@
 // Search matches in a line's text, and a line's styled runs cut where the matches begin and end,
 // so that every match can be marked without losing the ANSI colours around it.
-import type { Segment, TextStyle } from './ansi-segments.js';
+import type { Segment, TerminalLink, TextStyle } from './ansi-segments.js';
 
 /** A case-insensitive matcher for plain text (no pattern syntax), or undefined for an empty query. */
 export function queryPattern(query: string): RegExp | undefined {
@@ -30,6 +30,8 @@ export function matchRanges(text: string, pattern: RegExp | undefined): Range[] 
 export interface MarkedSegment {
   text: string;
   style?: TextStyle;
+  link?: TerminalLink;
+  control?: string;
   /** Inside a search match. */
   match: boolean;
 }
@@ -59,6 +61,8 @@ export function markSegments(segments: readonly Segment[], ranges: readonly Rang
       }
       const piece: MarkedSegment = { text: segment.text.slice(cursor - offset, stop - offset), match };
       if (segment.style !== undefined) piece.style = segment.style;
+      if (segment.link !== undefined) piece.link = segment.link;
+      if (segment.control !== undefined) piece.control = segment.control;
       out.push(piece);
       cursor = stop;
     }

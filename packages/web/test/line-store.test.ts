@@ -106,6 +106,22 @@ describe('line store', () => {
     expect(store.flagsAt(at(6)) & LINE_FLAGS.truncated).toBeTruthy();
   });
 
+  it("keeps a cut line's original length (metadata.originalLength) while it holds the line, and only for cut lines", () => {
+    const store = createLineStore({ cap: 3 });
+    store.append([
+      { ...entry(1, 'x'.repeat(10)), metadata: { truncated: true, originalLength: 1_048_576 } },
+      { ...entry(2, 'x'.repeat(10)), metadata: { truncated: true } },
+      { ...entry(3, 'short'), metadata: { originalLength: 99 } },
+    ]);
+    const at = (seq: number) => store.indexOfSeq(seq) as number;
+    expect([1, 2, 3].map((seq) => store.originalLengthAt(at(seq)))).toEqual([1_048_576, undefined, undefined]);
+    store.append([{ ...entry(4, 'bel\u0007'), metadata: { truncated: true, originalLength: 'many' } }]);
+    expect(store.indexOfSeq(1)).toBeUndefined();
+    expect(store.originalLengthAt(at(4))).toBeUndefined();
+    // A control character without any escape is terminal output too.
+    expect(store.flagsAt(at(4)) & LINE_FLAGS.ansi).toBeTruthy();
+  });
+
   it('joins a section that older lines open to the lines it already holds, and reports it closed', () => {
     const store = createLineStore({ cap: 100 });
     store.append([entry(4, 'inside'), entry(5, '::endgroup::'), entry(6, 'after')]);

@@ -1,38 +1,30 @@
-// Log text as the page shows it: ANSI runs (anser in JSON mode), match ranges and runs cut at
-// their edges, section markers, and what the address asks for.
+// Log text as the page shows it: match ranges and runs cut at their edges, the xterm palette,
+// section markers, and what the address asks for (terminal output: terminal-text.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ansiSegments, xtermColour } from '../src/ansi-segments.js';
-import { groupName, lineMarker, stripAnsi } from '../src/line-markers.js';
+import { groupName, lineMarker } from '../src/line-markers.js';
+import { xtermColour } from '../src/sgr-style.js';
 import { markSegments, matchRanges, queryPattern } from '../src/match-ranges.js';
 import { DEFAULT_TAIL, lineFromHash, readPageOptions } from '../src/page-options.js';
-
-describe('ANSI runs', () => {
-  it('turns colours and styles into classes and RGB, keeping the text as text', () => {
-    expect(ansiSegments('plain <b>')).toEqual([{ text: 'plain <b>' }]);
-    expect(ansiSegments('a\u001b[1;31mred\u001b[0m\u001b[38;5;21mpal\u001b[48;2;1;2;3mtc\u001b[0m')).toEqual([
-      { text: 'a' },
-      { text: 'red', style: { fgClass: 'ansi-red-fg', bold: true } },
-      { text: 'pal', style: { fg: 'rgb(0, 0, 255)' } },
-      { text: 'tc', style: { fg: 'rgb(0, 0, 255)', bg: 'rgb(1, 2, 3)' } },
-    ]);
-    expect(xtermColour(232)).toBe('rgb(8, 8, 8)');
-    expect(xtermColour(196)).toBe('rgb(255, 0, 0)');
-    expect(stripAnsi('\u001b[2K\u001b[1G\u001b[32mok\u001b[0m \u001b]0;title\u0007done')).toBe('ok done');
-  });
-});
 
 describe('matches', () => {
   it('finds every case-insensitive occurrence and cuts styled runs at the edges', () => {
     const pattern = queryPattern('ab');
     expect(matchRanges('xABxab', pattern)).toEqual([{ start: 1, end: 3 }, { start: 4, end: 6 }]);
     expect(matchRanges('a.b', queryPattern('.'))).toEqual([{ start: 1, end: 2 }]);
-    const red = { fgClass: 'ansi-red-fg' };
+    const red = { fg: 'var(--ansi-red)' };
     expect(markSegments([{ text: 'xA' }, { text: 'Bx', style: red }], matchRanges('xABx', pattern))).toEqual([
       { text: 'x', match: false },
       { text: 'A', match: true },
       { text: 'B', match: true, style: red },
       { text: 'x', match: false, style: red },
     ]);
+  });
+});
+
+describe('xterm palette', () => {
+  it('gives colours 16–255 as the 6×6×6 cube and the 24 greys', () => {
+    expect(xtermColour(232)).toBe('rgb(8, 8, 8)');
+    expect(xtermColour(196)).toBe('rgb(255, 0, 0)');
   });
 });
 

@@ -76,9 +76,17 @@ export function connectionSettings(flags: ConnectionFlags): ConnectionSettings {
   return Object.freeze({ apiUrl, webSocketUrl, token: flags.token ?? env('KERUTA_AUTH_TOKEN'), apiKey: env('KERUTA_API_KEY') });
 }
 
-/** ANSI colours only on a terminal, and never when NO_COLOR is set to anything (https://no-color.org). */
-export function colorEnabled(stream: { isTTY?: boolean }): boolean {
-  return stream.isTTY === true && env('NO_COLOR') === undefined;
+export const COLOR_CHOICES = ['auto', 'always', 'never'] as const;
+export type ColorChoice = (typeof COLOR_CHOICES)[number];
+
+/**
+ * `--color always|never` as asked; `auto` (the default): colours on a terminal unless NO_COLOR
+ * is set to a non-empty value (https://no-color.org; a flag given on the command line wins over it).
+ */
+export function colorEnabled(choice: ColorChoice, stream: { isTTY?: boolean }): boolean {
+  if (choice !== 'auto') return choice === 'always';
+  const noColor = process.env['NO_COLOR'];
+  return stream.isTTY === true && (noColor === undefined || noColor === '');
 }
 
 // Argument parsers for commander: each names the flag and what it accepts.

@@ -2,7 +2,8 @@
 // server sends what is stored after `since`/`tail`, then live entries, with no gap or duplicate).
 // It reconnects forever and resumes after the last printed seq, so a server restart loses and
 // repeats nothing. It ends on Ctrl-C (exit 130; 143 on SIGTERM), like `kubectl logs -f`, or once
-// the task has finished (succeeded or failed) and every line up to its last one is printed (exit 0).
+// the task has finished and every line up to its last one is printed: exit 0 when it succeeded,
+// EXIT_TASK_FAILED when it failed (like `gh run watch --exit-status`), so a script can wait on it.
 import WebSocket from 'ws';
 import type { TaskStatus, TaskSummary } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
@@ -37,6 +38,18 @@ function finishedText(task: TaskSummary): string {
 
 export function abortExitCode(signal: AbortSignal): number {
   return signal.reason === 'SIGTERM' ? 143 : 130;
+}
+
+/**
+ * The followed task failed. Not 1 (the server refused or could not be reached) nor 2 (usage), so
+ * that a script tells "the task failed" from "could not watch it"; the task's own exit code is in
+ * the last notice, as it can be 1, 2, or absent (an agent that died).
+ */
+export const EXIT_TASK_FAILED = 3;
+
+function finishedExitCode(task: TaskSummary, signal: AbortSignal): number {
+  if (signal.aborted) return abortExitCode(signal);
+  return task.status === 'failed' ? EXIT_TASK_FAILED : 0;
 }
 
 /** A failure a moment later may not repeat: the server restarting, or briefly unable to serve. */
@@ -100,7 +113,7 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
   if (known !== undefined && isFinished(known.status)) {
     await printRemaining(known.lastSeq);
     notice(finishedText(known));
-    return signal.aborted ? abortExitCode(signal) : 0;
+    return finishedExitCode(known, signal);
   }
 
   return new Promise<number>((resolve, reject) => {
@@ -146,7 +159,7 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
       // or a catch-up still reading): read the rest over REST, right after the last one printed.
       await printRemaining(task.lastSeq);
       notice(finishedText(task));
-      end(signal.aborted ? abortExitCode(signal) : 0);
+      end(finishedExitCode(task, signal));
     };
     let checks = Promise.resolve();
     const queueCheck = (): void => {

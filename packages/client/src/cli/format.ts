@@ -1,6 +1,8 @@
-// How entries and tasks look in the terminal: `TIMESTAMP SOURCE LEVEL message`, coloured by level
-// on a terminal; one JSON object per line with --json.
-import type { LogEntry, LogLevel, TaskStatus, TaskSummary } from '@keruta/protocol';
+// How entries and tasks look in the terminal: `TIMESTAMP SOURCE LEVEL [cut: N chars] message`,
+// coloured by level with --color (on a terminal by default), escape sequences removed unless
+// --raw; one JSON object per line with --json.
+import { cutMarker, type LogEntry, type LogLevel, type TaskStatus, type TaskSummary } from '@keruta/protocol';
+import { safeText } from './safe-text.js';
 
 const LEVEL_COLORS: Record<LogLevel, string> = { DEBUG: '34', INFO: '32', WARN: '33', ERROR: '31' };
 const STATUS_COLORS: Record<TaskStatus, string> = { running: '36', succeeded: '32', failed: '31', unknown: '2' };
@@ -9,55 +11,34 @@ function paint(code: string, text: string): string {
   return `\u001b[${code}m${text}\u001b[0m`;
 }
 
-/** A colour or style: ESC [ numbers m. Nothing else a terminal would act on is let through. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const SGR = /^\u001b\[[0-9;:]*m/;
-// C0 controls but tab, DEL, and the C1 controls (which some terminals take as ESC + a letter).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
-const HAS_CONTROL = new RegExp(CONTROL.source);
-
-function caret(char: string): string {
-  const code = char.charCodeAt(0);
-  if (code === 0x7f) return '^?';
-  if (code >= 0x80) return `M-^${String.fromCharCode(code - 0x80 + 0x40)}`;
-  return `^${String.fromCharCode(code + 0x40)}`;
-}
-
-/**
- * A message as a terminal may show it: a script's colours stay (when `colors`), and every other
- * control character is printed the way `cat -v` prints it (ESC as `^[`, CR as `^M`), so that no
- * line read from a log can move the cursor, clear the screen, retitle the window or answer back.
- */
-export function terminalText(message: string, colors: boolean): string {
-  if (!HAS_CONTROL.test(message)) return message;
-  let out = '';
-  let rest = message;
-  for (let at = rest.indexOf('\u001b'); colors && at !== -1; at = rest.indexOf('\u001b')) {
-    const sgr = SGR.exec(rest.slice(at));
-    const end = at + (sgr === null ? 1 : sgr[0].length);
-    out += rest.slice(0, at).replace(CONTROL, caret) + (sgr === null ? '^[' : sgr[0]);
-    rest = rest.slice(end);
-  }
-  return out + rest.replace(CONTROL, caret);
-}
-
 export interface EntryFormat {
-  /** Colours by level, and the script's own colours kept. */
+  /** Colours by level, and the script's own colours (SGR) kept; without, they are removed. */
   color: boolean;
-  /** Output goes to a terminal: control characters are shown, not acted on. */
+  /** Output goes to a terminal: control characters are shown (`cat -v`), not acted on. */
   terminal: boolean;
+  /** The message exactly as stored, escape sequences and all (`--raw`). */
+  raw: boolean;
 }
 
-export function formatEntry(entry: LogEntry, { color, terminal }: EntryFormat): string {
+/** The marker of a cut line stands out on a terminal: it says the line is not all there. */
+const CUT_COLOR = '7';
+
+export function formatEntry(entry: LogEntry, { color, terminal, raw }: EntryFormat): string {
   const source = entry.source.padEnd(6);
   const level = entry.level.padEnd(5);
-  const text = terminal ? terminalText(entry.message, color) : entry.message;
-  if (!color) return `${entry.timestamp} ${source} ${level} ${text}`;
+  let text = entry.message;
+  if (!raw) {
+    const safe = safeText(entry.message, { colors: color, showControls: terminal });
+    // A colour the line left on would otherwise spill into every line printed after it.
+    text = safe.keptColor ? `${safe.text}\u001b[0m` : safe.text;
+  }
+  const marker = cutMarker(entry);
+  if (!color) return `${entry.timestamp} ${source} ${level} ${marker}${text}`;
   const levelColor = LEVEL_COLORS[entry.level];
   // WARN and ERROR lines stand out whole; the others keep the script's own colours.
   const message = entry.level === 'WARN' || entry.level === 'ERROR' ? paint(levelColor, text) : text;
-  return `${paint('2', entry.timestamp)} ${paint('1', source)} ${paint(levelColor, level)} ${message}`;
+  const cut = marker === '' ? '' : `${paint(CUT_COLOR, marker.trimEnd())} `;
+  return `${paint('2', entry.timestamp)} ${paint('1', source)} ${paint(levelColor, level)} ${cut}${message}`;
 }
 
 export function formatEntryJson(entry: LogEntry): string {

@@ -1,12 +1,13 @@
 // The `keruta` command line: `keruta logs TASK_ID …` and `keruta tasks`, parsed with commander.
 // Exit status: 0 done, 1 the server said no or could not be reached, 2 bad flags or settings,
-// 130/143 stopped by SIGINT/SIGTERM.
+// 3 the task followed with -f failed, 130/143 stopped by SIGINT/SIGTERM.
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import type { LogLevel, LogSource } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
 import { createRestClient, type RestClient } from '../rest-client.js';
 import {
+  COLOR_CHOICES,
   UsageError,
   colorEnabled,
   connectionSettings,
@@ -15,6 +16,7 @@ import {
   parseSourcesArgument,
   parseTailArgument,
   parseTaskIdArgument,
+  type ColorChoice,
   type ConnectionFlags,
   type ConnectionSettings,
 } from './config.js';
@@ -37,10 +39,13 @@ interface LogsFlags extends ConnectionFlags {
   source?: LogSource[];
   level?: LogLevel[];
   json?: boolean;
+  raw?: boolean;
+  color: ColorChoice;
 }
 
 interface TasksFlags extends ConnectionFlags {
   json?: boolean;
+  color: ColorChoice;
 }
 
 const EXIT_OK = 0;
@@ -55,8 +60,11 @@ function restClientFor(settings: ConnectionSettings): RestClient {
   });
 }
 
-function addConnectionOptions(command: Command): Command {
+function addCommonOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option('--color <when>', 'colours: auto (on a terminal, unless NO_COLOR is set), always or never').choices(COLOR_CHOICES).default('auto'),
+    )
     .option('--server <url>', "the server's base URL, e.g. http://keruta-api:8080 (default: KERUTA_API_URL / KERUTA_WEBSOCKET_URL, else http://127.0.0.1:8080)")
     .option('--token <token>', 'a JWT for the server (default: KERUTA_AUTH_TOKEN)');
 }
@@ -73,11 +81,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError();
 
-  addConnectionOptions(
+  addCommonOptions(
     program
       .command('logs')
       .description(
-        "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed; reconnects and resumes after a server restart without losing or repeating a line.",
+        "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed (exit 0, or 3 when the task failed); reconnects and resumes after a server restart without losing or repeating a line. Escape sequences in a line are removed (but colours, with --color), so a line cannot act on the terminal; --raw prints the exact bytes.",
       )
       .argument('<taskId>', 'the task', parseTaskIdArgument)
       .option('-f, --follow', 'follow: print new lines as they arrive')
@@ -85,12 +93,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .addOption(new Option('--tail <n>', 'only the last N lines (then new ones with -f)').argParser(parseTailArgument))
       .addOption(new Option('--source <sources>', 'only these sources: stdout, stderr, agent (comma list or repeated)').argParser(parseSourcesArgument))
       .addOption(new Option('--level <levels>', 'only these levels: DEBUG, INFO, WARN, ERROR (comma list or repeated; WARN+ = WARN and above)').argParser(parseLevelsArgument))
-      .option('--json', 'one LogEntry JSON object per line'),
+      .option('--json', 'one LogEntry JSON object per line')
+      .option('--raw', "each message exactly as stored, its escape sequences included (default: escape sequences removed, but colours with --color)"),
   ).action(async (taskId: string, flags: LogsFlags) => {
     exitCode = await runLogs(taskId, flags, io, notice);
   });
 
-  addConnectionOptions(
+  addCommonOptions(
     program
       .command('tasks')
       .description('List the tasks the server knows, newest activity first: id, status, exit code, lines, last activity.')
@@ -113,7 +122,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function runLogs(taskId: string, flags: LogsFlags, io: CliIo, notice: (text: string) => void): Promise<number> {
   return reportFailures(notice, async (settings) => {
     const rest = restClientFor(settings);
-    const printer = createEntryPrinter(io.stdout, { json: flags.json === true, color: colorEnabled(io.stdout), terminal: io.stdout.isTTY === true });
+    const printer = createEntryPrinter(io.stdout, {
+      json: flags.json === true,
+      color: colorEnabled(flags.color, io.stdout),
+      terminal: io.stdout.isTTY === true,
+      raw: flags.raw === true,
+    });
     const scope = {
       taskId,
       filter: {
@@ -133,7 +147,7 @@ async function runLogs(taskId: string, flags: LogsFlags, io: CliIo, notice: (tex
 
 async function runTasks(flags: TasksFlags, io: CliIo, notice: (text: string) => void): Promise<number> {
   return reportFailures(notice, async (settings) => {
-    await printTasks(restClientFor(settings), io.stdout, { json: flags.json === true, color: colorEnabled(io.stdout), notice });
+    await printTasks(restClientFor(settings), io.stdout, { json: flags.json === true, color: colorEnabled(flags.color, io.stdout), notice });
     return EXIT_OK;
   }, flags);
 }

@@ -1,12 +1,15 @@
 // Authentication and rate limits on the HTTP routes: each route names the scope it needs in its
-// config; the principal is found once per request, before the body is read.
+// config; the principal is found once per request, before the body is read. The rate-limit
+// bucket is the credential only where one is checked (a route with a scope, a mode with keys);
+// anywhere else it is the address, so that a made-up header buys no fresh bucket.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KerutaError, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from './authenticator.js';
+import type { SharedCounters } from './shared-counters.js';
 import { credentialFromHeaders, credentialFromUrl, credentialKey, type Credential } from './credentials.js';
-import { authorize, mayAccessTask, type Principal, type Scope } from './principal.js';
+import { authorize, type Principal, type Scope } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,15 +26,25 @@ export function requestCredential(request: FastifyRequest): Credential | undefin
   return credentialFromHeaders(request.headers) ?? (request.method === 'GET' ? credentialFromUrl(request.url) : undefined);
 }
 
-export async function registerHttpAuth(app: FastifyInstance, config: ServerConfig, authenticator: Authenticator): Promise<void> {
+export async function registerHttpAuth(
+  app: FastifyInstance,
+  config: ServerConfig,
+  authenticator: Authenticator,
+  shared?: SharedCounters,
+): Promise<void> {
   await app.register(rateLimit, {
     global: true,
+    // Shared by the instances on one Redis; while Redis does not answer, requests are let through
+    // rather than refused (the limit guards capacity, and the store is still there).
+    ...(shared === undefined ? {} : { redis: shared.redis, nameSpace: `${shared.prefix}rate-limit:`, skipOnError: true }),
     max: config.security.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
     allowList: (request) => request.url === '/health',
     keyGenerator: (request) => {
-      const credential = requestCredential(request);
+      const checked = authenticator.mode !== 'none' && request.routeOptions.config.scope !== undefined;
+      const credential = checked ? requestCredential(request) : undefined;
+      // A credential that turns out to be bad is refused and counted against the address.
       return credential === undefined ? `ip:${request.ip}` : credentialKey(credential);
     },
     errorResponseBuilder: (_request, context) =>
@@ -44,15 +57,10 @@ export async function registerHttpAuth(app: FastifyInstance, config: ServerConfi
     let scope = request.routeOptions.config.scope;
     if (request.routeOptions.url === '/metrics' && !config.security.metricsPublic) scope = 'logs:read';
     if (scope === undefined) return;
-    const principal = await authenticator.authenticate(requestCredential(request));
+    const principal = await authenticator.authenticate(requestCredential(request), { address: request.ip });
     const taskId = (request.params as { taskId?: unknown } | undefined)?.taskId;
     // A malformed task id is the route's INVALID_TASK_ID to give, not a FORBIDDEN.
     authorize(principal, scope, typeof taskId === 'string' && TASK_ID_PATTERN.test(taskId) ? taskId : undefined);
     request.principal = principal;
   });
-}
-
-/** For lists: whether the request's principal may see this task. */
-export function requestMaySee(request: FastifyRequest, taskId: string): boolean {
-  return request.principal === undefined || mayAccessTask(request.principal, taskId);
 }

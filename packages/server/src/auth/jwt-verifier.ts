@@ -1,10 +1,12 @@
 // JWT bearer tokens, verified with jose: HS256 with a shared secret, or RS256/ES256 with a public
 // key or a JWKS URL (fetched, cached and refreshed by jose). `exp` and `nbf` are enforced with a
 // small clock skew; `iss` and `aud` when configured. Claims: `scope` (space-separated) or
-// `scopes` (array) for the scopes, `tasks` for task-id patterns.
-import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTVerifyGetKey } from 'jose';
+// `scopes` (array) for the scopes, `tasks` for task-id patterns; a claim of another shape
+// rejects the token (claims.ts).
+import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { KerutaError } from '@keruta/protocol';
-import { parseScopes, type Principal } from './principal.js';
+import { readScopes, readTaskPatterns } from './claims.js';
+import type { Principal, Scope } from './principal.js';
 
 export interface JwtOptions {
   secret?: string;
@@ -38,21 +40,14 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
   }
   return {
     async verify(token) {
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(token, key as Uint8Array, {
+        ({ payload } = await jwtVerify(token, key as Uint8Array, {
           algorithms,
           clockTolerance: options.clockToleranceSeconds ?? 30,
           ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
           ...(options.audience === undefined ? {} : { audience: options.audience }),
-        });
-        const scopes = parseScopes(payload.scope ?? payload.scopes);
-        const tasks = Array.isArray(payload.tasks) ? payload.tasks.map(String) : undefined;
-        return {
-          subject: typeof payload.sub === 'string' ? `jwt:${payload.sub}` : 'jwt',
-          scopes,
-          tasks,
-          expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
-        };
+        }));
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
         const reason =
@@ -65,6 +60,26 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
                 : 'the token is not valid';
         throw new KerutaError('UNAUTHORIZED', reason);
       }
+      return principalOf(payload);
     },
+  };
+}
+
+/** The principal of a verified token; a malformed `scope`, `scopes` or `tasks` claim rejects it. */
+function principalOf(payload: JWTPayload): Principal {
+  const scopes = new Set<Scope>();
+  for (const [name, spaceSeparated] of [['scope', true], ['scopes', false]] as const) {
+    if (payload[name] === undefined) continue;
+    const read = readScopes(`the token's ${name} claim`, payload[name], { spaceSeparated });
+    if (!read.ok) throw new KerutaError('UNAUTHORIZED', read.problem);
+    for (const scope of read.value) scopes.add(scope);
+  }
+  const tasks = readTaskPatterns("the token's tasks claim", payload.tasks);
+  if (!tasks.ok) throw new KerutaError('UNAUTHORIZED', tasks.problem);
+  return {
+    subject: typeof payload.sub === 'string' ? `jwt:${payload.sub}` : 'jwt',
+    scopes,
+    tasks: tasks.value,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
   };
 }

@@ -5,7 +5,7 @@ import { KerutaError, assertTaskId, entryId } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import { createTurnTaker } from '../event-loop.js';
 import { exportFileName, exportWriter } from '../export-format.js';
-import type { Ingest } from '../ingest.js';
+import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { parseBefore, parseExportFormat, parseFilter, parseLogQuery, type RawQuery } from '../query-params.js';
 
@@ -49,10 +49,10 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
       const entries = Array.isArray(body) ? body : (body as { entries: unknown }).entries;
       if (!Array.isArray(entries)) throw new KerutaError('INVALID_LOG_FORMAT', 'entries: must be an array of log entries');
       const field = Array.isArray(body) ? 'body' : 'entries';
-      const result = await ingest.append(taskId, entries, 'rest', field);
-      return reply.code(201).send({ accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq });
+      const result = await ingest.append(taskId, entries, 'rest', field, request.principal?.subject);
+      return reply.code(201).send(batchAnswer(result));
     }
-    const result = await ingest.append(taskId, [body], 'rest', undefined);
+    const result = await ingest.append(taskId, [body], 'rest', undefined, request.principal?.subject);
     const stored = result.stored[0];
     const seq = stored?.seq ?? result.lastSeq;
     return reply.code(201).send({

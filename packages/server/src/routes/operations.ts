@@ -4,11 +4,13 @@ import type { Health } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { WriteHealth } from '../write-health.js';
 
 export interface OperationsDeps {
   store: LogStore;
   bus: LogBus;
   metrics: ServerMetrics;
+  writeHealth: WriteHealth;
 }
 
 async function check(name: string, probe: () => Promise<void>): Promise<[string, Health['checks'][string]]> {
@@ -20,7 +22,7 @@ async function check(name: string, probe: () => Promise<void>): Promise<[string,
   }
 }
 
-export function registerOperationRoutes(app: FastifyInstance, { store, bus, metrics }: OperationsDeps): void {
+export function registerOperationRoutes(app: FastifyInstance, { store, bus, metrics, writeHealth }: OperationsDeps): void {
   app.get('/health', async (_request, reply) => {
     const checks = Object.fromEntries(
       await Promise.all([
@@ -28,6 +30,8 @@ export function registerOperationRoutes(app: FastifyInstance, { store, bus, metr
         check('bus', () => bus.ping()),
       ]),
     );
+    // A store that answers pings but stores nothing is no healthier than one that is gone.
+    checks.writes = writeHealth.check();
     const healthy = Object.values(checks).every((c) => c.status === 'up');
     const body: Health = {
       status: healthy ? 'healthy' : 'unhealthy',

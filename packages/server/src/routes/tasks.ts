@@ -2,15 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { KerutaError, assertTaskId } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
-import { requestMaySee } from '../auth/http-auth.js';
 import { parsePaging, type RawQuery } from '../query-params.js';
 
 export function registerTaskRoutes(app: FastifyInstance, { store }: { store: LogStore }): void {
   app.get<{ Querystring: RawQuery }>('/api/v1/tasks', { config: { scope: 'logs:read' } }, async (request) => {
     const { page, size } = parsePaging(request.query);
-    const tasks = await store.listTasks(page, size);
-    // A credential limited to some tasks sees only those; the page counts stay the store's.
-    return { ...tasks, content: tasks.content.filter((task) => requestMaySee(request, task.taskId)) };
+    // A credential limited to some tasks sees only those, and the page counts count only those.
+    return store.listTasks(page, size, request.principal?.tasks);
   });
 
   app.get<{ Params: { taskId: string } }>('/api/v1/tasks/:taskId', { config: { scope: 'logs:read' } }, async (request) => {

@@ -13,8 +13,8 @@ import {
 } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { Logger } from 'pino';
-import { authorize, type Principal } from '../auth/principal.js';
-import type { Ingest } from '../ingest.js';
+import { authorize, mayAccessTask, type Principal } from '../auth/principal.js';
+import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
 import { createOutbox } from './outbox.js';
@@ -39,8 +39,10 @@ export interface ConnectionAccess {
    * when none was sent, so the first message must be `auth`. Rejects with UNAUTHORIZED.
    */
   initial: Promise<Principal | undefined>;
-  /** Checks the token of an `auth` message. */
+  /** Checks the token of an `auth` message; RATE_LIMIT_EXCEEDED closes the connection. */
   authenticate(token: string): Promise<Principal>;
+  /** Checks again the credential in use (after the keys file changed), not counted as an attempt. */
+  recheck(): Promise<Principal>;
   authTimeoutMs: number;
   messagesPerSecond: number;
 }
@@ -52,6 +54,8 @@ export interface ConnectionHandle {
    * stored and acknowledged, or refused.
    */
   drain(): Promise<void>;
+  /** Closes with UNAUTHORIZED if the credential no longer passes, FORBIDDEN if no longer covers a subscription. */
+  recheck(): Promise<void>;
 }
 
 /** How long a connection closed by the server may take to read its last frames. */
@@ -183,10 +187,8 @@ export function handleConnection(
         // one that failed would be out of order once the writer resends the failed one.
         if (closing) return;
         await throttle();
-        const result = await deps.ingest.append(taskId, entries, 'ws', field);
-        outbox.send(
-          frame({ type: 'ack', batchId, accepted: result.stored.length, duplicates: result.duplicates, lastSeq: result.lastSeq }),
-        );
+        const result = await deps.ingest.append(taskId, entries, 'ws', field, who.subject);
+        outbox.send(frame({ type: 'ack', batchId, ...batchAnswer(result) }));
       } catch (error) {
         report(error, batchId);
         // A batch that can never be stored (bad entries) says so and the connection goes on; any
@@ -217,7 +219,10 @@ export function handleConnection(
 
   const dispatch = (message: ClientMessage): void => {
     if (message.type === 'auth') {
-      access.authenticate(message.token).then(becomeAuthenticated, (error: unknown) => report(error));
+      access.authenticate(message.token).then(becomeAuthenticated, (error: unknown) => {
+        if (isKerutaError(error) && error.code === 'RATE_LIMIT_EXCEEDED') close(error.code, error.message);
+        else report(error);
+      });
       return;
     }
     const who = principal;
@@ -322,6 +327,19 @@ export function handleConnection(
     async drain() {
       closing = true;
       while (pendingWrites > 0) await writes;
+    },
+    async recheck() {
+      if (principal === undefined || closing) return;
+      let who: Principal;
+      try {
+        who = await access.recheck();
+      } catch (error) {
+        close('UNAUTHORIZED', `the credential is no longer accepted (${isKerutaError(error) ? error.message : 'revoked'}); reconnect with a valid one`);
+        return;
+      }
+      const uncovered = [...subscriptions.keys()].find((taskId) => !who.scopes.has('logs:read') || !mayAccessTask(who, taskId));
+      if (uncovered !== undefined) close('FORBIDDEN', `the credential no longer covers reading ${uncovered}`);
+      else becomeAuthenticated(who);
     },
   };
 }

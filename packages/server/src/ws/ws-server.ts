@@ -3,12 +3,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
+import { ERROR_CODES, KerutaError, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
 import { browserRefusal, originAllowed, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
+import { createCredentialSlots } from './credential-slots.js';
+import { watchCredentials } from './credential-watch.js';
 import { errorFrame, frame } from './frames.js';
 
 export interface WsEndpoint {
@@ -42,7 +44,8 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   let shuttingDown = false;
   const connections = new Map<WebSocket, ConnectionHandle>();
 
-  const perCredential = new Map<string, number>();
+  const slots = createCredentialSlots(options.security.maxConnectionsPerCredential);
+  const unwatch = watchCredentials(options.authenticator, () => connections.values());
 
   /**
    * A token in the URL can be replayed by any page that learns it; a browser always says which
@@ -95,19 +98,10 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
           return;
         }
       }
-      const key = credential === undefined ? undefined : credentialKey(credential);
-      if (key !== undefined) {
-        const open = perCredential.get(key) ?? 0;
-        if (open >= options.security.maxConnectionsPerCredential) {
-          refuse(ws, 'RATE_LIMIT_EXCEEDED', `at most ${options.security.maxConnectionsPerCredential} connections per credential`);
-          return;
-        }
-        perCredential.set(key, open + 1);
-        ws.once('close', () => {
-          const left = (perCredential.get(key) ?? 1) - 1;
-          if (left <= 0) perCredential.delete(key);
-          else perCredential.set(key, left);
-        });
+      const tooMany = `at most ${options.security.maxConnectionsPerCredential} connections per credential`;
+      if (credential !== undefined && !slots.claim(ws, credentialKey(credential))) {
+        refuse(ws, 'RATE_LIMIT_EXCEEDED', tooMany);
+        return;
       }
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
@@ -116,12 +110,22 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
         options.onAuthenticated(socket);
         return principal;
       };
+      const attempt = { address: request.socket.remoteAddress ?? 'unknown' };
+      /** The credential the connection uses now: the upgrade's, then that of its last `auth` message. */
+      let current = credential;
       const connection = handleConnection(ws, taskId, options, {
         initial:
           credential === undefined && authenticator.mode !== 'none'
             ? Promise.resolve(undefined)
-            : authenticator.authenticate(credential).then(authenticated),
-        authenticate: (token) => authenticator.authenticate(credentialFromToken(token, 'message')).then(authenticated),
+            : authenticator.authenticate(credential, attempt).then(authenticated),
+        async authenticate(token) {
+          const sent = credentialFromToken(token, 'message');
+          const principal = await authenticator.authenticate(sent, attempt);
+          if (!slots.claim(ws, credentialKey(sent))) throw new KerutaError('RATE_LIMIT_EXCEEDED', tooMany);
+          current = sent;
+          return authenticated(principal);
+        },
+        recheck: () => authenticator.authenticate(current),
         authTimeoutMs: options.security.wsAuthTimeoutMs,
         messagesPerSecond: options.security.wsMessagesPerSecond,
       });
@@ -156,6 +160,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     },
     async close() {
       shuttingDown = true;
+      unwatch();
       clearInterval(heartbeat);
       options.server.off('upgrade', onUpgrade);
       // Agents' batches already received are stored and acknowledged before the 1001.

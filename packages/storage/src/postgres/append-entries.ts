@@ -1,17 +1,20 @@
 // The body of LogStore.append for PostgreSQL; runs inside one READ COMMITTED transaction.
 import { KerutaError, type NormalizedLogRequest } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
-import { planAppend } from '../append-plan.js';
+import { planAppend, type HeldRunSeqs } from '../append-plan.js';
 import type { AppendResult } from '../log-store.js';
+import { checkRunOwner, runRanges, type RunRanges } from '../run-owners.js';
 import { stateOf, type TaskRow } from '../row-mapping.js';
 import { createCopyRows, storableText } from './copy-logs.js';
-import { CREATE_TASK, HELD_RUN_SEQS, LOCK_TASK, UPDATE_TASK, taskRowValues } from './statements.js';
+import { CLAIM_RUN, CREATE_TASK, HELD_RUN_SEQS, LOCK_TASK, UPDATE_TASK, taskRowValues } from './statements.js';
 
 export interface AppendContext {
   client: PoolClient;
   maxMessageLength: number;
   /** The server's clock, for the task's `updatedAt`. */
   now: number;
+  /** Who writes; see AppendOptions. */
+  writer: string | undefined;
 }
 
 /** `entries` is not empty: an empty batch is answered without a transaction. */
@@ -22,11 +25,19 @@ export async function appendEntries(
 ): Promise<AppendResult> {
   const { client, maxMessageLength } = context;
   const existing = await lockTask(client, taskId, context.now);
+  const ranges = runRanges(entries, storableText);
+  const { writer } = context;
+  if (writer !== undefined) {
+    for (const runId of ranges.keys()) {
+      const { rows } = await client.query<{ writer: string }>({ ...CLAIM_RUN, values: [taskId, runId, writer] });
+      checkRunOwner(taskId, runId, writer, rows[0]?.writer);
+    }
+  }
   const plan = planAppend({
     taskId,
     row: existing,
     stateBefore: stateOf(existing),
-    held: await heldRunSeqs(client, taskId, entries),
+    held: await heldRunSeqs(client, taskId, ranges),
     maxMessageLength,
     storable: storableText,
   });
@@ -58,30 +69,19 @@ async function lockTask(client: PoolClient, taskId: string, now: number): Promis
 }
 
 /**
- * The runSeqs the task already holds for each runId in the batch: one range read of the run
- * index per run (an agent's batch is one run and a short run of runSeqs).
+ * The runSeqs the task already holds for each runId in the batch, with what each said: one
+ * range read of the run index per run (an agent's batch is one run and a short run of runSeqs).
  */
-async function heldRunSeqs(
-  client: PoolClient,
-  taskId: string,
-  entries: readonly NormalizedLogRequest[],
-): Promise<Map<string, Set<number>>> {
-  const ranges = new Map<string, { min: number; max: number }>();
-  for (const entry of entries) {
-    const { runSeq } = entry;
-    if (entry.runId === undefined || runSeq === undefined) continue;
-    const runId = storableText(entry.runId);
-    const range = ranges.get(runId);
-    if (range === undefined) ranges.set(runId, { min: runSeq, max: runSeq });
-    else if (runSeq < range.min) range.min = runSeq;
-    else if (runSeq > range.max) range.max = runSeq;
-  }
-  const held = new Map<string, Set<number>>();
+async function heldRunSeqs(client: PoolClient, taskId: string, ranges: RunRanges): Promise<HeldRunSeqs> {
+  const held: HeldRunSeqs = new Map();
   for (const [runId, { min, max }] of ranges) {
-    const { rows } = await client.query<{ task_id: string; run_seq: number }>({ ...HELD_RUN_SEQS, values: [runId, min, max] });
-    const seqs = new Set<number>();
-    for (const row of rows) if (row.task_id === taskId) seqs.add(row.run_seq);
-    held.set(runId, seqs);
+    const { rows } = await client.query<{ task_id: string; run_seq: number; source: string; message: string }>({
+      ...HELD_RUN_SEQS,
+      values: [runId, min, max],
+    });
+    const lines = new Map<number, { source: string; message: string }>();
+    for (const row of rows) if (row.task_id === taskId) lines.set(row.run_seq, row);
+    held.set(runId, lines);
   }
   return held;
 }

@@ -10,7 +10,8 @@ import { deleteLogs } from './delete-logs.js';
 import { openPool, type OpenPoolOptions } from './open-pool.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
-import { COUNT_TASKS, LIST_TASKS, PING, SELECT_TASK } from './statements.js';
+import { COUNT_MATCHING_TASKS, COUNT_TASKS, LIST_MATCHING_TASKS, LIST_TASKS, PING, SELECT_TASK } from './statements.js';
+import { toLikePattern } from '../task-patterns.js';
 import { READ_WRITE, SNAPSHOT, inTransaction, onOneConnection } from './transactions.js';
 
 export interface PostgresLogStoreOptions extends OpenPoolOptions {
@@ -40,12 +41,12 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
 
   return {
     kind: 'postgres',
-    append: (taskId, entries) =>
+    append: (taskId, entries, options) =>
       run('store the entries', async (p) => {
         // An empty batch must not create a task: "a task that has never had a log" stays unknown.
-        if (entries.length === 0) return { stored: [], duplicates: 0, lastSeq: (await taskRow(p, taskId))?.last_seq ?? 0 };
+        if (entries.length === 0) return { stored: [], duplicates: 0, conflicts: 0, lastSeq: (await taskRow(p, taskId))?.last_seq ?? 0 };
         return inTransaction(p, READ_WRITE, (client) =>
-          appendEntries({ client, maxMessageLength, now: Date.now() }, taskId, entries),
+          appendEntries({ client, maxMessageLength, now: Date.now(), writer: options?.writer }, taskId, entries),
         );
       }),
     queryLogs: (taskId, query) => read('read the logs', (client) => queryLogs(client, taskId, query)),
@@ -64,11 +65,14 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
         return task === undefined ? undefined : toTaskSummary(task);
       }),
     // Count and page in one snapshot, so that a task made meanwhile cannot show on a page uncounted.
-    listTasks: (page, size) =>
+    listTasks: (page, size, taskPatterns) =>
       run('list the tasks', (p) =>
         inTransaction(p, SNAPSHOT, async (client) => {
-          const totalElements = (await client.query<{ n: number }>(COUNT_TASKS)).rows[0]?.n ?? 0;
-          const rows = size > 0 ? (await client.query<TaskRow>({ ...LIST_TASKS, values: [size, page * size] })).rows : [];
+          const patterns = taskPatterns?.map(toLikePattern);
+          const count = patterns === undefined ? COUNT_TASKS : { ...COUNT_MATCHING_TASKS, values: [patterns] };
+          const list = patterns === undefined ? { ...LIST_TASKS, values: [size, page * size] } : { ...LIST_MATCHING_TASKS, values: [patterns, size, page * size] };
+          const totalElements = (await client.query<{ n: number }>(count)).rows[0]?.n ?? 0;
+          const rows = size > 0 ? (await client.query<TaskRow>(list)).rows : [];
           return {
             content: rows.map(toTaskSummary),
             totalElements,

@@ -82,6 +82,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX logs_run_once ON logs (run_id, run_seq, task_id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'runs with the credential that writes them',
+    sql: `
+      -- The first writer of a run owns it (run-owners.ts). Runs stored before this table get the
+      -- writer of their next batch. Written under the task's row lock, as the logs are.
+      CREATE TABLE runs (
+        task_id text COLLATE "C" NOT NULL,
+        run_id  text COLLATE "C" NOT NULL,
+        writer  text NOT NULL,
+        PRIMARY KEY (task_id, run_id)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -44,7 +44,16 @@ export const UPDATE_TASK = statement(
  */
 export const HELD_RUN_SEQS = statement(
   'held_run_seqs',
-  'SELECT task_id, run_seq FROM logs WHERE run_id = $1 AND run_seq BETWEEN $2 AND $3',
+  'SELECT task_id, run_seq, source, message FROM logs WHERE run_id = $1 AND run_seq BETWEEN $2 AND $3',
+);
+
+/** Records $3 as the writer of run $2 unless the run has one, and answers the run's writer. */
+export const CLAIM_RUN = statement(
+  'claim_run',
+  `WITH claimed AS (
+     INSERT INTO runs (task_id, run_id, writer) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING writer
+   )
+   SELECT writer FROM claimed UNION ALL SELECT writer FROM runs WHERE task_id = $1 AND run_id = $2`,
 );
 
 /** COPY's text format, one line per row, columns in this order. */
@@ -90,5 +99,12 @@ export const LIST_TASKS = statement(
 );
 
 export const COUNT_TASKS = statement('count_tasks', 'SELECT count(*) AS n FROM tasks');
+
+/** LIST_TASKS and COUNT_TASKS for the tasks whose id is LIKE one of the patterns $1. */
+export const LIST_MATCHING_TASKS = statement(
+  'list_matching_tasks',
+  'SELECT * FROM tasks WHERE task_id LIKE ANY ($1::text[]) ORDER BY updated_at DESC, task_id LIMIT $2 OFFSET $3',
+);
+export const COUNT_MATCHING_TASKS = statement('count_matching_tasks', 'SELECT count(*) AS n FROM tasks WHERE task_id LIKE ANY ($1::text[])');
 
 export const PING = statement('ping', 'SELECT 1');

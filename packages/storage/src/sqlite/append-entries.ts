@@ -1,7 +1,8 @@
 // The body of LogStore.append for SQLite; runs inside one IMMEDIATE transaction.
 import type { NormalizedLogRequest } from '@keruta/protocol';
-import { planAppend, type PlannedRow } from '../append-plan.js';
+import { planAppend, type HeldRunSeqs, type PlannedRow } from '../append-plan.js';
 import type { AppendResult } from '../log-store.js';
+import { checkRunOwner, runRanges, type RunRanges } from '../run-owners.js';
 import { stateOf, type TaskRow } from '../row-mapping.js';
 import { UNKNOWN_TASK_STATE } from '../task-status.js';
 import type { Statements } from './statements.js';
@@ -14,6 +15,8 @@ export interface AppendContext {
   maxMessageLength: number;
   /** The server's clock, for the task's `updatedAt`. */
   now: number;
+  /** Who writes; see AppendOptions. */
+  writer: string | undefined;
 }
 
 export function appendEntries(
@@ -24,13 +27,21 @@ export function appendEntries(
   const { statements, maxMessageLength } = context;
   const existing = statements.selectTask.get(taskId);
   // An empty batch must not create a task: "a task that has never had a log" stays unknown.
-  if (entries.length === 0) return { stored: [], duplicates: 0, lastSeq: existing?.last_seq ?? 0 };
+  if (entries.length === 0) return { stored: [], duplicates: 0, conflicts: 0, lastSeq: existing?.last_seq ?? 0 };
 
+  const ranges = runRanges(entries, (runId) => runId);
+  const { writer } = context;
+  if (writer !== undefined) {
+    for (const runId of ranges.keys()) {
+      statements.claimRun.run(taskId, runId, writer);
+      checkRunOwner(taskId, runId, writer, statements.runWriter.get(taskId, runId));
+    }
+  }
   const plan = planAppend({
     taskId,
     row: existing ?? newTaskRow(taskId, context.now),
     stateBefore: existing === undefined ? UNKNOWN_TASK_STATE : stateOf(existing),
-    held: heldRunSeqs(statements, taskId, entries),
+    held: heldRunSeqs(statements, taskId, ranges),
     maxMessageLength,
   });
   const insert = createBulkInsert(statements);
@@ -70,29 +81,18 @@ function newTaskRow(taskId: string, now: number): TaskRow {
 }
 
 /**
- * The runSeqs the task already holds for each runId in the batch: one range read of the run
- * index per run (an agent's batch is one run and a short run of runSeqs).
+ * The runSeqs the task already holds for each runId in the batch, with what each said: one
+ * range read of the run index per run (an agent's batch is one run and a short run of runSeqs).
  */
-function heldRunSeqs(
-  statements: Statements,
-  taskId: string,
-  entries: readonly NormalizedLogRequest[],
-): Map<string, Set<number>> {
-  const ranges = new Map<string, { min: number; max: number }>();
-  for (const { runId, runSeq } of entries) {
-    if (runId === undefined || runSeq === undefined) continue;
-    const range = ranges.get(runId);
-    if (range === undefined) ranges.set(runId, { min: runSeq, max: runSeq });
-    else if (runSeq < range.min) range.min = runSeq;
-    else if (runSeq > range.max) range.max = runSeq;
-  }
-  const held = new Map<string, Set<number>>();
+function heldRunSeqs(statements: Statements, taskId: string, ranges: RunRanges): HeldRunSeqs {
+  const held: HeldRunSeqs = new Map();
   for (const [runId, { min, max }] of ranges) {
-    held.set(runId, new Set(statements.heldRunSeqs.all(taskId, runId, min, max)));
+    const lines = new Map<number, { source: string; message: string }>();
+    for (const row of statements.heldRunSeqs.iterate(taskId, runId, min, max)) lines.set(row.run_seq, row);
+    held.set(runId, lines);
   }
   return held;
 }
-
 
 /**
  * Collects rows and writes them INSERT_CHUNK at a time. Measured on 200,000 lines in batches

@@ -2,6 +2,7 @@
 // pages into the database file every few milliseconds, so that the connection that commits never does.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { unwritableFile } from './writable-files.js';
 
 export interface CheckpointWorkerData {
   path: string;
@@ -29,6 +30,9 @@ if (db === undefined) {
   parentPort?.close();
 } else {
   const timer = setInterval(() => {
+    // A checkpoint writes the -shm through its mapping: never while a file cannot be written
+    // (the kernel would end the process with SIGBUS). The store's writes say why meanwhile.
+    if (unwritableFile(path) !== undefined) return;
     try {
       // PASSIVE copies what no reader still needs and never blocks the writer or a reader.
       db.pragma('wal_checkpoint(PASSIVE)');

@@ -2,9 +2,13 @@
 import { statSync } from 'node:fs';
 import { KerutaError } from '@keruta/protocol';
 import { MEMORY_PATH } from './open-database.js';
+import { assertWritable } from './writable-files.js';
 
 export interface FileIdentity {
-  /** Throws DATABASE_ERROR when the path no longer names the file that was opened. */
+  /**
+   * Throws DATABASE_ERROR when the path no longer names the file that was opened, or when a file
+   * of the store can no longer be written (writable-files.ts).
+   */
   assertUnchanged(): void;
 }
 
@@ -22,6 +26,7 @@ export function captureFileIdentity(path: string): FileIdentity {
       if (current === undefined || current.ino !== opened.ino || current.dev !== opened.dev) {
         throw new KerutaError('DATABASE_ERROR', 'the log store\'s database file was removed or replaced while open');
       }
+      assertWritable(path);
     },
   };
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CONTAINS_IGNORING_CASE } from './filters.js';
 import { migrate } from './schema.js';
+import { assertWritable } from './writable-files.js';
 
 export const MEMORY_PATH = ':memory:';
 
@@ -15,7 +16,10 @@ export interface OpenDatabaseOptions {
 
 export function openDatabase(options: OpenDatabaseOptions): Database.Database {
   const { path } = options;
-  if (path !== MEMORY_PATH && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (path !== MEMORY_PATH && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    assertWritable(path, { fullPath: true });
+  }
   const db = new Database(path);
   try {
     // WAL: readers never block the writer, and a commit is one sequential append to the log.

@@ -63,6 +63,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX logs_run_once ON logs (task_id, run_id, run_seq) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'runs with the credential that writes them',
+    sql: `
+      -- The first writer of a run owns it (run-owners.ts). Runs stored before this table get the
+      -- writer of their next batch.
+      CREATE TABLE runs (
+        task_id TEXT NOT NULL,
+        run_id  TEXT NOT NULL,
+        writer  TEXT NOT NULL,
+        PRIMARY KEY (task_id, run_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -9,7 +9,8 @@ import { deleteChunk, startDelete, type DeleteProgress } from './delete-logs.js'
 import { captureFileIdentity } from './file-identity.js';
 import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
-import { toLogStats, toTaskSummary } from '../row-mapping.js';
+import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
+import { toGlobPattern } from '../task-patterns.js';
 import { prepareStatements } from './statements.js';
 
 export interface SqliteLogStoreOptions {
@@ -38,20 +39,24 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
 
   // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
   // instead of failing when it upgrades a read lock halfway through.
-  const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[]) =>
-    appendEntries({ statements, maxMessageLength, now: Date.now() }, taskId, entries),
+  const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[], writer: string | undefined) =>
+    appendEntries({ statements, maxMessageLength, now: Date.now(), writer }, taskId, entries),
   );
   const deleteChunkTransaction = db.transaction((progress: DeleteProgress) => deleteChunk(statements, progress));
   // Reads of several statements (task row, count, page) see one snapshot.
   const readTransaction = db.transaction((body: () => unknown) => body());
-  const read = <T>(body: () => T): T => readTransaction(body) as T;
+  // A read takes a read mark in the -shm, a write through its mapping: checked first, as for writes.
+  const read = <T>(body: () => T): T => {
+    file.assertUnchanged();
+    return readTransaction(body) as T;
+  };
 
   return {
     kind: 'sqlite',
-    append: async (taskId, entries) =>
+    append: async (taskId, entries, options) =>
       guard('store the entries', () => {
         file.assertUnchanged();
-        return appendTransaction.immediate(taskId, entries);
+        return appendTransaction.immediate(taskId, entries, options?.writer);
       }),
     queryLogs: async (taskId, query) => guard('read the logs', () => read(() => queryLogs(statements, taskId, query))),
     readRange: async (query: RangeQuery) => guard('read the logs', () => read(() => readRange(statements, query))),
@@ -59,6 +64,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
       guard('read the logs', () => read(() => tailStart(statements, taskId, count, upToSeq, filter))),
     stats: async (taskId) =>
       guard('read the task', () => {
+        file.assertUnchanged();
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toLogStats(task);
       }),
@@ -77,14 +83,19 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     },
     getTask: async (taskId) =>
       guard('read the task', () => {
+        file.assertUnchanged();
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toTaskSummary(task);
       }),
-    listTasks: async (page, size) =>
+    listTasks: async (page, size, taskPatterns) =>
       guard('list the tasks', () =>
         read(() => {
-          const totalElements = statements.countTasks.get() ?? 0;
-          const rows = size > 0 ? statements.listTasks.all(size, page * size) : [];
+          const patterns = taskPatterns === undefined ? undefined : JSON.stringify(taskPatterns.map(toGlobPattern));
+          const totalElements = (patterns === undefined ? statements.countTasks.get() : statements.countMatchingTasks.get(patterns)) ?? 0;
+          let rows: TaskRow[] = [];
+          if (size > 0) {
+            rows = patterns === undefined ? statements.listTasks.all(size, page * size) : statements.listMatchingTasks.all(patterns, size, page * size);
+          }
           return {
             content: rows.map(toTaskSummary),
             totalElements,
@@ -94,11 +105,15 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
           };
         }),
       ),
-    lastSeq: async (taskId) => guard('read the task', () => statements.selectTask.get(taskId)?.last_seq ?? 0),
+    lastSeq: async (taskId) =>
+      guard('read the task', () => {
+        file.assertUnchanged();
+        return statements.selectTask.get(taskId)?.last_seq ?? 0;
+      }),
     ping: async () => {
       guard('answer a ping', () => {
-        statements.ping.get();
         file.assertUnchanged();
+        statements.ping.get();
       });
     },
     close: async () => {

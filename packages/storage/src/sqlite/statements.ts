@@ -10,7 +10,11 @@ export interface Statements {
   upsertTask: Database.Statement<[TaskRow], unknown>;
   /** INSERT of `rows` log rows, 10 parameters each in the column order of the logs table. */
   insertLogs(rows: number): Database.Statement<SqlValue[]>;
-  heldRunSeqs: Database.Statement<[string, string, number, number], number>;
+  /** The runSeqs of run ?2 between ?3 and ?4, with what each said. */
+  heldRunSeqs: Database.Statement<[string, string, number, number], { run_seq: number; source: string; message: string }>;
+  /** Records ?3 as the writer of run ?2 unless the run has one. */
+  claimRun: Database.Statement<[string, string, string]>;
+  runWriter: Database.Statement<[string, string], string>;
   firstSeq: Database.Statement<[string], number>;
   /** The seq that ends a delete's chunk after seq ?2 (?4 + 1 entries on, none past ?3). */
   chunkEnd: Database.Statement<[string, number, number, number], number>;
@@ -23,6 +27,9 @@ export interface Statements {
   timeRangeAfter: Database.Statement<[string, number], { min: number | null; max: number | null }>;
   listTasks: Database.Statement<[number, number], TaskRow>;
   countTasks: Database.Statement<[], number>;
+  /** listTasks and countTasks for the tasks whose id matches one of the GLOB patterns of the JSON array ?1. */
+  listMatchingTasks: Database.Statement<[string, number, number], TaskRow>;
+  countMatchingTasks: Database.Statement<[string], number>;
   ping: Database.Statement<[], number>;
   /** A statement whose SQL depends on the filter, prepared on first use and kept. */
   cached<Result>(sql: string): Database.Statement<SqlValue[], Result>;
@@ -51,11 +58,9 @@ export function prepareStatements(db: Database.Database): Statements {
         `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
          VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       ),
-    heldRunSeqs: db
-      .prepare<[string, string, number, number], number>(
-        'SELECT run_seq FROM logs WHERE task_id = ? AND run_id = ? AND run_seq BETWEEN ? AND ?',
-      )
-      .pluck(),
+    heldRunSeqs: db.prepare('SELECT run_seq, source, message FROM logs WHERE task_id = ? AND run_id = ? AND run_seq BETWEEN ? AND ?'),
+    claimRun: db.prepare('INSERT INTO runs (task_id, run_id, writer) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    runWriter: db.prepare<[string, string], string>('SELECT writer FROM runs WHERE task_id = ? AND run_id = ?').pluck(),
     firstSeq: db.prepare<[string], number>('SELECT seq FROM logs WHERE task_id = ? ORDER BY seq LIMIT 1').pluck(),
     chunkEnd: db
       .prepare<[string, number, number, number], number>('SELECT seq FROM logs WHERE task_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?')
@@ -70,6 +75,13 @@ export function prepareStatements(db: Database.Database): Statements {
     timeRangeAfter: db.prepare('SELECT MIN(time_ms) AS min, MAX(time_ms) AS max FROM logs WHERE task_id = ? AND seq > ?'),
     listTasks: db.prepare('SELECT * FROM tasks ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?'),
     countTasks: db.prepare<[], number>('SELECT COUNT(*) FROM tasks').pluck(),
+    listMatchingTasks: db.prepare(
+      `SELECT * FROM tasks WHERE EXISTS (SELECT 1 FROM json_each(?) AS p WHERE tasks.task_id GLOB p.value)
+       ORDER BY updated_at DESC, task_id LIMIT ? OFFSET ?`,
+    ),
+    countMatchingTasks: db
+      .prepare<[string], number>('SELECT COUNT(*) FROM tasks WHERE EXISTS (SELECT 1 FROM json_each(?) AS p WHERE tasks.task_id GLOB p.value)')
+      .pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     cached,
   };

@@ -119,6 +119,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const connectionLimits = createConnectionLimits(app.server, {
     maxPerAddress: config.security.maxUnauthenticatedPerAddress,
     maxTotal: config.security.maxUnauthenticatedConnections,
+    logger,
   });
   await registerHttpAuth(app, config, authenticator, shared);
   registerAuthenticatedMarker(app, connectionLimits);

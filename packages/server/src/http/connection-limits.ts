@@ -10,7 +10,11 @@ import type { FastifyInstance } from 'fastify';
 export interface ConnectionLimitsOptions {
   maxPerAddress: number;
   maxTotal: number;
+  /** Told at most every 10 s how many sockets were closed over the caps since it was last told. */
+  logger?: { warn(object: object, message: string): void };
 }
+
+const LOG_EVERY_MS = 10_000;
 
 export interface ConnectionLimits {
   /** The socket has authenticated: it no longer counts against the caps. */
@@ -27,6 +31,8 @@ export function createConnectionLimits(server: Server, options: ConnectionLimits
   const byAddress = new Map<string, Set<Socket>>();
   const addressOf = new WeakMap<Socket, string>();
   let evicted = 0;
+  let loggedAt = 0;
+  let loggedCount = 0;
 
   const forget = (socket: Socket): void => {
     if (!all.delete(socket)) return;
@@ -38,9 +44,20 @@ export function createConnectionLimits(server: Server, options: ConnectionLimits
   const evictOldest = (sockets: Set<Socket>): void => {
     const oldest = sockets.values().next().value;
     if (oldest === undefined) return;
+    const address = addressOf.get(oldest) ?? '';
     forget(oldest);
     evicted += 1;
     oldest.destroy();
+    // An attack closes thousands a second: one line per interval, not one per socket.
+    const now = Date.now();
+    if (options.logger !== undefined && now - loggedAt >= LOG_EVERY_MS) {
+      options.logger.warn(
+        { closed: evicted - loggedCount, lastAddress: address, maxPerAddress: options.maxPerAddress, maxTotal: options.maxTotal },
+        'closed unauthenticated connections over the caps (KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS, KERUTA_MAX_UNAUTHENTICATED_CONNECTIONS)',
+      );
+      loggedAt = now;
+      loggedCount = evicted;
+    }
   };
 
   // TLS sockets are tracked as the TCP sockets beneath them: a slow handshake counts too.

@@ -29,13 +29,28 @@ export interface ServerConfig {
     readonly metricsPublic: boolean;
     /** How long a WebSocket may stay open without authenticating. */
     readonly wsAuthTimeoutMs: number;
-    /** Origins allowed to open a WebSocket with a token in the URL; empty = the server's own host. */
+    /**
+     * Origins besides the server's own that browsers may use it from: open a WebSocket (with a
+     * token in the URL, or at all in auth mode none) and send POST/DELETE without a header credential.
+     */
     readonly allowedOrigins: readonly string[];
+    /** In auth mode none, Host names served besides loopback ones (DNS rebinding); `name` or `name:port`. */
+    readonly allowedHosts: readonly string[];
     /** REST requests per minute per credential (or per IP without one). */
     readonly rateLimitPerMinute: number;
     /** WebSocket messages per second per connection. */
     readonly wsMessagesPerSecond: number;
     readonly maxConnectionsPerCredential: number;
+    /** Longest a client may take to send a request's headers. */
+    readonly headersTimeoutMs: number;
+    /** Longest a client may take to send a whole request, body included. */
+    readonly requestTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open between requests. */
+    readonly keepAliveTimeoutMs: number;
+    /** Connections not yet authenticated (no authenticated request or WebSocket auth), per client address. */
+    readonly maxUnauthenticatedPerAddress: number;
+    /** Connections not yet authenticated, from all addresses together. */
+    readonly maxUnauthenticatedConnections: number;
     /** Refused credentials per client address within a window before the address gets RATE_LIMIT_EXCEEDED. */
     readonly authFailureLimit: number;
     readonly authFailureWindowMs: number;
@@ -77,6 +92,12 @@ export const DEFAULTS = {
     rateLimitPerMinute: 6000,
     wsMessagesPerSecond: 500,
     maxConnectionsPerCredential: 200,
+    allowedHosts: [] as string[],
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    maxUnauthenticatedPerAddress: 512,
+    maxUnauthenticatedConnections: 4096,
     authFailureLimit: 100,
     authFailureWindowMs: 60_000,
   },
@@ -104,6 +125,12 @@ const SETTINGS = {
   rateLimitPerMinute: { file: 'rateLimitPerMinute', env: 'KERUTA_RATE_LIMIT_PER_MINUTE' },
   wsMessagesPerSecond: { file: 'wsMessagesPerSecond', env: 'KERUTA_WS_MESSAGES_PER_SECOND' },
   maxConnectionsPerCredential: { file: 'maxConnectionsPerCredential', env: 'KERUTA_MAX_CONNECTIONS_PER_CREDENTIAL' },
+  allowedHosts: { file: 'allowedHosts', env: 'KERUTA_ALLOWED_HOSTS' },
+  headersTimeoutMs: { file: 'headersTimeoutMs', env: 'KERUTA_HEADERS_TIMEOUT_MS' },
+  requestTimeoutMs: { file: 'requestTimeoutMs', env: 'KERUTA_REQUEST_TIMEOUT_MS' },
+  keepAliveTimeoutMs: { file: 'keepAliveTimeoutMs', env: 'KERUTA_KEEP_ALIVE_TIMEOUT_MS' },
+  maxUnauthenticatedPerAddress: { file: 'maxUnauthenticatedPerAddress', env: 'KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS' },
+  maxUnauthenticatedConnections: { file: 'maxUnauthenticatedConnections', env: 'KERUTA_MAX_UNAUTHENTICATED_CONNECTIONS' },
   authFailureLimit: { file: 'authFailureLimit', env: 'KERUTA_AUTH_FAILURE_LIMIT' },
   authFailureWindowMs: { file: 'authFailureWindowMs', env: 'KERUTA_AUTH_FAILURE_WINDOW_MS' },
   tlsCert: { file: 'tls.cert', env: 'KERUTA_TLS_CERT', flag: 'tls-cert' },
@@ -246,18 +273,34 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     throw new ConfigError(`${found.source}: must be true or false, got ${JSON.stringify(found.value)}`);
   };
-  const origins = raw('allowedOrigins');
+  const list = (name: SettingName): readonly string[] => {
+    const found = raw(name);
+    return Object.freeze(
+      found === undefined
+        ? []
+        : (Array.isArray(found.value) ? found.value.map(String) : String(found.value).split(',')).map((o) => o.trim()).filter((o) => o !== ''),
+    );
+  };
+  const headersTimeoutMs = int('headersTimeoutMs', DEFAULTS.security.headersTimeoutMs, 100, 3_600_000);
+  const requestTimeoutMs = int('requestTimeoutMs', DEFAULTS.security.requestTimeoutMs, 100, 3_600_000);
+  // Node checks both on one timer and answers 408 to whichever passes first; headers later than
+  // the whole request would never be waited for.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`KERUTA_HEADERS_TIMEOUT_MS (${headersTimeoutMs}): must not exceed KERUTA_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
   const security = {
     metricsPublic: bool('metricsPublic', DEFAULTS.security.metricsPublic),
     wsAuthTimeoutMs: int('wsAuthTimeoutMs', DEFAULTS.security.wsAuthTimeoutMs, 100, 600_000),
-    allowedOrigins: Object.freeze(
-      origins === undefined
-        ? []
-        : (Array.isArray(origins.value) ? origins.value.map(String) : String(origins.value).split(',')).map((o) => o.trim()).filter((o) => o !== ''),
-    ),
+    allowedOrigins: list('allowedOrigins'),
     rateLimitPerMinute: int('rateLimitPerMinute', DEFAULTS.security.rateLimitPerMinute, 1, 10_000_000),
     wsMessagesPerSecond: int('wsMessagesPerSecond', DEFAULTS.security.wsMessagesPerSecond, 1, 1_000_000),
     maxConnectionsPerCredential: int('maxConnectionsPerCredential', DEFAULTS.security.maxConnectionsPerCredential, 1, 1_000_000),
+    allowedHosts: list('allowedHosts'),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: int('keepAliveTimeoutMs', DEFAULTS.security.keepAliveTimeoutMs, 100, 3_600_000),
+    maxUnauthenticatedPerAddress: int('maxUnauthenticatedPerAddress', DEFAULTS.security.maxUnauthenticatedPerAddress, 1, 1_000_000),
+    maxUnauthenticatedConnections: int('maxUnauthenticatedConnections', DEFAULTS.security.maxUnauthenticatedConnections, 1, 1_000_000),
     authFailureLimit: int('authFailureLimit', DEFAULTS.security.authFailureLimit, 1, 1_000_000),
     authFailureWindowMs: int('authFailureWindowMs', DEFAULTS.security.authFailureWindowMs, 100, 86_400_000),
   };

@@ -12,6 +12,10 @@ import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
+import { createConnectionLimits, registerAuthenticatedMarker } from './http/connection-limits.js';
+import { registerJsonOnlyBodies } from './http/content-type-guard.js';
+import { registerOriginGuard } from './http/origin-guard.js';
+import { httpServerTimeouts, registerEarlyClose } from './http/request-timeouts.js';
 import { createIngest } from './ingest.js';
 import { createWriteHealth } from './write-health.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -63,8 +67,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const writeHealth = createWriteHealth();
   const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength });
 
+  const timeouts = httpServerTimeouts(config.security);
   const app = Fastify({
-    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
+    ...(config.tls === undefined ? { http: timeouts } : { https: { cert: config.tls.cert, key: config.tls.key, ...timeouts } }),
+    // Fastify sets these two on the server itself, over the options above.
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would drown the server's own events at ingest rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,7 +83,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     // Rate limits count per client address, so the address must be the peer's, not a header's.
     trustProxy: false,
   }) as unknown as FastifyInstance;
-  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded).
+  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded);
+  // in auth mode none only `application/json` gets this far (registerJsonOnlyBodies).
   // An empty body is no body: the guide's Python client sends `Content-Type: application/json`
   // with an empty DELETE; the routes that need a body say so themselves.
   app.removeAllContentTypeParsers();
@@ -104,7 +113,17 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     });
   });
 
+  const guard = { mode: config.auth.mode, allowedOrigins: config.security.allowedOrigins, allowedHosts: config.security.allowedHosts };
+  registerOriginGuard(app, guard);
+  if (config.auth.mode === 'none') registerJsonOnlyBodies(app);
+  registerEarlyClose(app);
+  const connectionLimits = createConnectionLimits(app.server, {
+    maxPerAddress: config.security.maxUnauthenticatedPerAddress,
+    maxTotal: config.security.maxUnauthenticatedConnections,
+    logger,
+  });
   await registerHttpAuth(app, config, authenticator, shared);
+  registerAuthenticatedMarker(app, connectionLimits);
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
   registerOperationRoutes(app, { store, bus, metrics, writeHealth });
@@ -137,6 +156,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         maxConnections: MAX_CONNECTIONS,
         authenticator,
         security: config.security,
+        guard,
+        onAuthenticated: (socket) => connectionLimits.markAuthenticated(socket),
       });
       if (config.retentionDays !== undefined) {
         retention = startRetention({ store, days: config.retentionDays, logger });

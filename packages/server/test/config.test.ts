@@ -59,6 +59,35 @@ describe('keruta-api configuration', () => {
     expect(config(['--host', 'localhost']).host).toBe('localhost');
     expect(config(['--host', '::1']).host).toBe('::1');
   });
+
+  it('reads the allowed hosts, request deadlines and unauthenticated-connection caps, and refuses a headers timeout over the request timeout', () => {
+    expect(config([]).security).toMatchObject({
+      allowedHosts: [],
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxUnauthenticatedPerAddress: 512,
+      maxUnauthenticatedConnections: 4096,
+    });
+    const set = config([], {
+      KERUTA_ALLOWED_HOSTS: 'keruta.internal, logs.lan:8080',
+      KERUTA_HEADERS_TIMEOUT_MS: '2000',
+      KERUTA_REQUEST_TIMEOUT_MS: '4000',
+      KERUTA_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS: '10',
+      KERUTA_MAX_UNAUTHENTICATED_CONNECTIONS: '100',
+    });
+    expect(set.security).toMatchObject({
+      allowedHosts: ['keruta.internal', 'logs.lan:8080'],
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 1000,
+      maxUnauthenticatedPerAddress: 10,
+      maxUnauthenticatedConnections: 100,
+    });
+    expect(() => config([], { KERUTA_HEADERS_TIMEOUT_MS: '60000' })).toThrow(/KERUTA_HEADERS_TIMEOUT_MS \(60000\): must not exceed KERUTA_REQUEST_TIMEOUT_MS/);
+    expect(() => config([], { KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS: '0' })).toThrow(/KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS: must be a whole number/);
+  });
 });
 
 describe('keruta-api command', () => {

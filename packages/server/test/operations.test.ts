@@ -41,7 +41,7 @@ describe('/metrics', () => {
       { source: 'agent', level: 'WARN', message: 'keeping lines on disk', metadata: { event: 'spooled' } },
       ...Array.from({ length: 99 }, (_, i) => ({ source: 'stdout', level: 'INFO', message: `line ${i}` })),
     ];
-    expect((await fetch(`${server.apiUrl}/tasks/metered/logs`, { method: 'POST', body: JSON.stringify(entries) })).status).toBe(201);
+    expect((await fetch(`${server.apiUrl}/tasks/metered/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) })).status).toBe(201);
     // The rate covers whole seconds that have ended.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const text = await metricsText(server.baseUrl);
@@ -70,7 +70,7 @@ describe('a PostgreSQL store that goes away and comes back', () => {
     const database = db;
     await using server = await startServer({ config: { databaseUrl: database.url, ...(redisUp ? { busUrl: TEST_REDIS_URL } : {}) } });
     const post = (message: string) =>
-      fetch(`${server.apiUrl}/tasks/outage/logs`, { method: 'POST', body: JSON.stringify({ source: 'stdout', level: 'INFO', message }) });
+      fetch(`${server.apiUrl}/tasks/outage/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'stdout', level: 'INFO', message }) });
     expect((await post('before')).status).toBe(201);
     await using agent = await connectClient(`${server.wsUrl}/outage`);
 

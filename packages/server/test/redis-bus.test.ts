@@ -104,7 +104,7 @@ describe.skipIf(!redisUp)('Redis bus between two keruta-api instances', () => {
   it('brings an entry posted to instance A to a subscriber on instance B, and reports the bus lag', async () => {
     await using client = await subscribe(b, 'cross');
     await b.server.bus.settled();
-    const posted = await fetch(`${a.apiUrl}/tasks/cross/logs`, { method: 'POST', body: JSON.stringify({ source: 'stdout', level: 'INFO', message: 'hello from A' }) });
+    const posted = await fetch(`${a.apiUrl}/tasks/cross/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'stdout', level: 'INFO', message: 'hello from A' }) });
     expect(posted.status).toBe(201);
     await client.waitForEntries(1, 5000);
     expect(client.entries.map((e) => [e.seq, e.message])).toEqual([[1, 'hello from A']]);

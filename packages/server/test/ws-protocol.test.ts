@@ -81,7 +81,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     await client.waitFor((m) => m.type === 'subscribed');
     client.send({ type: 'unsubscribe', taskId: 'unsub' });
     await client.waitFor((m) => m.type === 'unsubscribed');
-    await fetch(`${server.apiUrl}/tasks/unsub/logs`, { method: 'POST', body: JSON.stringify(entry(1)) });
+    await fetch(`${server.apiUrl}/tasks/unsub/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entry(1)) });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(client.entries).toHaveLength(0);
   });
@@ -150,7 +150,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     client.send({ type: 'subscribe', options: { since: 0 } });
     const subscribed = await client.waitFor((m) => m.type === 'subscribed');
     expect(subscribed).toMatchObject({ taskId: 'later', lastSeq: 0 });
-    await fetch(`${server.apiUrl}/tasks/later/logs`, { method: 'POST', body: JSON.stringify([entry(1), entry(2)]) });
+    await fetch(`${server.apiUrl}/tasks/later/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([entry(1), entry(2)]) });
     await client.waitForEntries(2);
     expect(client.messages.filter((m) => m.type === 'log').map((m) => (m as { seq: number }).seq)).toEqual([1, 2]);
   });
@@ -158,14 +158,14 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
   it('sends text beyond ASCII byte for byte, live and from history, one line a message and in batches', async () => {
     await using server = await startServer();
     const texts = ['ビルド成功 ✅', 'naïve café — 100 €', 'plain ascii', '𝄞 emoji 🚀 and \u0000 NUL'];
-    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', body: JSON.stringify(texts.slice(0, 2).map((message, i) => entry(i + 1, { message }))) });
+    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(texts.slice(0, 2).map((message, i) => entry(i + 1, { message }))) });
     await using lines = await connectClient(`${server.wsUrl}/utf8`);
     await using batches = await connectClient(`${server.wsUrl}/utf8`);
     lines.send({ type: 'subscribe', options: { since: 0 } });
     batches.send({ type: 'subscribe', options: { since: 0, batch: true } });
     await lines.waitFor((m) => m.type === 'subscribed');
     await batches.waitFor((m) => m.type === 'subscribed');
-    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', body: JSON.stringify(texts.slice(2).map((message, i) => entry(i + 3, { message }))) });
+    await fetch(`${server.apiUrl}/tasks/utf8/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(texts.slice(2).map((message, i) => entry(i + 3, { message }))) });
     await lines.waitForEntries(4);
     await batches.waitForEntries(4);
     const messagesOf = (client: typeof lines) =>

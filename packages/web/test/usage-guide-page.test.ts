@@ -1,13 +1,14 @@
 // The usage guide's own page, verbatim: its LogStreamingClient class and its HTML page are taken
 // from the guide at test time (shared/spec/usage-guide.ja.md, beside the repository), with only
-// `keruta-api:8080` replaced by the test server's address, served from another origin, and
-// opened in Chromium while an agent-less writer posts lines. Then the same checks on our page.
+// `keruta-api:8080` replaced by the test server's address, served from another origin (listed in
+// the server's allowed origins), and opened in Chromium while an agent-less writer posts lines. Then the same checks on our page.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { defineConfig } from 'keruta-api';
 import { startServer, type TestServer } from '@keruta/testing';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { openLogPage, waitForRows } from './page-helpers.js';
@@ -63,15 +64,20 @@ describe("the usage guide's page, verbatim, and ours", () => {
   let guideUrl: string;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser({ colorScheme: 'dark' })]);
-    const html = await guidePage(`127.0.0.1:${server.port}`);
+    let html = '';
     guideServer = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(html);
     });
     await new Promise<void>((done) => guideServer.listen(0, '127.0.0.1', done));
     const address = guideServer.address();
-    guideUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;
+    const guideOrigin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    guideUrl = `${guideOrigin}/`;
+    // A page from another origin may open keruta's WebSocket only when the operator lists it
+    // (KERUTA_ALLOWED_ORIGINS), as a user serving the guide's page must.
+    const security = { ...defineConfig().security, allowedOrigins: [guideOrigin] };
+    [server, browser] = await Promise.all([startServer({ config: { security } }), launchBrowser({ colorScheme: 'dark' })]);
+    html = await guidePage(`127.0.0.1:${server.port}`);
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,6 +7,7 @@ import { ERROR_CODES, KerutaError, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
+import { browserRefusal, originAllowed, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
 import { createCredentialSlots } from './credential-slots.js';
 import { watchCredentials } from './credential-watch.js';
@@ -24,6 +25,10 @@ export interface WsEndpointOptions extends ConnectionDeps {
   maxConnections: number;
   authenticator: Authenticator;
   security: ServerConfig['security'];
+  /** Host and Origin rules for browsers (auth mode none: loopback Host, own or allowed Origin). */
+  guard: OriginGuardOptions;
+  /** The connection has authenticated: it no longer counts as an unauthenticated socket. */
+  onAuthenticated(socket: Duplex): void;
 }
 
 /** Longest a shutdown waits for batches in flight to be stored; the CLI exits 10 s after SIGTERM. */
@@ -46,15 +51,10 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
    * A token in the URL can be replayed by any page that learns it; a browser always says which
    * page opens the socket, so only the server's own origin (or those configured) may use one.
    */
-  const originAllowed = (request: IncomingMessage): boolean => {
+  const tokenOriginAllowed = (request: IncomingMessage): boolean => {
     const origin = request.headers.origin;
     if (origin === undefined || options.authenticator.mode === 'none') return true;
-    if (options.security.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === request.headers.host;
-    } catch {
-      return false;
-    }
+    return originAllowed(origin, request.headers.host, options.security.allowedOrigins);
   };
 
   const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID' | 'RATE_LIMIT_EXCEEDED', message: string): void => {
@@ -69,9 +69,14 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const refusal = browserRefusal(request, options.guard, false);
+    if (refusal !== undefined) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
     const fromHeaders = credentialFromHeaders(request.headers);
     const fromUrl = fromHeaders === undefined ? credentialFromUrl(request.url) : undefined;
-    if (fromUrl !== undefined && !originAllowed(request)) {
+    if (fromUrl !== undefined && !tokenOriginAllowed(request)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -101,6 +106,10 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
       const { authenticator } = options;
+      const authenticated = <T>(principal: T): T => {
+        options.onAuthenticated(socket);
+        return principal;
+      };
       const attempt = { address: request.socket.remoteAddress ?? 'unknown' };
       /** The credential the connection uses now: the upgrade's, then that of its last `auth` message. */
       let current = credential;
@@ -108,13 +117,13 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
         initial:
           credential === undefined && authenticator.mode !== 'none'
             ? Promise.resolve(undefined)
-            : authenticator.authenticate(credential, attempt),
+            : authenticator.authenticate(credential, attempt).then(authenticated),
         async authenticate(token) {
           const sent = credentialFromToken(token, 'message');
           const principal = await authenticator.authenticate(sent, attempt);
           if (!slots.claim(ws, credentialKey(sent))) throw new KerutaError('RATE_LIMIT_EXCEEDED', tooMany);
           current = sent;
-          return principal;
+          return authenticated(principal);
         },
         recheck: () => authenticator.authenticate(current),
         authTimeoutMs: options.security.wsAuthTimeoutMs,

@@ -17,6 +17,9 @@ const token = (scope: string) =>
   new SignJWT({ scope }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
 
 /** The attacker's page: the target port comes in the query string, what it got goes to `window.report`. */
+/** A site on the Internet, as far as the browser can tell. */
+const ATTACKER_HOST = 'attacker.example';
+
 const ATTACK_PAGE = `<!DOCTYPE html><html><body><script>
 const port = new URLSearchParams(location.search).get('port');
 const report = (window.report = { wsOpened: false, wsClosed: false, frames: [], post: 'pending' });
@@ -92,7 +95,18 @@ describe('a page on another origin, in real Chromium, against auth mode none', (
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        // The attacker's site, another origin than any of this machine's, served from 127.0.0.1.
+        `--host-resolver-rules=MAP ${ATTACKER_HOST} 127.0.0.1`,
+      ],
     });
     attacker = createHttpServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -100,7 +114,7 @@ describe('a page on another origin, in real Chromium, against auth mode none', (
     });
     await new Promise<void>((done) => attacker.listen(0, '127.0.0.1', done));
     const address = attacker.address();
-    attackerOrigin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    attackerOrigin = `http://${ATTACKER_HOST}:${typeof address === 'object' && address !== null ? address.port : 0}`;
   });
   afterAll(async () => {
     await context?.close();
@@ -185,12 +199,18 @@ describe('DNS rebinding: a Host that is not loopback, in auth mode none', () => 
   });
 
   it("refuses a WebSocket upgrade from another Origin with 403 FORBIDDEN, and takes the server's own or none", async () => {
-    const refused = await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, 'http://127.0.0.1:1'));
+    const refused = await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, 'https://attacker.example'));
     expect(refused).toMatch(/^HTTP\/1\.1 403/);
     expect(bodyOf(refused)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('KERUTA_ALLOWED_ORIGINS') });
     expect(await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, 'null'))).toMatch(/^HTTP\/1\.1 403/);
     expect(await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, server.baseUrl))).toMatch(/^HTTP\/1\.1 101/);
     expect(await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`))).toMatch(/^HTTP\/1\.1 101/);
+    // A page served from this machine (a dev server with the usage guide's log component) is let in.
+    for (const local of ['http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8000']) {
+      expect(await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, local)), local).toMatch(/^HTTP\/1\.1 101/);
+    }
+    // Only http(s) origins of this machine: not a look-alike name.
+    expect(await rawExchange(server.port, upgradeRequest(`127.0.0.1:${server.port}`, 'http://localhost.attacker.example'))).toMatch(/^HTTP\/1\.1 403/);
   });
 });
 

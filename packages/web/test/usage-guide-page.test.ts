@@ -8,7 +8,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { defineConfig } from 'keruta-api';
 import { startServer, type TestServer } from '@keruta/testing';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { openLogPage, waitForRows } from './page-helpers.js';
@@ -73,10 +72,8 @@ describe("the usage guide's page, verbatim, and ours", () => {
     const address = guideServer.address();
     const guideOrigin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     guideUrl = `${guideOrigin}/`;
-    // A page from another origin may open keruta's WebSocket only when the operator lists it
-    // (KERUTA_ALLOWED_ORIGINS), as a user serving the guide's page must.
-    const security = { ...defineConfig().security, allowedOrigins: [guideOrigin] };
-    [server, browser] = await Promise.all([startServer({ config: { security } }), launchBrowser({ colorScheme: 'dark' })]);
+    // Served from this machine, as a user's dev server would: keruta-api's defaults let it in.
+    [server, browser] = await Promise.all([startServer(), launchBrowser({ colorScheme: 'dark' })]);
     html = await guidePage(`127.0.0.1:${server.port}`);
   });
   afterAll(async () => {

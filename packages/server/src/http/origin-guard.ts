@@ -38,11 +38,19 @@ export function hostAllowed(host: string | undefined, allowedHosts: readonly str
   });
 }
 
-/** Whether an Origin header is the server's own (same host as the request's Host) or allowed. */
+/**
+ * Whether an Origin header is the server's own (same host as the request's Host), a page served
+ * from this machine's loopback interface (any port: a dev server showing the usage guide's log
+ * component, say — code already running here, which could read the logs with curl anyway), or
+ * allowed. A page from any other site is refused; so is `null`, which a sandboxed frame of any
+ * site can send.
+ */
 export function originAllowed(origin: string, host: string | undefined, allowedOrigins: readonly string[]): boolean {
   if (allowedOrigins.includes(origin)) return true;
   try {
-    return host !== undefined && new URL(origin).host === host.toLowerCase();
+    const url = new URL(origin);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && isLoopback(url.hostname)) return true;
+    return host !== undefined && url.host === host.toLowerCase();
   } catch {
     // `null` (file:// pages, sandboxed frames) and other non-URLs are no origin of ours.
     return false;

@@ -90,8 +90,17 @@ export function createIntakeProcessor(options: {
     // The lines of each pipe are known here, once everything read before the end is processed.
     const ends = event === 'exited' || event === 'lost';
     if (event === 'exited') exited = true;
-    const lines = ends ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
-    recorder.event(event, level, message, { ...metadata, ...lines });
+    if (!ends) return recorder.event(event, level, message, metadata);
+    const { stdout: out, stderr: err } = recorder.position.lineNumbers;
+    const belowLevel = recorder.belowLevel;
+    // No line is left out silently: the count is on record, as a line of its own and in the end entry.
+    if (belowLevel > 0) {
+      recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${settings.minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
+        lines: belowLevel,
+        logLevel: settings.minLevel,
+      });
+    }
+    recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: settings.minLevel } } : {}) });
   };
 
   return {

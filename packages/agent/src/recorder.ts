@@ -15,12 +15,17 @@ const BUFFER_BYTES = 512 * 1024;
 export interface RecorderPosition {
   readonly nextSeq: number;
   readonly lineNumbers: Readonly<Record<LogSource, number>>;
+  /** The script's lines below the minimum level so far (absent in an older agent's state: none). */
+  readonly belowLevel?: number;
 }
 
 export interface RecorderOptions {
   readonly runId: string;
   readonly spool: RunSpool;
-  /** Lines below this level are counted (line numbers stay the script's) but not sent. */
+  /**
+   * Lines below this level are not sent; they are counted (`belowLevel`), and their line numbers
+   * stay the script's, so that the run's end can say how many there were.
+   */
   readonly minLevel: LogLevel;
   readonly redact: Redactor;
   readonly maxMessageLength: number;
@@ -43,6 +48,8 @@ export interface Recorder {
   /** Entries recorded but not yet in the spool. */
   readonly pending: number;
   readonly position: RecorderPosition;
+  /** The script's lines below the minimum level so far, not sent. */
+  readonly belowLevel: number;
 }
 
 const SOURCES = ['stdout', 'stderr', 'agent'] as const;
@@ -81,6 +88,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0, ...options.position?.lineNumbers };
   let nextSeq = options.position?.nextSeq ?? 1;
+  let belowLevel = options.position?.belowLevel ?? 0;
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
   let used = 0;
   let count = 0;
@@ -144,7 +152,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     line(source, raw, truncatedBySplitter) {
       const lineNumber = ++lineNumbers[source];
       const level = detectLevel(raw);
-      if (ranks[level] < minRank) return;
+      if (ranks[level] < minRank) {
+        belowLevel++;
+        return;
+      }
       let message = redact(raw);
       let truncated = truncatedBySplitter;
       if (message.length > maxMessageLength) {
@@ -162,7 +173,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
       return count;
     },
     get position() {
-      return { nextSeq, lineNumbers: { ...lineNumbers } };
+      return { nextSeq, lineNumbers: { ...lineNumbers }, belowLevel };
+    },
+    get belowLevel() {
+      return belowLevel;
     },
   };
 }

@@ -52,7 +52,14 @@ export async function execute(options: ExecuteOptions): Promise<number> {
     env: { ...config.environment, KERUTA_TASK_ID: taskId },
     ...(streaming === undefined
       ? {}
-      : { intake: { dir: streaming.dir, signal: streaming.signal, started: { scriptPath, argsCount: args.length, agentPid: process.pid, hostname: hostname() } } }),
+      : {
+          intake: {
+            dir: streaming.dir,
+            signal: streaming.signal,
+            started: { scriptPath, argsCount: args.length, agentPid: process.pid, hostname: hostname() },
+            ...(streaming.mask === undefined ? {} : { mask: streaming.mask }),
+          },
+        }),
   };
   // The reading thread allocates next to nothing (one reused read buffer): a small young generation.
   const thread = new Worker(new URL('./reader-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });

@@ -11,6 +11,7 @@
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from './file-modes.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;
@@ -77,7 +78,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
   const empty = Buffer.alloc(0);
   let segmentStart = 0;
   let segmentBytes = 0;
-  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a');
+  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a', PRIVATE_FILE);
 
   return {
     append(kind, payload = empty) {
@@ -87,7 +88,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
           fd = undefined;
           segmentStart += segmentBytes;
           segmentBytes = 0;
-          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a');
+          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a', PRIVATE_FILE);
         }
         if (fd === undefined) return { ok: false, reason: 'closed' };
         header.writeUInt32LE(payload.length, 0);

@@ -1,5 +1,6 @@
 // The reading thread: runs the script, reads its stdout and stderr into one reused buffer, echoes
-// each chunk to the agent's own stdout or stderr and appends it to the run's intake journal, and
+// each chunk to the agent's own stdout or stderr and appends it to the run's intake journal (its
+// complete lines masked first, when filters.excludePatterns is set: intake-masker.ts), and
 // does nothing else but notice bursts of output, during which it puts the script first
 // (priority.ts). The lines, levels, spool and network are the main thread's work (streaming.ts),
 // so this thread is back at the pipes at once and the script runs as fast as with its output
@@ -7,6 +8,7 @@
 import { readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { exitStatusOf } from './errors.js';
+import { createIntakeMasker, type IntakeMasker } from './intake-masker.js';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeKind, type IntakeWriter } from './intake.js';
 import type { EventPayload } from './intake-processor.js';
 import { putTheScriptFirst, type ScriptFirst } from './priority.js';
@@ -100,12 +102,28 @@ function append(kind: IntakeKind, payload?: Buffer): void {
   if (Atomics.load(signal, SIGNAL_ASLEEP) === 1 && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) post({ type: 'wake' });
 }
 
+/** Set with filters.excludePatterns: only masked, complete pieces of lines are journaled. */
+const masker: IntakeMasker | undefined = data.intake?.mask === undefined ? undefined : createIntakeMasker(data.intake.mask);
+
+function appendOutput(source: OutputSource, buffer: Buffer, length: number): void {
+  const kind = source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR;
+  if (masker === undefined) return append(kind, buffer.subarray(0, length));
+  const masked = masker.take(source, buffer, length);
+  if (masked.length > 0) append(kind, masked);
+}
+
 function appendEvent(payload: EventPayload): void {
   append(INTAKE_EVENT, Buffer.from(JSON.stringify(payload)));
 }
 
 /** The script is done: the last line is complete; the main thread seals the intake with `exited`. */
 function exited(exit: ScriptExit, event: EventPayload, failure?: { code: string; message: string }): void {
+  if (masker !== undefined) {
+    for (const source of ['stdout', 'stderr'] as const) {
+      const rest = masker.end(source);
+      if (rest.length > 0) append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, rest);
+    }
+  }
   appendEarlyEvents();
   append(INTAKE_END);
   post({ type: 'exited', exit, event, ...(failure === undefined ? {} : { failure }) });
@@ -144,7 +162,7 @@ const run = await runScript({
     const readAt = performance.now();
     const inBurst = readAt - lastReadAt < BURST_GAP_MS;
     echo(source, buffer, length);
-    append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, buffer.subarray(0, length));
+    appendOutput(source, buffer, length);
     scriptFirst?.read(length, readAt - lastReadAt);
     // A full read means more is waiting: read it at once.
     if (length < READ_BYTES) napInBurst(readAt, inBurst);

@@ -27,7 +27,10 @@ export interface RecorderOptions {
    * stay the script's, so that the run's end can say how many there were.
    */
   readonly minLevel: LogLevel;
+  /** For the agent's own messages. */
   readonly redact: Redactor;
+  /** For the script's lines (the identity when they were masked before the intake). */
+  readonly redactLines: Redactor;
   readonly maxMessageLength: number;
   readonly position?: RecorderPosition;
   /** Entries up to this runSeq are already in the spool (a replay): numbered, not written again. */
@@ -77,7 +80,7 @@ function writeDecimal(buffer: Buffer, offset: number, value: number): number {
 }
 
 export function createRecorder(options: RecorderOptions): Recorder {
-  const { spool, redact, maxMessageLength } = options;
+  const { spool, redact, redactLines, maxMessageLength } = options;
   const skipThrough = options.skipThrough ?? 0;
   const minRank = levelRank(options.minLevel);
   const ranks = Object.fromEntries(LEVELS.map((l) => [l, levelRank(l)])) as Record<LogLevel, number>;
@@ -156,7 +159,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
         belowLevel++;
         return;
       }
-      let message = redact(raw);
+      let message = redactLines(raw);
       let truncated = truncatedBySplitter;
       if (message.length > maxMessageLength) {
         message = cut(message, maxMessageLength);

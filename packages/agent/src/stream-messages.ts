@@ -14,6 +14,8 @@ export interface ReaderWorkerData {
     readonly signal: SharedArrayBuffer;
     /** `started`'s metadata besides the script's pid, which only the reading thread knows first. */
     readonly started: Readonly<Record<string, unknown>>;
+    /** filters.excludePatterns, applied before anything is journaled (intake-masker.ts); absent without patterns. */
+    readonly mask?: { readonly patterns: readonly string[]; readonly keepChars: number };
   };
 }
 

@@ -168,13 +168,13 @@ const run = await runScript({
     if (length < READ_BYTES) napInBurst(readAt, inBurst);
     else lastReadAt = performance.now();
   },
-  onSpawned(pid, via) {
+  onSpawned(pid, via, group) {
     // Journaled before any output is read, so that `started` is the run's first entry.
     appendEvent({ event: 'started', level: 'INFO', message: `started ${data.scriptPath}`, metadata: { ...data.intake?.started, processId: pid, runner: via } });
     appendEarlyEvents();
     // After the spawn: the script must not inherit this thread's policy.
     if (data.intake !== undefined) scriptFirst = putTheScriptFirst(threadId());
-    post({ type: 'spawned', pid, via });
+    post({ type: 'spawned', pid, via, group });
   },
 });
 
@@ -192,6 +192,15 @@ if (!run.ok) {
   const endedAt = Date.now();
   // Nothing to step aside for any more: what is left is delivered at the normal policy.
   await scriptFirst?.finish();
+  if (exit.cut !== undefined) {
+    const { afterMs, bytesAfterExit } = exit.cut;
+    appendEvent({
+      event: 'cut',
+      level: 'WARN',
+      message: `output after the script ended was cut after ${afterMs / 1000} s: a process it left running still holds its stdout or stderr open; ${bytesAfterExit} bytes read after the script ended are kept, what it prints later is not read`,
+      metadata: { afterMs, bytesAfterExit },
+    });
+  }
   exited(exit, {
     event: 'exited',
     level: exit.status === 0 ? 'INFO' : 'ERROR',

@@ -66,8 +66,8 @@ export function removeIntake(dir: string): void {
 }
 
 export interface IntakeWriter {
-  /** Appends one record; fails only on a disk error (the record is then not in the journal at all). */
-  append(kind: IntakeKind, payload?: Buffer): { ok: true } | { ok: false; reason: string };
+  /** Appends one record (`timeMs`: when it was read; now by default); fails only on a disk error (the record is then not in the journal at all). */
+  append(kind: IntakeKind, payload?: Buffer, timeMs?: number): { ok: true } | { ok: false; reason: string };
   /** Journal offset after the last record. */
   readonly written: number;
   close(): void;
@@ -81,7 +81,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
   let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a', PRIVATE_FILE);
 
   return {
-    append(kind, payload = empty) {
+    append(kind, payload = empty, timeMs = Date.now()) {
       try {
         if (segmentBytes >= SEGMENT_BYTES) {
           if (fd !== undefined) closeSync(fd);
@@ -93,7 +93,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
         if (fd === undefined) return { ok: false, reason: 'closed' };
         header.writeUInt32LE(payload.length, 0);
         header[4] = kind;
-        header.writeDoubleLE(Date.now(), 8);
+        header.writeDoubleLE(timeMs, 8);
         const total = HEADER_BYTES + payload.length;
         try {
           let done = writevSync(fd, [header, payload]);

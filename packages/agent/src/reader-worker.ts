@@ -90,9 +90,9 @@ if (data.intake !== undefined) {
   }
 }
 
-function append(kind: IntakeKind, payload?: Buffer): void {
+function append(kind: IntakeKind, payload?: Buffer, timeMs?: number): void {
   if (intake === undefined || signal === undefined) return;
-  const written = intake.append(kind, payload);
+  const written = intake.append(kind, payload, timeMs);
   if (!written.ok) {
     if (!intakeErrorShown) post({ type: 'intake-error', reason: written.reason });
     intakeErrorShown = true;
@@ -105,11 +105,12 @@ function append(kind: IntakeKind, payload?: Buffer): void {
 /** Set with filters.excludePatterns: only masked, complete pieces of lines are journaled. */
 const masker: IntakeMasker | undefined = data.intake?.mask === undefined ? undefined : createIntakeMasker(data.intake.mask);
 
-function appendOutput(source: OutputSource, buffer: Buffer, length: number): void {
+/** Output is stamped with the moment it was read, not journaled: the echo before may wait for a slow terminal. */
+function appendOutput(source: OutputSource, buffer: Buffer, length: number, timeMs: number): void {
   const kind = source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR;
-  if (masker === undefined) return append(kind, buffer.subarray(0, length));
+  if (masker === undefined) return append(kind, buffer.subarray(0, length), timeMs);
   const masked = masker.take(source, buffer, length);
-  if (masked.length > 0) append(kind, masked);
+  if (masked.length > 0) append(kind, masked, timeMs);
 }
 
 function appendEvent(payload: EventPayload): void {
@@ -160,9 +161,10 @@ const run = await runScript({
   env: data.env,
   onChunk(source, buffer, length) {
     const readAt = performance.now();
+    const readTimeMs = Date.now();
     const inBurst = readAt - lastReadAt < BURST_GAP_MS;
     echo(source, buffer, length);
-    appendOutput(source, buffer, length);
+    appendOutput(source, buffer, length, readTimeMs);
     scriptFirst?.read(length, readAt - lastReadAt);
     // A full read means more is waiting: read it at once.
     if (length < READ_BYTES) napInBurst(readAt, inBurst);

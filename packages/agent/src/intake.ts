@@ -1,5 +1,6 @@
-// The intake journal: everything the agent reads from the script's pipes, appended raw to the
-// run's directory by the reading thread the moment it is read, in the order it was read, and
+// The intake journal: everything the agent reads from the script's pipes, appended raw (or, with
+// filters.excludePatterns, its complete lines masked: intake-masker.ts) to the run's directory
+// by the reading thread the moment it is read, in the order it was read, and
 // turned into entries by the processing thread from there. The reader never waits for the
 // processing (a burst costs disk, not the script's time), memory stays bounded however far the
 // processing falls behind, and a kill -9 loses nothing the agent had read: the next agent replays

@@ -74,6 +74,13 @@ describe('secrets and the disk', () => {
     }
     await agent.done;
     const afterKill = check(spool);
+    // The script outlives its killed agent (its own process group, sleeping): end it.
+    const started = (await fetchAllLogs(server.apiUrl, 'secret')).find((e) => e.metadata.event === 'started');
+    try {
+      process.kill(-Number(started?.metadata.processId), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
     expect(during.files).toBeGreaterThan(3);
     expect(during).toMatchObject({ leaks: [], modes: [] });
     expect(afterKill).toMatchObject({ leaks: [], modes: [] });

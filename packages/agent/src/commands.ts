@@ -85,7 +85,7 @@ program
   .requiredOption('--task-id <id>', 'the task the lines belong to')
   .requiredOption('--script <path>', 'the script to run (by its #! line when executable, else with sh)')
   .option('--verbose', 'also print the agent\'s own messages (to stderr)')
-  .addOption(new Option('--log-level <level>', 'lowest level streamed; lower lines are still printed').choices([...LOG_LEVELS, ...LOG_LEVELS.map((l) => l.toLowerCase())]))
+  .addOption(new Option('--log-level <level>', 'lowest level streamed; lower lines are still printed, and counted in the run').choices([...LOG_LEVELS, ...LOG_LEVELS.map((l) => l.toLowerCase())]))
   .option('--disable-log-streaming', 'run the script without sending anything')
   .option('--config <file>', 'a YAML or JSON config file (sections logStreaming, websocket, api, logging, filters)')
   .option('--spool-dir <dir>', 'where undelivered lines are kept')

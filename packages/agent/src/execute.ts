@@ -10,7 +10,7 @@ import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { keepYoungGenerationSmall } from './heap.js';
 import type { EventPayload } from './intake-processor.js';
-import { describeExit, type ScriptExit } from './runner.js';
+import { describeExit, type Invocation, type ScriptExit } from './runner.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
 import { startStreaming } from './streaming.js';
 
@@ -23,6 +23,7 @@ export interface ExecuteOptions {
 }
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const VIA: Record<Invocation, string> = { direct: 'by its #! line', shebang: 'by its #! line; it is not executable', sh: 'with sh' };
 /** The longest `exited` waits for the server's first answer (the entry keeps the exit's time). */
 const FIRST_ANSWER_WAIT_MS = 1000;
 
@@ -52,7 +53,14 @@ export async function execute(options: ExecuteOptions): Promise<number> {
     env: { ...config.environment, KERUTA_TASK_ID: taskId },
     ...(streaming === undefined
       ? {}
-      : { intake: { dir: streaming.dir, signal: streaming.signal, started: { scriptPath, argsCount: args.length, agentPid: process.pid, hostname: hostname() } } }),
+      : {
+          intake: {
+            dir: streaming.dir,
+            signal: streaming.signal,
+            started: { scriptPath, argsCount: args.length, agentPid: process.pid, hostname: hostname() },
+            ...(streaming.mask === undefined ? {} : { mask: streaming.mask }),
+          },
+        }),
   };
   // The reading thread allocates next to nothing (one reused read buffer): a small young generation.
   const thread = new Worker(new URL('./reader-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
@@ -61,17 +69,19 @@ export async function execute(options: ExecuteOptions): Promise<number> {
 
   // Signals reach the script straight from here: the reading thread may be waiting on a slow terminal.
   let scriptPid: number | undefined;
+  /** The script leads a process group of its own: signals go to the whole group, whatever it started included. */
+  let scriptGroup = false;
   /** Signals that came before the reading thread said which pid the script has. */
   const early: NodeJS.Signals[] = [];
   const kill = (signal: NodeJS.Signals): void => {
     try {
-      if (scriptPid !== undefined && scriptPid > 0) process.kill(scriptPid, signal);
+      if (scriptPid !== undefined && scriptPid > 0) process.kill(scriptGroup ? -scriptPid : scriptPid, signal);
     } catch {
       // The script is already gone; its exit is on its way.
     }
   };
   const forward = (signal: NodeJS.Signals): void => {
-    log.info(`received ${signal}; passed on to the script`);
+    log.info(`received ${signal}; passed on to the script${scriptGroup ? ' and all it started' : ''}`);
     if (scriptPid === undefined) early.push(signal);
     else kill(signal);
   };
@@ -85,8 +95,9 @@ export async function execute(options: ExecuteOptions): Promise<number> {
       switch (message.type) {
         case 'spawned':
           scriptPid = message.pid;
+          scriptGroup = message.group;
           for (const signal of early.splice(0)) kill(signal);
-          log.info(`started ${scriptPath} (pid ${message.pid}, ${message.via === 'sh' ? 'with sh' : 'by its #! line'})`);
+          log.info(`started ${scriptPath} (pid ${message.pid}, ${VIA[message.via]})`);
           break;
         case 'wake':
           streaming?.wake();
@@ -98,6 +109,7 @@ export async function execute(options: ExecuteOptions): Promise<number> {
           startFailed = message.failure !== undefined;
           if (message.failure !== undefined) log.error(message.failure.message);
           else if (message.exit.startError !== undefined) log.error(message.exit.startError);
+          if (message.exit.cut !== undefined) log.warn(`output after the script ended was cut after ${message.exit.cut.afterMs / 1000} s: a process it left running still holds its stdout or stderr open`);
           resolveExit({ exit: message.exit, event: message.event });
           break;
         case 'sealed':

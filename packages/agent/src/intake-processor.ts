@@ -4,6 +4,7 @@
 // a replay can pick up anywhere and the server drops whatever was already sent.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from './file-modes.js';
 import type { AgentEvent, LogLevel } from '@keruta/protocol';
 import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, unlinkQuietly, type IntakeRecord } from './intake.js';
 import { createLineSplitter, type LineSplitter, type LineSplitterState } from './line-splitter.js';
@@ -16,6 +17,8 @@ export interface ProcessingSettings {
   readonly minLevel: LogLevel;
   readonly maxMessageLength: number;
   readonly excludePatterns: readonly string[];
+  /** The reading thread masked the script's output before journaling it (intake-masker.ts): not again here. */
+  readonly maskedInIntake?: boolean;
 }
 
 /** Everything the processing holds between records, at a journal offset. */
@@ -55,6 +58,11 @@ export interface IntakeProcessor {
 /** Room kept past the maximum so a secret cut in half by the limit is still masked whole. */
 const REDACTION_MARGIN = 1024;
 
+/** The longest line the splitter passes on: what the masking before the intake must keep of one. */
+export function splitterLengthOf(settings: ProcessingSettings): number {
+  return settings.maxMessageLength + (settings.excludePatterns.length > 0 ? REDACTION_MARGIN : 0);
+}
+
 export function createIntakeProcessor(options: {
   readonly runId: string;
   readonly spool: RunSpool;
@@ -63,16 +71,18 @@ export function createIntakeProcessor(options: {
   readonly skipThrough?: number;
 }): IntakeProcessor {
   const { settings, state } = options;
+  const redact = createRedactor(settings.excludePatterns);
   const recorder: Recorder = createRecorder({
     runId: options.runId,
     spool: options.spool,
     minLevel: settings.minLevel,
-    redact: createRedactor(settings.excludePatterns),
+    redact,
+    redactLines: settings.maskedInIntake === true ? (line) => line : redact,
     maxMessageLength: settings.maxMessageLength,
     ...(state === undefined ? {} : { position: state.position }),
     ...(options.skipThrough === undefined ? {} : { skipThrough: options.skipThrough }),
   });
-  const splitterLength = settings.maxMessageLength + (settings.excludePatterns.length > 0 ? REDACTION_MARGIN : 0);
+  const splitterLength = splitterLengthOf(settings);
   const splitter = (source: 'stdout' | 'stderr'): LineSplitter =>
     createLineSplitter({
       maxLength: splitterLength,
@@ -92,8 +102,17 @@ export function createIntakeProcessor(options: {
     // The lines of each pipe are known here, once everything read before the end is processed.
     const ends = event === 'exited' || event === 'lost';
     if (event === 'exited') exited = true;
-    const lines = ends ? { lines: { stdout: recorder.position.lineNumbers.stdout, stderr: recorder.position.lineNumbers.stderr } } : {};
-    recorder.event(event, level, message, { ...metadata, ...lines });
+    if (!ends) return recorder.event(event, level, message, metadata);
+    const { stdout: out, stderr: err } = recorder.position.lineNumbers;
+    const belowLevel = recorder.belowLevel;
+    // No line is left out silently: the count is on record, as a line of its own and in the end entry.
+    if (belowLevel > 0) {
+      recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${settings.minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
+        lines: belowLevel,
+        logLevel: settings.minLevel,
+      });
+    }
+    recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: settings.minLevel } } : {}) });
   };
 
   return {
@@ -141,7 +160,7 @@ const stateFile = (dir: string): string => join(dir, 'intake-state.json');
 
 /** Saves the processing state at a segment boundary, whole or not at all (rename). */
 export function saveProcessingState(dir: string, state: ProcessingState): void {
-  writeFileSync(`${stateFile(dir)}.tmp`, JSON.stringify(state));
+  writeFileSync(`${stateFile(dir)}.tmp`, JSON.stringify(state), { mode: PRIVATE_FILE });
   renameSync(`${stateFile(dir)}.tmp`, stateFile(dir));
 }
 

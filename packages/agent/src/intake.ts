@@ -1,5 +1,6 @@
-// The intake journal: everything the agent reads from the script's pipes, appended raw to the
-// run's directory by the reading thread the moment it is read, in the order it was read, and
+// The intake journal: everything the agent reads from the script's pipes, appended raw (or, with
+// filters.excludePatterns, its complete lines masked: intake-masker.ts) to the run's directory
+// by the reading thread the moment it is read, in the order it was read, and
 // turned into entries by the processing thread from there. The reader never waits for the
 // processing (a burst costs disk, not the script's time), memory stays bounded however far the
 // processing falls behind, and a kill -9 loses nothing the agent had read: the next agent replays
@@ -11,6 +12,7 @@
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from './file-modes.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;
@@ -65,8 +67,8 @@ export function removeIntake(dir: string): void {
 }
 
 export interface IntakeWriter {
-  /** Appends one record; fails only on a disk error (the record is then not in the journal at all). */
-  append(kind: IntakeKind, payload?: Buffer): { ok: true } | { ok: false; reason: string };
+  /** Appends one record (`timeMs`: when it was read; now by default); fails only on a disk error (the record is then not in the journal at all). */
+  append(kind: IntakeKind, payload?: Buffer, timeMs?: number): { ok: true } | { ok: false; reason: string };
   /** Journal offset after the last record. */
   readonly written: number;
   close(): void;
@@ -77,22 +79,22 @@ export function createIntakeWriter(dir: string): IntakeWriter {
   const empty = Buffer.alloc(0);
   let segmentStart = 0;
   let segmentBytes = 0;
-  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a');
+  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a', PRIVATE_FILE);
 
   return {
-    append(kind, payload = empty) {
+    append(kind, payload = empty, timeMs = Date.now()) {
       try {
         if (segmentBytes >= SEGMENT_BYTES) {
           if (fd !== undefined) closeSync(fd);
           fd = undefined;
           segmentStart += segmentBytes;
           segmentBytes = 0;
-          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a');
+          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a', PRIVATE_FILE);
         }
         if (fd === undefined) return { ok: false, reason: 'closed' };
         header.writeUInt32LE(payload.length, 0);
         header[4] = kind;
-        header.writeDoubleLE(Date.now(), 8);
+        header.writeDoubleLE(timeMs, 8);
         const total = HEADER_BYTES + payload.length;
         try {
           let done = writevSync(fd, [header, payload]);

@@ -1,5 +1,6 @@
 // The reading thread: runs the script, reads its stdout and stderr into one reused buffer, echoes
-// each chunk to the agent's own stdout or stderr and appends it to the run's intake journal, and
+// each chunk to the agent's own stdout or stderr and appends it to the run's intake journal (its
+// complete lines masked first, when filters.excludePatterns is set: intake-masker.ts), and
 // does nothing else but notice bursts of output, during which it puts the script first
 // (priority.ts). The lines, levels, spool and network are the main thread's work (streaming.ts),
 // so this thread is back at the pipes at once and the script runs as fast as with its output
@@ -7,6 +8,7 @@
 import { readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { exitStatusOf } from './errors.js';
+import { createIntakeMasker, type IntakeMasker } from './intake-masker.js';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeKind, type IntakeWriter } from './intake.js';
 import type { EventPayload } from './intake-processor.js';
 import { putTheScriptFirst, type ScriptFirst } from './priority.js';
@@ -88,9 +90,9 @@ if (data.intake !== undefined) {
   }
 }
 
-function append(kind: IntakeKind, payload?: Buffer): void {
+function append(kind: IntakeKind, payload?: Buffer, timeMs?: number): void {
   if (intake === undefined || signal === undefined) return;
-  const written = intake.append(kind, payload);
+  const written = intake.append(kind, payload, timeMs);
   if (!written.ok) {
     if (!intakeErrorShown) post({ type: 'intake-error', reason: written.reason });
     intakeErrorShown = true;
@@ -100,12 +102,29 @@ function append(kind: IntakeKind, payload?: Buffer): void {
   if (Atomics.load(signal, SIGNAL_ASLEEP) === 1 && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) post({ type: 'wake' });
 }
 
+/** Set with filters.excludePatterns: only masked, complete pieces of lines are journaled. */
+const masker: IntakeMasker | undefined = data.intake?.mask === undefined ? undefined : createIntakeMasker(data.intake.mask);
+
+/** Output is stamped with the moment it was read, not journaled: the echo before may wait for a slow terminal. */
+function appendOutput(source: OutputSource, buffer: Buffer, length: number, timeMs: number): void {
+  const kind = source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR;
+  if (masker === undefined) return append(kind, buffer.subarray(0, length), timeMs);
+  const masked = masker.take(source, buffer, length);
+  if (masked.length > 0) append(kind, masked, timeMs);
+}
+
 function appendEvent(payload: EventPayload): void {
   append(INTAKE_EVENT, Buffer.from(JSON.stringify(payload)));
 }
 
 /** The script is done: the last line is complete; the main thread seals the intake with `exited`. */
 function exited(exit: ScriptExit, event: EventPayload, failure?: { code: string; message: string }): void {
+  if (masker !== undefined) {
+    for (const source of ['stdout', 'stderr'] as const) {
+      const rest = masker.end(source);
+      if (rest.length > 0) append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, rest);
+    }
+  }
   appendEarlyEvents();
   append(INTAKE_END);
   post({ type: 'exited', exit, event, ...(failure === undefined ? {} : { failure }) });
@@ -142,21 +161,22 @@ const run = await runScript({
   env: data.env,
   onChunk(source, buffer, length) {
     const readAt = performance.now();
+    const readTimeMs = Date.now();
     const inBurst = readAt - lastReadAt < BURST_GAP_MS;
     echo(source, buffer, length);
-    append(source === 'stdout' ? INTAKE_STDOUT : INTAKE_STDERR, buffer.subarray(0, length));
+    appendOutput(source, buffer, length, readTimeMs);
     scriptFirst?.read(length, readAt - lastReadAt);
     // A full read means more is waiting: read it at once.
     if (length < READ_BYTES) napInBurst(readAt, inBurst);
     else lastReadAt = performance.now();
   },
-  onSpawned(pid, via) {
+  onSpawned(pid, via, group) {
     // Journaled before any output is read, so that `started` is the run's first entry.
     appendEvent({ event: 'started', level: 'INFO', message: `started ${data.scriptPath}`, metadata: { ...data.intake?.started, processId: pid, runner: via } });
     appendEarlyEvents();
     // After the spawn: the script must not inherit this thread's policy.
     if (data.intake !== undefined) scriptFirst = putTheScriptFirst(threadId());
-    post({ type: 'spawned', pid, via });
+    post({ type: 'spawned', pid, via, group });
   },
 });
 
@@ -174,6 +194,15 @@ if (!run.ok) {
   const endedAt = Date.now();
   // Nothing to step aside for any more: what is left is delivered at the normal policy.
   await scriptFirst?.finish();
+  if (exit.cut !== undefined) {
+    const { afterMs, bytesAfterExit } = exit.cut;
+    appendEvent({
+      event: 'cut',
+      level: 'WARN',
+      message: `output after the script ended was cut after ${afterMs / 1000} s: a process it left running still holds its stdout or stderr open; ${bytesAfterExit} bytes read after the script ended are kept, what it prints later is not read`,
+      metadata: { afterMs, bytesAfterExit },
+    });
+  }
   exited(exit, {
     event: 'exited',
     level: exit.status === 0 ? 'INFO' : 'ERROR',

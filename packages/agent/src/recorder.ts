@@ -15,14 +15,22 @@ const BUFFER_BYTES = 512 * 1024;
 export interface RecorderPosition {
   readonly nextSeq: number;
   readonly lineNumbers: Readonly<Record<LogSource, number>>;
+  /** The script's lines below the minimum level so far (absent in an older agent's state: none). */
+  readonly belowLevel?: number;
 }
 
 export interface RecorderOptions {
   readonly runId: string;
   readonly spool: RunSpool;
-  /** Lines below this level are counted (line numbers stay the script's) but not sent. */
+  /**
+   * Lines below this level are not sent; they are counted (`belowLevel`), and their line numbers
+   * stay the script's, so that the run's end can say how many there were.
+   */
   readonly minLevel: LogLevel;
+  /** For the agent's own messages. */
   readonly redact: Redactor;
+  /** For the script's lines (the identity when they were masked before the intake). */
+  readonly redactLines: Redactor;
   readonly maxMessageLength: number;
   readonly position?: RecorderPosition;
   /** Entries up to this runSeq are already in the spool (a replay): numbered, not written again. */
@@ -44,6 +52,8 @@ export interface Recorder {
   /** Entries recorded but not yet in the spool. */
   readonly pending: number;
   readonly position: RecorderPosition;
+  /** The script's lines below the minimum level so far, not sent. */
+  readonly belowLevel: number;
 }
 
 const SOURCES = ['stdout', 'stderr', 'agent'] as const;
@@ -74,7 +84,7 @@ function writeDecimal(buffer: Buffer, offset: number, value: number): number {
 }
 
 export function createRecorder(options: RecorderOptions): Recorder {
-  const { spool, redact, maxMessageLength } = options;
+  const { spool, redact, redactLines, maxMessageLength } = options;
   const skipThrough = options.skipThrough ?? 0;
   const minRank = levelRank(options.minLevel);
   const ranks = Object.fromEntries(LEVELS.map((l) => [l, levelRank(l)])) as Record<LogLevel, number>;
@@ -85,6 +95,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0, ...options.position?.lineNumbers };
   let nextSeq = options.position?.nextSeq ?? 1;
+  let belowLevel = options.position?.belowLevel ?? 0;
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
   let used = 0;
   let count = 0;
@@ -148,8 +159,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
     line(source, raw, truncatedBySplitter, originalLength) {
       const lineNumber = ++lineNumbers[source];
       const level = detectLevel(raw);
-      if (ranks[level] < minRank) return;
-      let message = redact(raw);
+      if (ranks[level] < minRank) {
+        belowLevel++;
+        return;
+      }
+      let message = redactLines(raw);
       let truncated = truncatedBySplitter;
       if (message.length > maxMessageLength) {
         message = cut(message, maxMessageLength);
@@ -166,7 +180,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
       return count;
     },
     get position() {
-      return { nextSeq, lineNumbers: { ...lineNumbers } };
+      return { nextSeq, lineNumbers: { ...lineNumbers }, belowLevel };
+    },
+    get belowLevel() {
+      return belowLevel;
     },
   };
 }

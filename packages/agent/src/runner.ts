@@ -1,12 +1,14 @@
-// Runs the task's script as a child process: by its shebang when it is executable, else with sh;
-// the environment passed through; stdout and stderr handed over chunk by chunk as they come, in
-// one reused buffer; the exit status the shell would give (128+N for signal N). Runs in the
-// reading thread (reader-worker.ts).
+// Runs the task's script as a child process: by its shebang (read here when the file is not
+// executable), else with sh; in a process group of its own unless it shares the agent's terminal,
+// so that a signal reaches whatever it started; the environment passed through; stdout and stderr
+// handed over chunk by chunk as they come, in one reused buffer; the exit status the shell would
+// give (128+N for signal N). Runs in the reading thread (reader-worker.ts).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { agentError, fail, ok, type Result } from './errors.js';
 
 /** After the script exits, how long a child it left behind may keep the pipes open before the agent stops reading. */
@@ -27,7 +29,15 @@ export interface ScriptExit {
   readonly signal: NodeJS.Signals | null;
   /** Set when the script could not be started at all (its interpreter is missing …). */
   readonly startError?: string;
+  /**
+   * Set when a process the script left running still held its output open PIPE_GRACE_MS after it
+   * exited: the agent stopped reading then. `bytesAfterExit` were read in between.
+   */
+  readonly cut?: { readonly afterMs: number; readonly bytesAfterExit: number };
 }
+
+/** How the script is started: its own shebang or binary format, the #! line read by the agent (not executable), or sh. */
+export type Invocation = 'direct' | 'shebang' | 'sh';
 
 export interface RunScriptOptions {
   readonly scriptPath: string;
@@ -35,20 +45,31 @@ export interface RunScriptOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** A chunk of output: `buffer[0, length)`, valid until this returns (the buffer is reused). */
   readonly onChunk: (source: OutputSource, buffer: Buffer, length: number) => void;
-  /** The script was started; called before any of its output is read. */
-  readonly onSpawned: (pid: number, via: 'direct' | 'sh') => void;
+  /** The script was started; called before any of its output is read. `group`: it leads a process group of its own. */
+  readonly onSpawned: (pid: number, via: Invocation, group: boolean) => void;
 }
 
 export interface ScriptRun {
   readonly pid: number;
-  /** How the script is started: its own shebang (or binary format) or sh. */
-  readonly via: 'direct' | 'sh';
+  readonly via: Invocation;
   /** Resolves once the script has exited and its pipes are drained (or given up on). */
   readonly exited: Promise<ScriptExit>;
 }
 
+/** The most of a `#!` line the kernel reads (BINPRM_BUF_SIZE); the agent reads as much. */
+const SHEBANG_BYTES = 256;
+
+/** `#!/usr/bin/env bash` → ['/usr/bin/env', 'bash']: the interpreter and at most one argument, as Linux splits it. */
+function shebangOf(head: Buffer): string[] | undefined {
+  const end = head.indexOf(0x0a);
+  const line = head.subarray(2, end < 0 ? head.length : end).toString('utf8').replace(/\r$/, '').trim();
+  const match = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (match?.[1] === undefined) return undefined;
+  return match[2] === undefined || match[2].trim() === '' ? [match[1]] : [match[1], match[2].trim()];
+}
+
 /** How the script would be run, or why it cannot be. */
-export function planInvocation(scriptPath: string): Result<{ command: string; argsBefore: string[]; via: 'direct' | 'sh' }> {
+export function planInvocation(scriptPath: string): Result<{ command: string; argsBefore: string[]; via: Invocation }> {
   let stats;
   try {
     stats = statSync(scriptPath);
@@ -61,8 +82,8 @@ export function planInvocation(scriptPath: string): Result<{ command: string; ar
   let head: Buffer;
   try {
     const fd = openSync(scriptPath, 'r');
-    head = Buffer.alloc(4);
-    readSync(fd, head, 0, 4, 0);
+    head = Buffer.alloc(SHEBANG_BYTES);
+    head = head.subarray(0, readSync(fd, head, 0, SHEBANG_BYTES, 0));
     closeSync(fd);
   } catch (error) {
     return fail(agentError('SCRIPT_NOT_RUNNABLE', `cannot read script ${scriptPath}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`));
@@ -73,9 +94,18 @@ export function planInvocation(scriptPath: string): Result<{ command: string; ar
   } catch {
     executable = false;
   }
-  // An executable text file without "#!" is what shells run with sh; so does the agent.
-  const runsItself = head.subarray(0, 2).toString('latin1') === '#!' || head.toString('latin1') === '\x7fELF';
-  if (executable && runsItself) return ok({ command: scriptPath, argsBefore: [], via: 'direct' });
+  const shebang = head.subarray(0, 2).toString('latin1') === '#!';
+  const binary = head.subarray(0, 4).toString('latin1') === '\x7fELF';
+  if (executable && (shebang || binary)) return ok({ command: scriptPath, argsBefore: [], via: 'direct' });
+  // Not executable: what its #! line names runs it, as `bash script.sh` would; never sh instead of it.
+  if (shebang) {
+    const interpreter = shebangOf(head);
+    if (interpreter === undefined) return fail(agentError('SCRIPT_NOT_RUNNABLE', `cannot run ${scriptPath}: it is not executable (no execute bit) and its #! line names no interpreter`));
+    const [command = '', ...rest] = interpreter;
+    return ok({ command, argsBefore: [...rest, scriptPath], via: 'shebang' });
+  }
+  if (binary) return fail(agentError('SCRIPT_NOT_RUNNABLE', `cannot run ${scriptPath}: it is a program without the execute bit (chmod +x it)`));
+  // A text file without "#!" is what shells run with sh; so does the agent.
   return ok({ command: 'sh', argsBefore: [scriptPath], via: 'sh' });
 }
 
@@ -139,25 +169,35 @@ export async function runScript(options: RunScriptOptions): Promise<Result<Scrip
   if (!plan.ok) return plan;
   const { command, argsBefore, via } = plan.value;
 
+  /** Output read after the script exited, while a process it left running holds the pipes; -1 before. */
+  let bytesAfterExit = -1;
+  const onChunk = (source: OutputSource, buffer: Buffer, length: number): void => {
+    if (bytesAfterExit >= 0) bytesAfterExit += length;
+    options.onChunk(source, buffer, length);
+  };
   let pipes: Record<OutputSource, OutputPipe> | undefined;
   try {
-    pipes = await openOutputPipes(options.onChunk);
+    pipes = await openOutputPipes(onChunk);
   } catch {
     // No Unix socket here (a read-only or odd temp dir): Node's own pipes, a buffer per read.
     pipes = undefined;
   }
   const stdio: StdioOptions = pipes === undefined ? ['inherit', 'pipe', 'pipe'] : ['inherit', pipes.stdout.childEnd, pipes.stderr.childEnd];
-  const child: ChildProcess = spawn(command, [...argsBefore, ...options.args], { env: options.env as NodeJS.ProcessEnv, stdio });
+  // A group of its own (setsid), so that a signal reaches all it started, as Ctrl-C in a terminal
+  // does; except when it shares our terminal, whose Ctrl-C reaches its group already and whose
+  // /dev/tty it may need (a password prompt).
+  const group = !isatty(0);
+  const child: ChildProcess = spawn(command, [...argsBefore, ...options.args], { env: options.env as NodeJS.ProcessEnv, stdio, detached: group });
   const readers: Record<OutputSource, Socket | null> = pipes === undefined ? { stdout: child.stdout as Socket | null, stderr: child.stderr as Socket | null } : { stdout: pipes.stdout.reader, stderr: pipes.stderr.reader };
   if (pipes === undefined) {
-    child.stdout?.on('data', (chunk: Buffer) => options.onChunk('stdout', chunk, chunk.length));
-    child.stderr?.on('data', (chunk: Buffer) => options.onChunk('stderr', chunk, chunk.length));
+    child.stdout?.on('data', (chunk: Buffer) => onChunk('stdout', chunk, chunk.length));
+    child.stderr?.on('data', (chunk: Buffer) => onChunk('stderr', chunk, chunk.length));
   } else {
     // The child holds its own copies now; ours would keep the pipes open after it exits.
     pipes.stdout.childEnd.destroy();
     pipes.stderr.childEnd.destroy();
   }
-  options.onSpawned(child.pid ?? -1, via);
+  options.onSpawned(child.pid ?? -1, via, group);
 
   const exited = new Promise<ScriptExit>((resolve) => {
     let exit: ScriptExit | undefined;
@@ -191,12 +231,14 @@ export async function runScript(options: RunScriptOptions): Promise<Result<Scrip
     child.once('exit', (code, signal) => {
       exit = { status: statusOf(code, signal), code, signal };
       if (openPipes === 0) return finish();
+      bytesAfterExit = 0;
       // A background child may hold the pipes open for ever; read what it prints for a moment, then stop.
       graceTimer = setTimeout(() => {
         graceTimer = undefined;
         readers.stdout?.destroy();
         readers.stderr?.destroy();
         openPipes = 0;
+        if (exit !== undefined) exit = { ...exit, cut: { afterMs: PIPE_GRACE_MS, bytesAfterExit } };
         finish();
       }, PIPE_GRACE_MS);
     });

@@ -4,6 +4,7 @@
 // off. Two agents that race may both back off, but two can never both own a run.
 import { closeSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from './file-modes.js';
 
 const LOCK_PREFIX = 'lock.';
 
@@ -50,7 +51,7 @@ function isLiveOther(name: string): boolean {
 /** Takes the run in `dir`, or returns undefined while another live agent holds it. Stale locks are removed. */
 export function acquireRunLock(dir: string): RunLock | undefined {
   const own = join(dir, ownName);
-  closeSync(openSync(own, 'w'));
+  closeSync(openSync(own, 'w', PRIVATE_FILE));
   let busy = false;
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(LOCK_PREFIX) || name === ownName) continue;

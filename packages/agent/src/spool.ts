@@ -4,6 +4,7 @@
 // bytes that go on the wire). A segment is deleted once all of it is acknowledged. Nothing but
 // appends touches a segment, so a kill -9 can at worst leave a torn last line, which recovery ignores.
 import {
+  chmodSync,
   closeSync,
   fstatSync,
   ftruncateSync,
@@ -20,6 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_DIR, PRIVATE_FILE } from './file-modes.js';
 import { listIntakeSegments } from './intake.js';
 import type { ProcessingSettings } from './intake-processor.js';
 import { acquireRunLock, isLocked, isLockFile, type RunLock } from './spool-lock.js';
@@ -100,11 +102,13 @@ function runDirName(taskId: string, runId: string): string {
 /** Makes a new run's directory, locked by this process. Throws (with the errno) when it cannot be written. */
 export function createRunDirectory(spoolDir: string, info: RunInfo): string {
   const dir = join(spoolDir, runDirName(info.taskId, info.runId));
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  // An existing directory keeps its mode; the run's own is new and made private here in any case.
+  chmodSync(dir, PRIVATE_DIR);
   const lock = acquireRunLock(dir);
   if (lock === undefined) throw new Error(`spool run ${dir} is held by another agent`);
   // run.json appears whole (rename) so a reader never sees a half-written one.
-  writeFileSync(`${runJson(dir)}.tmp`, JSON.stringify(info));
+  writeFileSync(`${runJson(dir)}.tmp`, JSON.stringify(info), { mode: PRIVATE_FILE });
   renameSync(`${runJson(dir)}.tmp`, runJson(dir));
   return dir;
 }
@@ -304,7 +308,7 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
         if (segment === undefined || segment.bytes >= SEGMENT_BYTES || segment.firstSeq + segment.count !== lastSeq + 1) {
           const firstSeq = lastSeq + 1;
           const path = join(dir, segmentName(firstSeq));
-          segment = { firstSeq, path, count: 0, bytes: 0, fd: openSync(path, 'a+') };
+          segment = { firstSeq, path, count: 0, bytes: 0, fd: openSync(path, 'a+', PRIVATE_FILE) };
           segments.push(segment);
         }
         const bytes = records;
@@ -392,7 +396,7 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
         return 0;
       }
       if (ackedSeq > 0) {
-        writeFileSync(`${ackedFile(dir)}.tmp`, String(ackedSeq));
+        writeFileSync(`${ackedFile(dir)}.tmp`, String(ackedSeq), { mode: PRIVATE_FILE });
         renameSync(`${ackedFile(dir)}.tmp`, ackedFile(dir));
       }
       lock.release();

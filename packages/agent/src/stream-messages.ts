@@ -1,7 +1,7 @@
 // What the main thread (execute.ts, streaming.ts) and the reading thread (reader-worker.ts) tell
 // each other. Output itself never travels in a message: it goes through the intake journal.
 import type { EventPayload } from './intake-processor.js';
-import type { ScriptExit } from './runner.js';
+import type { Invocation, ScriptExit } from './runner.js';
 
 export interface ReaderWorkerData {
   readonly scriptPath: string;
@@ -14,6 +14,8 @@ export interface ReaderWorkerData {
     readonly signal: SharedArrayBuffer;
     /** `started`'s metadata besides the script's pid, which only the reading thread knows first. */
     readonly started: Readonly<Record<string, unknown>>;
+    /** filters.excludePatterns, applied before anything is journaled (intake-masker.ts); absent without patterns. */
+    readonly mask?: { readonly patterns: readonly string[]; readonly keepChars: number };
   };
 }
 
@@ -27,7 +29,8 @@ export type ToReader =
   | { readonly type: 'seal'; readonly payload?: EventPayload };
 
 export type FromReader =
-  | { readonly type: 'spawned'; readonly pid: number; readonly via: 'direct' | 'sh' }
+  /** `group`: the script leads a process group of its own, which signals are passed on to. */
+  | { readonly type: 'spawned'; readonly pid: number; readonly via: Invocation; readonly group: boolean }
   /** The intake grew while the main thread was asleep. */
   | { readonly type: 'wake' }
   /** The intake could not be written (disk full …): that output is echoed but not kept. */

@@ -15,6 +15,7 @@ import { openIntakeReader, removeIntake, unlinkQuietly, type IntakeReader } from
 import {
   createIntakeProcessor,
   removeProcessingState,
+  splitterLengthOf,
   saveProcessingState,
   type EventPayload,
   type ProcessingSettings,
@@ -33,6 +34,8 @@ export interface Streaming {
   readonly dir: string;
   /** Shared with the reading thread: [records appended, this thread asleep]. */
   readonly signal: SharedArrayBuffer;
+  /** For the reading thread: mask before journaling (filters.excludePatterns set). */
+  readonly mask?: { readonly patterns: readonly string[]; readonly keepChars: number };
   /** The reading thread appended to the intake while this thread slept. */
   wake(): void;
   /** Resolves once the server has first answered (an acknowledgement) or first failed. */
@@ -75,6 +78,8 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     minLevel: config.logging.level,
     maxMessageLength: config.logStreaming.maxMessageLength,
     excludePatterns: config.filters.excludePatterns,
+    // A secret must not reach the disk: the reading thread masks before it journals.
+    ...(config.filters.excludePatterns.length > 0 ? { maskedInIntake: true } : {}),
   };
   const info: RunInfo = { taskId, runId: randomUUID(), createdAt: new Date().toISOString(), processing };
   const dir = makeRunDirectory(config, log, info);
@@ -237,6 +242,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   return {
     dir,
     signal: signalBuffer,
+    ...(processing.maskedInIntake === true ? { mask: { patterns: processing.excludePatterns, keepChars: splitterLengthOf(processing) } } : {}),
     wake: schedule,
     firstAnswer: delivery.firstAnswer,
     async finish() {

@@ -59,9 +59,13 @@ function expectedLines(levels: readonly string[]) {
   );
 }
 
-function checkRun(entries: LogEntry[], levels: readonly string[]): void {
+function checkRun(entries: LogEntry[], levels: readonly string[], minLevel: string): void {
   const lines = entries.filter((e) => e.source !== 'agent').map(({ source, message, level, lineNumber }) => ({ source, message, level, lineNumber }));
   expect(lines).toEqual(expectedLines(levels));
+  // The lines below the level are not sent, and the run says how many there were.
+  const belowLevel = PRINTED.length - lines.length;
+  const filtered = entries.filter((e) => e.metadata.event === 'filtered');
+  expect(filtered.map((e) => e.message)).toEqual(belowLevel === 0 ? [] : [`${belowLevel} lines below --log-level ${minLevel} were not sent`]);
   const first = entries[0];
   const last = entries.at(-1);
   expect(first?.metadata.event).toBe('started');
@@ -80,7 +84,7 @@ describe('keruta-agent as the usage guide shows it', () => {
     expect(run.status).toBe(0);
     expect(run.stdout.toString()).toBe(expectedStdout);
     expect(run.stderr).toBe('ERROR: compilation failed\n[DEBUG] retrying with -v\n');
-    checkRun(await latestRun('task123'), ['INFO', 'WARN', 'ERROR']);
+    checkRun(await latestRun('task123'), ['INFO', 'WARN', 'ERROR'], 'INFO');
     const status = (await (await fetch(`${server.apiUrl}/tasks/task123`)).json()) as { status: string; exitCode: number };
     expect(status).toMatchObject({ status: 'succeeded', exitCode: 0 });
   });
@@ -92,21 +96,21 @@ describe('keruta-agent as the usage guide shows it', () => {
     expect(run.stderr).toContain('ERROR: compilation failed\n');
     expect(run.stderr).toContain(`keruta-agent: started ${script}`);
     expect(run.stderr).toContain(`keruta-agent: connected to keruta-api over ${server.wsUrl}`);
-    expect(run.stderr).toMatch(/keruta-agent: delivered 7 entries/);
-    checkRun(await latestRun('task123'), ['INFO', 'WARN', 'ERROR']);
+    expect(run.stderr).toMatch(/keruta-agent: delivered 8 entries/);
+    checkRun(await latestRun('task123'), ['INFO', 'WARN', 'ERROR'], 'INFO');
   });
 
   it('… --log-level DEBUG streams the debug lines too', async () => {
     const run = await runAgent(['execute', '--task-id', 'task123', '--script', script, '--log-level', 'DEBUG'], env);
     expect(run.status).toBe(0);
-    checkRun(await latestRun('task123'), ['DEBUG', 'INFO', 'WARN', 'ERROR']);
+    checkRun(await latestRun('task123'), ['DEBUG', 'INFO', 'WARN', 'ERROR'], 'DEBUG');
   });
 
   it('… --log-level WARN streams only WARN and ERROR (everything is still printed)', async () => {
     const run = await runAgent(['execute', '--task-id', 'task123', '--script', script, '--log-level', 'WARN'], env);
     expect(run.status).toBe(0);
     expect(run.stdout.toString()).toBe(expectedStdout);
-    checkRun(await latestRun('task123'), ['WARN', 'ERROR']);
+    checkRun(await latestRun('task123'), ['WARN', 'ERROR'], 'WARN');
   });
 
   it('… --disable-log-streaming sends nothing and connects to nothing', async () => {
@@ -149,7 +153,7 @@ describe('keruta-agent as the usage guide shows it', () => {
     };
     const fromFile = await runAgent(['execute', '--task-id', 'task-config', '--script', script, '--config', config], guideEnv);
     expect(fromFile.status).toBe(0);
-    checkRun(await latestRun('task-config'), ['INFO', 'WARN', 'ERROR']);
+    checkRun(await latestRun('task-config'), ['INFO', 'WARN', 'ERROR'], 'INFO');
     const fromEnv = await runAgent(['execute', '--task-id', 'task-env', '--script', script], {
       ...guideEnv,
       KERUTA_WEBSOCKET_URL: server.wsUrl,
@@ -158,7 +162,7 @@ describe('keruta-agent as the usage guide shows it', () => {
     expect(fromEnv.status).toBe(0);
     expect(fromEnv.stderr).not.toContain('your-jwt-token-here');
     expect(fromEnv.stderr).not.toContain('your-api-key-here');
-    checkRun(await latestRun('task-env'), ['INFO', 'WARN', 'ERROR']);
+    checkRun(await latestRun('task-env'), ['INFO', 'WARN', 'ERROR'], 'INFO');
   });
 
   it('records a failing script as failed, with its exit code', async () => {

@@ -70,5 +70,5 @@ export function entryId(taskId: string, seq: number): string {
  * What the agent puts in `metadata.event` of its own (`source: "agent"`) entries; the
  * server derives a task's status from them.
  */
-export const AGENT_EVENTS = ['started', 'exited', 'lost', 'reconnected', 'spooled', 'delivered', 'conflict'] as const;
+export const AGENT_EVENTS = ['started', 'exited', 'lost', 'reconnected', 'spooled', 'delivered', 'conflict', 'filtered', 'cut'] as const;
 export type AgentEvent = (typeof AGENT_EVENTS)[number];

@@ -38,7 +38,7 @@ describe('stdout and stderr interleaved as printed', () => {
     const script = writeScript(
       temp.path,
       'alternating.sh',
-      '#!/bin/bash\nn=0\nfor i in $(seq 1 30); do echo "step $((++n))"; sleep 0.01; echo "warn $((++n))" >&2; sleep 0.01; echo "done $((++n))"; done\n',
+      '#!/bin/bash\nn=0\nfor i in $(seq 1 30); do echo "step $((++n))"; sleep 0.05; echo "warn $((++n))" >&2; sleep 0.05; echo "done $((++n))"; done\n',
     );
     const run = await runAgent(['execute', '--task-id', 'alternating', '--script', script], env);
     expect(run.status).toBe(0);

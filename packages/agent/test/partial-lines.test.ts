@@ -93,16 +93,23 @@ describe('partial lines from a real agent', () => {
     expect(watcher.messages.filter((m) => m.type === 'partial')).toEqual([]);
   });
 
-  it('masks filters.excludePatterns in a partial line before it leaves the machine', async () => {
+  it('masks filters.excludePatterns in a partial line before it leaves the machine, and never sends the piece the reading thread holds unmasked', async () => {
     await using watcher = await watch('secret-bar');
     const config = join(temp.path, 'filters.yaml');
     writeFileSync(config, 'filters:\n  excludePatterns:\n    - "password=\\\\S+"\n');
-    const script = writeScript(temp.path, 'secret-bar.sh', "#!/bin/sh\nprintf 'login password=hunter2 waiting'; sleep 0.6; printf ' ok\\n'\n");
+    // Each "\r" ends a piece the reading thread masks and journals; the piece after the last one
+    // stays in its memory, where no watcher sees it, until the line ends.
+    const script = writeScript(
+      temp.path,
+      'secret-bar.sh',
+      "#!/bin/sh\nprintf 'login password=hunter2 step 1\\r'; sleep 0.6; printf 'login password=hunter2 step 2'; sleep 0.6; printf ' ok\\n'\n",
+    );
     const run = await runAgent(['execute', '--task-id', 'secret-bar', '--script', script, '--config', config], env);
     expect(run.status).toBe(0);
     await watcher.waitFor((m) => m.type === 'logs' && m.entries.some((e) => e.source === 'stdout'));
     const partials = watcher.messages.filter((m): m is PartialMessage => m.type === 'partial');
-    expect(partials.map((p) => p.text)).toEqual(['login [REDACTED] waiting']);
-    expect(watcher.entries.filter((e) => e.source === 'stdout').map((e) => e.message)).toEqual(['login [REDACTED] waiting ok']);
+    expect(partials.map((p) => p.text)).toEqual(['login [REDACTED] step 1']);
+    expect(JSON.stringify(watcher.messages)).not.toContain('hunter2');
+    expect(watcher.entries.filter((e) => e.source === 'stdout').map((e) => e.message)).toEqual(['login [REDACTED] step 2 ok']);
   });
 });

@@ -1,8 +1,8 @@
 // Numbers and shapes at and past the protocol's bounds: each is refused with a coded 4xx on REST
 // and a coded error on the WebSocket (the connection stays open), never a 500, a 1011 close or a
 // stored value that later lines inherit.
-import { describe, expect, it } from 'vitest';
-import { connectClient, startServer, type TestServer } from '@keruta/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, createTestDatabase, startServer, type TestDatabase, type TestServer } from '@keruta/testing';
 import type { ErrorMessage } from '@keruta/protocol';
 
 function nested(depth: number): string {
@@ -82,5 +82,30 @@ describe('input bounds', () => {
     expect(error.code).toBe('MESSAGE_TOO_LARGE');
     expect(error.message).toMatch(/10000/);
     expect(ws.ws.readyState).toBe(ws.ws.OPEN);
+  });
+});
+
+describe('input bounds on a PostgreSQL store', () => {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase('input-bounds.test.ts');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('answers lineNumber 1e300 and runSeq 2^53 + 1 with 400 INVALID_LOG_FORMAT, not the store\'s 500, and stores the largest safe integer exactly', async (context) => {
+    if (db === undefined) return context.skip();
+    await using server = await startServer({ config: { databaseUrl: db.url } });
+    expect(await post(server, 'pg', entry(',"lineNumber":1e300'))).toMatchObject({ status: 400, body: { code: 'INVALID_LOG_FORMAT' } });
+    expect(await post(server, 'pg', entry(',"runId":"r","runSeq":9007199254740993'))).toMatchObject({ status: 400, body: { code: 'INVALID_LOG_FORMAT' } });
+    expect(await post(server, 'pg', entry(`,"metadata":${nested(10_000)}`))).toMatchObject({ status: 400, body: { code: 'INVALID_LOG_FORMAT' } });
+    expect((await post(server, 'pg', entry(',"lineNumber":9007199254740991,"runId":"r","runSeq":9007199254740991'))).status).toBe(201);
+    expect((await post(server, 'pg', entry(''))).status).toBe(201);
+    const page = (await (await fetch(`${server.apiUrl}/tasks/pg/logs`)).json()) as { content: { lineNumber: number; runSeq?: number }[] };
+    expect(page.content.map((e) => [e.lineNumber, e.runSeq])).toEqual([
+      [9007199254740991, 9007199254740991],
+      [9007199254740991, undefined],
+    ]);
   });
 });

@@ -189,10 +189,11 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
           if (upToSeq !== undefined && entry.seq > upToSeq) return;
           yield entry;
         }
-        const last = page.content[page.content.length - 1];
-        if (last === undefined || page.content.length < pageSize) return;
-        if (upToSeq !== undefined && last.seq >= upToSeq) return;
-        cursor = last.seq;
+        // A search cut by the server's time budget answers short, with where to read on from.
+        const next = page.nextAfterSeq ?? (page.content.length < pageSize ? undefined : page.content[page.content.length - 1]?.seq);
+        if (next === undefined || next <= cursor) return;
+        if (upToSeq !== undefined && next >= upToSeq) return;
+        cursor = next;
       }
     },
     getStats: async (taskId) =>

@@ -7,6 +7,19 @@ export const MAX_RUN_ID_LENGTH = 128;
 export const DEFAULT_MAX_MESSAGE_LENGTH = 8192;
 /** Largest metadata object, as JSON bytes. */
 export const MAX_METADATA_BYTES = 4096;
+/**
+ * Deepest metadata, counting the object itself as 1. JSON.parse takes any depth, but every
+ * recursive walk after it (stringify, the stores, the page) would overflow the stack on 10,000.
+ */
+export const MAX_METADATA_DEPTH = 32;
+/**
+ * Largest lineNumber, runSeq and seq: beyond 2^53 - 1 two numbers read from JSON can be the same
+ * double (2^53 + 1 is 2^53), and PostgreSQL's bigint columns hold every safe integer.
+ */
+export const MAX_SAFE_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/** A count from 1 that every store keeps exactly. */
+const Counter = (options: { minimum: number } = { minimum: 1 }) => Type.Integer({ ...options, maximum: MAX_SAFE_COUNTER });
 
 export const LOG_SOURCES = ['stdout', 'stderr', 'agent'] as const;
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -35,29 +48,29 @@ export const LogRequestSchema = Type.Object({
   source: LogSourceSchema,
   level: LogLevelSchema,
   message: Type.String(),
-  lineNumber: Type.Optional(Type.Integer({ minimum: 1 })),
+  lineNumber: Type.Optional(Counter()),
   metadata: Type.Optional(MetadataSchema),
   /** When the agent read the line; the server's clock when absent. */
   timestamp: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   /** Unique per agent execution; with runSeq it makes a resend idempotent. */
   runId: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_RUN_ID_LENGTH })),
-  runSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+  runSeq: Type.Optional(Counter()),
 });
 export type LogRequest = Static<typeof LogRequestSchema>;
 
 /** A stored entry, exactly as every wire and every store shows it. */
 export const LogEntrySchema = Type.Object({
   id: Type.String(),
-  seq: Type.Integer({ minimum: 1 }),
+  seq: Counter(),
   taskId: Type.String(),
   timestamp: Type.String(),
   source: LogSourceSchema,
   level: LogLevelSchema,
   message: Type.String(),
-  lineNumber: Type.Integer({ minimum: 1 }),
+  lineNumber: Counter(),
   metadata: MetadataSchema,
   runId: Type.Optional(Type.String()),
-  runSeq: Type.Optional(Type.Integer()),
+  runSeq: Type.Optional(Counter()),
 });
 export type LogEntry = Static<typeof LogEntrySchema>;
 

@@ -1,6 +1,6 @@
 // The WebSocket messages of PROTOCOL.md §4, one schema each, both directions.
 import { Type, type Static } from '@sinclair/typebox';
-import { LogEntrySchema, LogLevelSchema, LogRequestSchema, LogSourceSchema, MAX_RUN_ID_LENGTH } from './log-entry.js';
+import { LogEntrySchema, LogLevelSchema, LogRequestSchema, LogSourceSchema, MAX_RUN_ID_LENGTH, MAX_SAFE_COUNTER } from './log-entry.js';
 import { TASK_STATUSES } from './rest.js';
 
 /** Most entries one `logs` message or POST may carry. */
@@ -12,7 +12,7 @@ export const SubscribeOptionsSchema = Type.Object({
   sources: Type.Optional(Type.Array(LogSourceSchema, { maxItems: 3 })),
   levels: Type.Optional(Type.Array(LogLevelSchema, { maxItems: 4 })),
   realtime: Type.Optional(Type.Boolean()),
-  since: Type.Optional(Type.Integer({ minimum: 0 })),
+  since: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE_COUNTER })),
   tail: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TAIL })),
   batch: Type.Optional(Type.Boolean()),
   /** Also send `partial` messages: the line the script is still writing (docs/live-partial-lines.md). */

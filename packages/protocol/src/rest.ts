@@ -12,6 +12,15 @@ export const LogPageSchema = Type.Object({
   totalPages: Type.Integer(),
   size: Type.Integer(),
   number: Type.Integer(),
+  /**
+   * A search (or another read that scans) answers within a time budget, with how far it got:
+   * every seq through `scannedThrough` was looked at; `complete` false means the budget ran out
+   * (`totalElements` then counts the matches found so far); `nextAfterSeq`, when present, is
+   * the `afterSeq` that reads on past `content`.
+   */
+  scannedThrough: Type.Optional(Type.Integer()),
+  nextAfterSeq: Type.Optional(Type.Integer()),
+  complete: Type.Optional(Type.Boolean()),
 });
 export type LogPage = Static<typeof LogPageSchema>;
 

@@ -1,13 +1,14 @@
 // Validators compiled once from the schemas, with errors that name the field at fault.
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
+import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { KerutaError, type ErrorCode } from './errors.js';
-import { ClientMessageSchemas, type ClientMessage } from './messages.js';
+import { ClientMessageSchemas, MAX_BATCH_ENTRIES, type ClientMessage } from './messages.js';
 import {
   DEFAULT_MAX_MESSAGE_LENGTH,
   LogRequestSchema,
   MAX_METADATA_BYTES,
+  MAX_METADATA_DEPTH,
   TASK_ID_PATTERN,
   type LogRequest,
 } from './log-entry.js';
@@ -16,6 +17,8 @@ export interface Validator<T> {
   check(value: unknown): value is T;
   /** The first problem as "field: what is wrong", or undefined when the value fits. */
   explain(value: unknown): string | undefined;
+  /** The first problem as typebox reports it, or undefined when the value fits. */
+  firstError(value: unknown): ValueError | undefined;
 }
 
 /**
@@ -36,13 +39,15 @@ export function createValidator<S extends TSchema>(schema: S): Validator<Static<
     }
     return compiled(value);
   };
+  const firstError = (value: unknown): ValueError | undefined => (check(value) ? undefined : Value.Errors(schema, value).First());
   return {
     check: (value: unknown): value is Static<S> => check(value),
     explain(value) {
       if (check(value)) return undefined;
-      const first = Value.Errors(schema, value).First();
+      const first = firstError(value);
       return first === undefined ? 'invalid value' : describeError(first);
     },
+    firstError,
   };
 }
 
@@ -85,6 +90,21 @@ export function parseTimestamp(value: string, field: string): number {
     throw new KerutaError('INVALID_LOG_FORMAT', `${field}: must be an ISO 8601 date-time such as 2024-01-01T00:00:00Z`);
   }
   return ms;
+}
+
+/**
+ * True when `value` nests objects or arrays deeper than `maxDepth` (a plain value is depth 0, `{}`
+ * depth 1). A loop with its own stack, not recursion: the value may be 10,000 levels deep.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value)) pending.push({ value: child, depth });
+  }
+  return false;
 }
 
 const logRequestValidator = createValidator(LogRequestSchema);
@@ -132,6 +152,9 @@ export function parseLogRequest(value: unknown, options: NormalizeOptions = {}):
     timestamp = new Date(timeMs).toISOString();
   }
   let metadata = request.metadata ?? {};
+  if (request.metadata !== undefined && nestsDeeperThan(request.metadata, MAX_METADATA_DEPTH)) {
+    throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}metadata: must nest at most ${MAX_METADATA_DEPTH} levels deep`);
+  }
   if (request.metadata !== undefined && JSON.stringify(request.metadata).length > MAX_METADATA_BYTES) {
     throw new KerutaError('INVALID_LOG_FORMAT', `${prefix()}metadata: must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
   }
@@ -170,10 +193,15 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new KerutaError('INVALID_MESSAGE_FORMAT', `type: must be one of ${known}`);
   }
   const validator = clientMessageValidators[type as keyof typeof ClientMessageSchemas];
-  const problem = validator.explain(value);
-  if (problem !== undefined) {
+  const error = validator.firstError(value);
+  if (error !== undefined) {
+    // A batch over the limit is a size problem, answered as POST answers it (413 there).
+    if (error.type === ValueErrorType.ArrayMaxItems && error.path === '/entries') {
+      const count = Array.isArray(error.value) ? error.value.length : 0;
+      throw new KerutaError('MESSAGE_TOO_LARGE', `entries: at most ${MAX_BATCH_ENTRIES} entries in one batch, got ${count}`);
+    }
     const code: ErrorCode = type === 'log' ? 'INVALID_LOG_FORMAT' : 'INVALID_MESSAGE_FORMAT';
-    throw new KerutaError(code, problem);
+    throw new KerutaError(code, describeError(error));
   }
   return value as ClientMessage;
 }

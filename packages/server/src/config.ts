@@ -66,6 +66,11 @@ export interface ServerConfig {
   readonly subscriberHighWaterBytes: number;
   /** How long a paused subscriber may go without draining before it is closed with SLOW_CONSUMER. */
   readonly slowConsumerTimeoutMs: number;
+  /**
+   * Bytes all connections together may hold unsent; over it, those holding the most are closed
+   * with SLOW_CONSUMER. Well under keruta-api's memory target (200 MB RSS).
+   */
+  readonly subscriberBufferBytes: number;
   readonly logLevel: string;
 }
 
@@ -84,6 +89,7 @@ export const DEFAULTS = {
   heartbeatIntervalMs: 30_000,
   subscriberHighWaterBytes: 1024 * 1024,
   slowConsumerTimeoutMs: 10_000,
+  subscriberBufferBytes: 64 * 1024 * 1024,
   logLevel: 'info',
   security: {
     metricsPublic: false,
@@ -143,6 +149,7 @@ const SETTINGS = {
   heartbeatIntervalMs: { file: 'heartbeatIntervalMs', env: 'KERUTA_HEARTBEAT_INTERVAL_MS' },
   subscriberHighWaterBytes: { file: 'subscriberHighWaterBytes', env: 'KERUTA_SUBSCRIBER_HIGH_WATER_BYTES' },
   slowConsumerTimeoutMs: { file: 'slowConsumerTimeoutMs', env: 'KERUTA_SLOW_CONSUMER_TIMEOUT_MS' },
+  subscriberBufferBytes: { file: 'subscriberBufferBytes', env: 'KERUTA_SUBSCRIBER_BUFFER_BYTES' },
   logLevel: { file: 'logLevel', env: 'KERUTA_LOG_LEVEL', flag: 'log-level' },
 } as const satisfies Record<string, Setting>;
 type SettingName = keyof typeof SETTINGS;
@@ -327,6 +334,7 @@ export function loadConfig({ argv = [], env = {} }: LoadConfigInput): LoadedConf
     heartbeatIntervalMs: int('heartbeatIntervalMs', DEFAULTS.heartbeatIntervalMs, 100, 3_600_000),
     subscriberHighWaterBytes: int('subscriberHighWaterBytes', DEFAULTS.subscriberHighWaterBytes, 1024, 1024 * 1024 * 1024),
     slowConsumerTimeoutMs: int('slowConsumerTimeoutMs', DEFAULTS.slowConsumerTimeoutMs, 10, 3_600_000),
+    subscriberBufferBytes: int('subscriberBufferBytes', DEFAULTS.subscriberBufferBytes, 64 * 1024, 64 * 1024 * 1024 * 1024),
     logLevel: str('logLevel', DEFAULTS.logLevel),
   };
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(config.logLevel)) {
@@ -349,6 +357,7 @@ export function defineConfig(overrides: Partial<ServerConfig> = {}): ServerConfi
     heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
     subscriberHighWaterBytes: DEFAULTS.subscriberHighWaterBytes,
     slowConsumerTimeoutMs: DEFAULTS.slowConsumerTimeoutMs,
+    subscriberBufferBytes: DEFAULTS.subscriberBufferBytes,
     logLevel: DEFAULTS.logLevel,
     ...overrides,
   });

@@ -26,6 +26,7 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { startRetention, type Retention } from './retention.js';
 import { createPartialRelay } from './ws/partial-relay.js';
 import { createTaskFeeds } from './ws/task-feed.js';
+import { createSubscriberBudget } from './ws/subscriber-budget.js';
 import { attachWebSocketEndpoint, type WsEndpoint } from './ws/ws-server.js';
 
 export interface KerutaServer {
@@ -152,6 +153,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         maxFrameBytes: config.maxBodyBytes,
         highWaterBytes: config.subscriberHighWaterBytes,
         slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
+        budget: createSubscriberBudget(config.subscriberBufferBytes),
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxConnections: MAX_CONNECTIONS,
         authenticator,

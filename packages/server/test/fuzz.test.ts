@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, spawnServer, type RecordingClient, type SpawnedServer } from '@keruta/testing';
 import { readFileSync } from 'node:fs';
 
-const RUNS = { query: 4000, body: 3000, ws: 3500 };
+const RUNS = { query: 4000, body: 3000, ws: 3500, bounds: 1500 };
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
 function send(server: SpawnedServer, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
@@ -41,6 +41,33 @@ function rss(pid: number): number {
 }
 
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('', '-1', '0', '1e9', 'NaN', '2024-01-01T00:00:00Z', '%', '%00', '../', 'INFO,WARN', 'stdout'));
+/** Numbers at and past every bound: beyond 2^53, beyond a double, fractions, negatives. */
+const edgeNumber = fc.oneof(
+  fc.constantFrom('1e300', '1e400', '-1e300', '9007199254740991', '9007199254740992', '9007199254740993', '18446744073709551616', '-1', '0', '-0', '1.5', '1e-300', '2147483648'),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+);
+/** JSON text nested `depth` levels deep, as objects or arrays. */
+const deepJson = fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.boolean()).map(([depth, arrays]) =>
+  arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+);
+/** One entry as JSON text, with any of its numbers or its metadata taken from the edges. */
+const edgeEntry = fc
+  .record({ lineNumber: fc.option(edgeNumber), runSeq: fc.option(edgeNumber), metadata: fc.option(deepJson), deepMessage: fc.boolean() }, { requiredKeys: [] })
+  .map(({ lineNumber, runSeq, metadata, deepMessage }) => {
+    let json = `{"source":"stdout","level":"INFO","message":${deepMessage ? '"m"' : '"deep"'}`;
+    if (lineNumber !== undefined && lineNumber !== null) json += `,"lineNumber":${lineNumber}`;
+    if (runSeq !== undefined && runSeq !== null) json += `,"runId":"edge","runSeq":${runSeq}`;
+    if (metadata !== undefined && metadata !== null) json += `,"metadata":${metadata.startsWith('[') ? `{"x":${metadata}}` : metadata}`;
+    return `${json}}`;
+  });
+/** Sometimes more entries than a batch may hold. */
+const edgeBatch = fc.oneof(
+  { weight: 20, arbitrary: fc.array(edgeEntry, { minLength: 1, maxLength: 4 }) },
+  // Small entries only: 10,001 deep ones would be a 600 MB frame, refused before it is read.
+  { weight: 1, arbitrary: fc.integer({ min: 10_001, max: 10_010 }).map((n) => Array.from({ length: n }, () => '{"source":"stdout","level":"INFO","message":"m"}')) },
+).map((entries) => `[${entries.join(',')}]`);
+
 const taskIds = fc.oneof(fc.constantFrom('fuzz', 'task123', 'a.b_c-d'), fc.string({ maxLength: 140 }));
 
 describe('fuzzing', () => {
@@ -160,6 +187,65 @@ describe('fuzzing', () => {
     expect([...codes].filter((c) => !/^(INVALID_MESSAGE_FORMAT|INVALID_LOG_FORMAT|INVALID_TASK_ID|MESSAGE_TOO_LARGE|RATE_LIMIT_EXCEEDED)$/.test(c))).toEqual([]);
     await client.close();
   }, 120_000);
+
+  it(`answers ${RUNS.bounds} bodies, queries and WebSocket messages with numbers past 2^53, 10,000-deep shapes and 10,001 entries with a coded 4xx`, async () => {
+    const client: RecordingClient = await connectClient(`${server.wsUrl}/edges`);
+    const codes = new Set<string>();
+    let pongs = 0;
+    let wake: (() => void) | undefined;
+    client.ws.on('message', (data) => {
+      const parsed = JSON.parse(data.toString()) as { type: string; code?: string };
+      if (parsed.type === 'error') codes.add(parsed.code ?? '');
+      if (parsed.type === 'pong') {
+        pongs += 1;
+        wake?.();
+      }
+    });
+    const restCodes = new Set<string>();
+    let cases = 0;
+    const shape = fc.oneof(
+      edgeEntry.map((e) => ({ rest: e, ws: `{"type":"log",${e.slice(1)}` })),
+      edgeBatch.map((batch) => ({ rest: `{"entries":${batch}}`, ws: `{"type":"logs","batchId":"edge","entries":${batch}}` })),
+      fc.tuple(edgeNumber, edgeNumber).map(([since, tail]) => ({
+        rest: undefined,
+        query: `afterSeq=${since}&page=${tail}&size=${tail}`,
+        ws: `{"type":"subscribe","options":{"since":${since},"tail":${tail}}}`,
+      })),
+      deepJson.map((deep) => ({ rest: deep, ws: `{"type":"subscribe","options":{"realtime":false,"extra":${deep}}}` })),
+    );
+    await fc.assert(
+      fc.asyncProperty(shape, async (input) => {
+        cases += 1;
+        const response =
+          input.rest === undefined
+            ? await send(server, 'GET', `/api/v1/tasks/fuzz/logs?${'query' in input ? input.query : ''}`)
+            : await send(server, 'POST', '/api/v1/tasks/edges/logs', input.rest);
+        expectCoded(response);
+        if (response.status >= 400) restCodes.add((JSON.parse(response.text) as { code: string }).code);
+        client.send(input.ws);
+        const before = pongs;
+        const answered = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no pong within 10 s: the server hangs')), 10_000);
+          wake = () => {
+            if (pongs > before) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+        });
+        client.send({ type: 'ping' });
+        await answered;
+        expect(client.ws.readyState).toBe(client.ws.OPEN);
+      }),
+      { numRuns: RUNS.bounds },
+    );
+    console.log(`bounds fuzzing: ${cases} cases over REST and WebSocket, REST codes ${[...restCodes].join(' ')}, WebSocket codes ${[...codes].join(' ')}, 0 5xx`);
+    expect([...restCodes].filter((c) => !/^(INVALID_LOG_FORMAT|MESSAGE_TOO_LARGE)$/.test(c))).toEqual([]);
+    expect([...codes].filter((c) => !/^(INVALID_MESSAGE_FORMAT|INVALID_LOG_FORMAT|MESSAGE_TOO_LARGE)$/.test(c))).toEqual([]);
+    expect(restCodes).toContain('MESSAGE_TOO_LARGE');
+    expect(codes).toContain('MESSAGE_TOO_LARGE');
+    await client.close();
+  }, 240_000);
 
   it('keeps the server alive, healthy, free of internal errors and its memory flat after the fuzzing', async () => {
     const health = await send(server, 'GET', '/health');

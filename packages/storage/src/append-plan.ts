@@ -1,7 +1,7 @@
 // What both stores do with a batch once they hold the task's row: skip the (runId, runSeq)
 // pairs already held (a resend when the text is the same, a conflict when it is not), give each entry its seq and line number, cut long messages, keep the
 // counters and the status, and answer the append. Each dialect only reads and writes.
-import { KerutaError, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
+import { KerutaError, MAX_SAFE_COUNTER, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
 import type { AppendResult } from './log-store.js';
 import { LEVEL_COUNT_COLUMN, NEXT_LINE_COLUMN, SOURCE_COUNT_COLUMN, toTaskSummary, type TaskRow } from './row-mapping.js';
 import { applyStatusEvent, sameTaskState, type TaskState } from './task-status.js';
@@ -93,8 +93,9 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
       row.total_logs += 1;
       row[sourceCount] += 1;
       row[levelCount] += 1;
-      // A caller-given number moves the counter past it, so an assigned one never repeats it.
-      if (lineNumber >= row[nextLine]) row[nextLine] = lineNumber + 1;
+      // A caller-given number moves the counter past it, so an assigned one never repeats it;
+      // past the largest safe integer it stays there, as two larger doubles may be one number.
+      if (lineNumber >= row[nextLine]) row[nextLine] = Math.min(lineNumber + 1, MAX_SAFE_COUNTER);
       if (row.min_time_ms === null || request.timeMs < row.min_time_ms) row.min_time_ms = request.timeMs;
       if (row.max_time_ms === null || request.timeMs > row.max_time_ms) row.max_time_ms = request.timeMs;
       state = applyStatusEvent(state, request) ?? state;

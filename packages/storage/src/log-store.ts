@@ -48,6 +48,11 @@ export interface RangeQuery {
   /** Most entries returned. */
   limit: number;
   filter?: EntryFilter;
+  /**
+   * Most seqs a filtered read looks at (the store's own bound when larger or absent): a caller
+   * with a time budget per read, such as a search, asks for windows it can afford.
+   */
+  maxScan?: number;
 }
 
 export interface RangeResult {

@@ -525,6 +525,18 @@ for (const storeUnderTest of STORES) {
         expect(afterSeq).toBe(8);
       });
 
+      it('looks at no more than maxScan seqs of a filtered range, and reads on from scannedTo', async () => {
+        const store = await open();
+        await store.append('build-1', lines(10, (i) => ({ message: i === 5 ? 'needle' : 'hay' })));
+        const first = await store.readRange({ taskId: 'build-1', afterSeq: 0, limit: 10, maxScan: 4, filter: { text: 'needle' } });
+        expect(first).toEqual({ entries: [], scannedTo: 4, done: false });
+        const second = await store.readRange({ taskId: 'build-1', afterSeq: 4, limit: 10, maxScan: 4, filter: { text: 'needle' } });
+        expect(seqsOf(second.entries)).toEqual([6]);
+        expect(second).toMatchObject({ scannedTo: 8, done: false });
+        const last = await store.readRange({ taskId: 'build-1', afterSeq: 8, limit: 10, maxScan: 4, filter: { text: 'needle' } });
+        expect(last).toEqual({ entries: [], scannedTo: 10, done: true });
+      });
+
       it('applies time and text filters to a range', async () => {
         const store = await open();
         await store.append('build-1', lines(10, (i) => ({ message: i % 2 === 0 ? 'even line' : 'odd line' })));

@@ -24,7 +24,8 @@ export interface ServerSearch {
 export function createServerSearch(options: { rest: RestClient; taskId: string; elements: ServerSearchElements; onPick(seq: number): void }): ServerSearch {
   const { rest, taskId, elements } = options;
   let query = '';
-  let page = 0;
+  /** Where "more" reads on from: keyset, because a search that ran out of time may stop mid-page. */
+  let afterSeq: number | undefined;
   let generation = 0;
 
   const resultItem = (entry: LogEntry, pattern: RegExp | undefined): HTMLLIElement => {
@@ -48,15 +49,18 @@ export function createServerSearch(options: { rest: RestClient; taskId: string; 
     elements.more.hidden = true;
     elements.title.textContent = `Searching the whole log for “${query}”…`;
     try {
-      const result = await rest.getLogs(taskId, { q: query, page, size: RESULTS_PER_PAGE });
+      const result = await rest.getLogs(taskId, { q: query, size: RESULTS_PER_PAGE, ...(append && afterSeq !== undefined ? { afterSeq } : {}) });
       if (mine !== generation) return;
       const pattern = queryPattern(query);
       const items = result.content.map((entry) => resultItem(entry, pattern));
       if (append) elements.list.append(...items);
       else elements.list.replaceChildren(...items);
       const shown = elements.list.childElementCount;
-      elements.title.textContent = `${formatCount(result.totalElements)} ${result.totalElements === 1 ? 'line' : 'lines'} in the whole log match “${query}”${shown < result.totalElements ? ` (showing ${formatCount(shown)})` : ''}`;
-      elements.more.hidden = page + 1 >= result.totalPages;
+      // The server scans a long log within a time budget: then the count is of what it got through.
+      const atLeast = result.complete === false ? 'at least ' : '';
+      elements.title.textContent = `${atLeast}${formatCount(result.totalElements)} ${result.totalElements === 1 ? 'line' : 'lines'} in the whole log match “${query}”${shown < result.totalElements ? ` (showing ${formatCount(shown)})` : ''}`;
+      afterSeq = result.nextAfterSeq ?? result.content[result.content.length - 1]?.seq ?? afterSeq;
+      elements.more.hidden = result.nextAfterSeq === undefined;
     } catch (failure) {
       if (mine !== generation) return;
       const message = failure instanceof Error ? failure.message : String(failure);
@@ -65,7 +69,6 @@ export function createServerSearch(options: { rest: RestClient; taskId: string; 
   };
 
   elements.more.addEventListener('click', () => {
-    page += 1;
     void fetchPage(true);
   });
   elements.close.addEventListener('click', () => search.hide());
@@ -73,7 +76,7 @@ export function createServerSearch(options: { rest: RestClient; taskId: string; 
   const search: ServerSearch = {
     async run(next) {
       query = next;
-      page = 0;
+      afterSeq = undefined;
       elements.panel.hidden = false;
       elements.list.replaceChildren();
       if (query === '') {

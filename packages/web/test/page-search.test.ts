@@ -93,6 +93,27 @@ describe('admin page: search, ANSI, sections and shortcuts', () => {
     await page.close();
   });
 
+  it('lists server search results a hundred at a time, reading on with the cursor the server answers', async () => {
+    const taskId = 'server-search-more';
+    await postEntries(server.apiUrl, taskId, numberedLines(1, 1000, (n) => (n % 4 === 0 ? `needle ${n}` : `hay ${n}`)));
+    const { page, errors } = await browser.newPage();
+    await openLogPage(page, `${server.baseUrl}/?taskId=${taskId}&tail=10`);
+    await waitForRows(page, 10);
+    await page.fill('#searchInput', 'needle');
+    await page.click('#serverSearchBtn');
+    await page.waitForFunction(() => document.querySelectorAll('#serverResultsList li').length === 100);
+    expect(await page.textContent('#serverResultsTitle')).toBe('250 lines in the whole log match “needle” (showing 100)');
+    await page.click('#serverResultsMore');
+    await page.waitForFunction(() => document.querySelectorAll('#serverResultsList li').length === 200);
+    await page.click('#serverResultsMore');
+    await page.waitForFunction(() => document.querySelectorAll('#serverResultsList li').length === 250);
+    const seqs = await page.$$eval('#serverResultsList .result', (nodes) => nodes.map((n) => Number((n as HTMLElement).dataset['seq'])));
+    expect(seqs).toEqual(Array.from({ length: 250 }, (_, i) => (i + 1) * 4));
+    expect(await page.isHidden('#serverResultsMore')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows ANSI colours and styles as coloured text, without the escape codes', async () => {
     const taskId = 'ansi';
     await postEntries(server.apiUrl, taskId, [

@@ -8,6 +8,7 @@ import { exportFileName, exportWriter } from '../export-format.js';
 import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { parseBefore, parseExportFormat, parseFilter, parseLogQuery, type RawQuery } from '../query-params.js';
+import { needsScan, slicedQuery } from '../sliced-query.js';
 
 export interface LogRoutesDeps {
   store: LogStore;
@@ -36,7 +37,8 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
   app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', { config: { scope: 'logs:read' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const query = parseLogQuery(request.query);
-    const page = await metrics.timeStore('query', () => store.queryLogs(taskId, query));
+    // A read the counters cannot answer goes in slices, so that no search holds the server.
+    const page = await metrics.timeStore('query', () => (needsScan(query) ? slicedQuery(store, taskId, query) : store.queryLogs(taskId, query)));
     if (page === undefined) throw notFound(taskId);
     return page;
   });

@@ -19,6 +19,7 @@ import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
 import { createOutbox } from './outbox.js';
 import type { PartialRelay } from './partial-relay.js';
+import type { SubscriberBudget } from './subscriber-budget.js';
 import { createSubscription, type Subscription } from './subscription.js';
 import type { TaskFeeds } from './task-feed.js';
 
@@ -32,6 +33,8 @@ export interface ConnectionDeps {
   maxFrameBytes: number;
   highWaterBytes: number;
   slowConsumerTimeoutMs: number;
+  /** What all connections together may hold unsent. */
+  budget: SubscriberBudget;
 }
 
 /** Who may use a connection, and how its credentials arrive. */
@@ -60,9 +63,6 @@ export interface ConnectionHandle {
   recheck(): Promise<void>;
 }
 
-/** How long a connection closed by the server may take to read its last frames. */
-const CLOSE_GRACE_MS = 5000;
-
 /** Subscriptions one connection may hold at once. */
 const MAX_SUBSCRIPTIONS = 64;
 /**
@@ -77,7 +77,13 @@ export function handleConnection(
   deps: ConnectionDeps,
   access: ConnectionAccess,
 ): ConnectionHandle {
-  const outbox = createOutbox(ws);
+  const outbox = createOutbox(ws, {
+    budget: deps.budget,
+    onOverBudget: () => {
+      deps.metrics.slowConsumers.inc();
+      close('SLOW_CONSUMER', 'the server holds too much unsent data and this connection held the most; reconnect and resume with "since"');
+    },
+  });
   let principal: Principal | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
   /** A token bucket of messages: a second's worth, refilled continuously. */
@@ -96,11 +102,8 @@ export function handleConnection(
   const close = (code: ErrorCode, message: string): void => {
     if (closing) return;
     closing = true;
-    sendError(code, message);
-    ws.close(ERROR_CODES[code].closeCode, code);
-    // A peer that does not read never answers the close handshake; don't wait for it forever,
-    // but long enough for a merely slow one to read its error and the close.
-    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    // A subscriber cut for being slow resumes from what it got: what is still queued is dropped.
+    outbox.close({ code: ERROR_CODES[code].closeCode, reason: code, lastFrame: errorFrame(code, message), discard: code === 'SLOW_CONSUMER' });
   };
 
   const report = (error: unknown, batchId?: string): void => {
@@ -198,8 +201,7 @@ export function handleConnection(
         if (!isKerutaError(error) || !['INVALID_LOG_FORMAT', 'MESSAGE_TOO_LARGE', 'INVALID_TASK_ID'].includes(error.code)) {
           const code = isKerutaError(error) ? error.code : 'DATABASE_ERROR';
           closing = true;
-          ws.close(ERROR_CODES[code].closeCode, code);
-          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+          outbox.close({ code: ERROR_CODES[code].closeCode, reason: code, discard: false });
         }
       } finally {
         pendingWrites -= 1;

@@ -1,7 +1,12 @@
-// A connection's outgoing side: sends frames and tells when the socket has drained, so that a
-// subscriber never queues more than a bounded number of bytes in the server's memory.
+// A connection's outgoing side: sends frames in order, tells when the socket has drained, and
+// counts every byte it holds unsent against the server-wide subscriber budget, frame by frame.
+// Frames beyond a small amount in the socket's buffer wait in the outbox's own queue: there a
+// frame shared by many subscribers costs one array slot each, and a connection cut for being
+// slow drops them at once instead of holding them through its close grace.
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { textBytes } from './frames.js';
+import type { SubscriberBudget } from './subscriber-budget.js';
 
 export interface Outbox {
   /**
@@ -9,44 +14,147 @@ export interface Outbox {
    * subscribers costs its bytes once, while a string would be encoded again for every socket.
    */
   send(frame: string | Buffer): void;
+  /**
+   * Sends bytes that are already whole WebSocket frames (`wireFrames`), in order with `send`:
+   * a batch sent one line a frame, shared by every subscriber, in one socket write.
+   */
+  sendWire(frames: Buffer): void;
   /** Bytes accepted by `send` that the socket has not yet handed to the kernel. */
   readonly buffered: number;
+  /** True until the connection closes or begins to. */
   readonly open: boolean;
   /** Resolves true once `buffered` is at most `lowWater`, false after `timeoutMs` without that. */
   waitForDrain(lowWater: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Closes the connection after `lastFrame` (an error saying why). With `discard`, frames still
+   * queued are dropped (a subscriber cut for being slow resumes with `since` from what it got);
+   * otherwise they are sent first. The peer has `CLOSE_GRACE_MS` to read the close.
+   */
+  close(options: { code: number; reason: string; lastFrame?: string; discard: boolean }): void;
 }
 
-export function createOutbox(ws: WebSocket): Outbox {
-  const waiters = new Set<{ lowWater: number; resolve: (drained: boolean) => void }>();
+export interface OutboxOptions {
+  budget: SubscriberBudget;
+  /**
+   * The server-wide budget is exceeded and this connection holds the most: its queued frames are
+   * already dropped and nothing more is sent; close it with SLOW_CONSUMER.
+   */
+  onOverBudget(): void;
+}
 
-  const onWritten = (): void => {
+/** How long a connection closed by the server may take to read its last frames. */
+export const CLOSE_GRACE_MS = 5000;
+
+/**
+ * Bytes handed to the socket before frames wait in the queue. Enough to keep a fast reader's
+ * kernel buffer fed between two write callbacks; little enough that a cut connection, which keeps
+ * these through its close grace, holds next to nothing.
+ */
+const SOCKET_WATER_BYTES = 64 * 1024;
+
+/** A frame for `ws.send`, or bytes already framed for the socket itself. */
+interface Pending {
+  bytes: Buffer;
+  wire: boolean;
+}
+
+export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOptions): Outbox {
+  // ws without compression writes each frame to the socket at once, so bytes written here
+  // beside it keep their order, and count in its `bufferedAmount`.
+  const socket = (ws as unknown as { _socket: Socket })._socket;
+  const waiters = new Set<{ lowWater: number; resolve: (drained: boolean) => void }>();
+  /** Frames not yet handed to the socket, from `head` on; sent ones are cleared for the GC. */
+  let queue: (Pending | undefined)[] = [];
+  let head = 0;
+  let queuedBytes = 0;
+  /** No frame is taken any more: the connection is closing or was cut. */
+  let stopped = false;
+
+  const account = budget.open(() => {
+    stopped = true;
+    dropQueue();
+    // Called from inside a send, perhaps in the middle of a feed's fan-out: close after it.
+    queueMicrotask(onOverBudget);
+  });
+
+  const buffered = (): number => queuedBytes + ws.bufferedAmount;
+  /**
+   * Tells the budget what this connection holds. `bufferedAmount` is exact at once: a write the
+   * kernel takes whole leaves nothing (counting until the write callback, which comes a tick later,
+   * would count a whole fan-out of healthy subscribers as unsent).
+   */
+  const tellBudget = (): void => account.set(buffered());
+
+  const dropQueue = (): void => {
+    queue = [];
+    head = 0;
+    queuedBytes = 0;
+    tellBudget();
+  };
+
+  const write = (pending: Pending): void => {
+    if (pending.wire) socket.write(pending.bytes, pump);
+    else ws.send(pending.bytes, { binary: false }, pump);
+  };
+
+  const enqueue = (pending: Pending): void => {
+    if (stopped || ws.readyState !== ws.OPEN) return;
+    if (head === queue.length && ws.bufferedAmount < SOCKET_WATER_BYTES) {
+      write(pending);
+    } else {
+      queue.push(pending);
+      queuedBytes += pending.bytes.length;
+    }
+    tellBudget();
+  };
+
+  /** Moves queued frames to the socket while it has room, then wakes whoever waits for a drain. */
+  const pump = (): void => {
+    while (head < queue.length && ws.readyState === ws.OPEN && ws.bufferedAmount < SOCKET_WATER_BYTES) {
+      const pending = queue[head]!;
+      queue[head] = undefined;
+      head += 1;
+      queuedBytes -= pending.bytes.length;
+      write(pending);
+    }
+    if (head === queue.length && head > 0) {
+      queue = [];
+      head = 0;
+    }
+    tellBudget();
     if (waiters.size === 0) return;
     for (const waiter of waiters) {
-      if (ws.bufferedAmount <= waiter.lowWater) {
+      if (buffered() <= waiter.lowWater) {
         waiters.delete(waiter);
         waiter.resolve(true);
       }
     }
   };
+
   ws.once('close', () => {
+    stopped = true;
+    dropQueue();
+    account.close();
     for (const waiter of waiters) waiter.resolve(false);
     waiters.clear();
   });
 
   return {
     send(frame) {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(typeof frame === 'string' ? textBytes(frame) : frame, { binary: false }, onWritten);
+      enqueue({ bytes: typeof frame === 'string' ? textBytes(frame) : frame, wire: false });
+    },
+    sendWire(frames) {
+      enqueue({ bytes: frames, wire: true });
     },
     get buffered() {
-      return ws.bufferedAmount;
+      return buffered();
     },
     get open() {
-      return ws.readyState === ws.OPEN;
+      return !stopped && ws.readyState === ws.OPEN;
     },
     waitForDrain(lowWater, timeoutMs) {
-      if (ws.readyState !== ws.OPEN) return Promise.resolve(false);
-      if (ws.bufferedAmount <= lowWater) return Promise.resolve(true);
+      if (stopped || ws.readyState !== ws.OPEN) return Promise.resolve(false);
+      if (buffered() <= lowWater) return Promise.resolve(true);
       return new Promise((resolve) => {
         const waiter = {
           lowWater,
@@ -61,6 +169,26 @@ export function createOutbox(ws: WebSocket): Outbox {
         }, timeoutMs);
         waiters.add(waiter);
       });
+    },
+    close({ code, reason, lastFrame, discard }) {
+      if (ws.readyState === ws.OPEN) {
+        if (discard) dropQueue();
+        // What is still queued goes to the socket now, in order, ahead of the close.
+        while (head < queue.length) {
+          const pending = queue[head]!;
+          head += 1;
+          queuedBytes -= pending.bytes.length;
+          write(pending);
+        }
+        queue = [];
+        head = 0;
+        if (lastFrame !== undefined) ws.send(textBytes(lastFrame), { binary: false });
+      }
+      stopped = true;
+      ws.close(code, reason);
+      // A peer that does not read never answers the close handshake; don't wait for it forever,
+      // but long enough for a merely slow one to read its error and the close.
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     },
   };
 }

@@ -65,21 +65,37 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     else for (const entry of entries) outbox.send(logFrame(entry));
   };
 
-  const sendLive = (batch: FeedBatch): void => {
-    if (batch.firstSeq <= cursor) {
-      // Part of this batch was already read from the store: send only the rest.
-      sendEntries(batch.entries.filter((e) => e.seq > cursor && matches(e)));
-      return;
-    }
+  /**
+   * Sends the batch's entries after `cursor` that match, and returns the seq it got to: short of
+   * the batch's end when the socket went over its high-water mark mid-batch (frames built for this
+   * subscriber alone are checked one by one, so that a batch of ten thousand lines is not queued
+   * whole behind a socket that stopped draining; shared bytes cost nothing more to queue whole).
+   */
+  const sendLive = (batch: FeedBatch): number => {
     if (batchFrames) {
+      if (batch.firstSeq <= cursor) {
+        // Part of this batch was already read from the store: send only the rest.
+        sendEntries(batch.entries.filter((e) => e.seq > cursor && matches(e)));
+        return batch.lastSeq;
+      }
       const built = batch.frameFor(`logs|${filterKey}`, () => logsFrame(taskId, batch.entries.filter(matches)));
       if (!filtered || batch.entries.some(matches)) outbox.send(built);
-      return;
+      return batch.lastSeq;
+    }
+    if (!filtered && batch.firstSeq > cursor) {
+      // The whole batch, one line a frame, in one write of bytes every such subscriber shares.
+      outbox.sendWire(batch.wireLogFrames());
+      return batch.lastSeq;
     }
     const frames = batch.logFrames();
-    batch.entries.forEach((entry, i) => {
-      if (matches(entry)) outbox.send(frames[i] as Buffer);
-    });
+    const { entries } = batch;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.seq <= cursor || !matches(entry)) continue;
+      outbox.send(frames[i] as Buffer);
+      if (i < entries.length - 1 && outbox.buffered > deps.highWaterBytes) return entry.seq;
+    }
+    return batch.lastSeq;
   };
 
   const finish = (next: 'done' | 'stopped'): void => {
@@ -101,6 +117,11 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         // A socket that always drains at once would otherwise let a long catch-up hold the loop.
         await takeTurn();
         if (state !== 'catching-up') return;
+        if (!outbox.open) {
+          // The connection is closing (cut for the server-wide budget, or shut down): read no more.
+          finish('stopped');
+          return;
+        }
         if (outbox.buffered > deps.highWaterBytes) {
           const drained = await outbox.waitForDrain(deps.highWaterBytes / 2, deps.slowConsumerTimeoutMs);
           if (state !== 'catching-up') return;
@@ -123,8 +144,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         // A batch the feed still holds is sent from its shared frames; older entries come from the store.
         const kept = realtime ? feed?.recentBatchWith(cursor + 1) : undefined;
         if (kept !== undefined) {
-          sendLive(kept);
-          cursor = kept.lastSeq;
+          cursor = sendLive(kept);
           continue;
         }
         const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq: target, limit: CATCH_UP_CHUNK, filter });
@@ -142,7 +162,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
 
   const listener: FeedListener = {
     onBatch(batch) {
-      if (state !== 'live' || batch.lastSeq <= cursor) return;
+      if (state !== 'live' || batch.lastSeq <= cursor || !outbox.open) return;
       if (batch.firstSeq > cursor + 1 || outbox.buffered > deps.highWaterBytes) {
         // A gap (a batch the bus lost or that raced ahead), or a socket that is not keeping up:
         // read from the store instead of holding entries in memory.
@@ -150,8 +170,12 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         void catchUp();
         return;
       }
-      sendLive(batch);
-      cursor = batch.lastSeq;
+      cursor = sendLive(batch);
+      if (cursor < batch.lastSeq) {
+        // The socket filled up mid-batch: the rest comes from the kept batch or the store as it drains.
+        state = 'catching-up';
+        void catchUp();
+      }
     },
     onTask(task) {
       if (state !== 'stopped' && state !== 'done') outbox.send(taskFrame(task));

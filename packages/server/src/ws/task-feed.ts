@@ -6,7 +6,7 @@
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
-import { frame, logFrame, textBytes } from './frames.js';
+import { frame, logFrame, textBytes, wireFrames } from './frames.js';
 import type { PartialFrame } from './partial-relay.js';
 
 /** A committed batch as the feed hands it on, with a cache of its serialised frames. */
@@ -21,6 +21,8 @@ export interface FeedBatch {
   frameFor(key: string, build: () => string): Buffer;
   /** One `log` frame per entry, built and encoded once for all subscribers. */
   logFrames(): readonly Buffer[];
+  /** Every entry's `log` frame with its WebSocket framing, in one buffer shared by all subscribers. */
+  wireLogFrames(): Buffer;
 }
 
 export interface FeedListener {
@@ -176,6 +178,7 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
       lastSeq = Math.max(lastSeq, last.seq);
       const frames = new Map<string, Buffer>();
       let logFrames: Buffer[] | undefined;
+      let wire: Buffer | undefined;
       const batch: FeedBatch = {
         entries: event.entries,
         firstSeq: first.seq,
@@ -191,6 +194,10 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
         logFrames() {
           logFrames ??= event.entries.map((entry) => textBytes(logFrame(entry)));
           return logFrames;
+        },
+        wireLogFrames() {
+          wire ??= wireFrames(batch.logFrames());
+          return wire;
         },
       };
       if (listeners.size >= KEEP_FOR_LISTENERS) keep(batch, recent);

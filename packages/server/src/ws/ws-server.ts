@@ -134,11 +134,8 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     });
   };
   options.server.on('upgrade', onUpgrade);
-  options.metrics.setWsBufferedSource(() => {
-    let total = 0;
-    for (const ws of wss.clients) total += ws.bufferedAmount;
-    return total;
-  });
+  // What connections hold unsent, in their outboxes and their sockets.
+  options.metrics.setWsBufferedSource(() => options.budget.unsent);
 
   const heartbeat = setInterval(() => {
     const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });

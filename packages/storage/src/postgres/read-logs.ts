@@ -108,7 +108,8 @@ export async function readRange(client: PoolClient, query: RangeQuery): Promise<
   if (limit <= 0) return { entries: [], scannedTo: afterSeq, done: false };
 
   const filter = narrowingFilter(query.filter, countersOf(task));
-  const bound = isEmptyFilter(filter) ? upper : Math.min(upper, afterSeq + MAX_FILTERED_SCAN);
+  const window = Math.max(1, Math.min(query.maxScan ?? MAX_FILTERED_SCAN, MAX_FILTERED_SCAN));
+  const bound = isEmptyFilter(filter) ? upper : Math.min(upper, afterSeq + window);
   // One row more than asked tells whether anything matching remains before the bound.
   const rows = await pageAfterSeq(client, taskId, afterSeq, bound, limit + 1, filter);
   if (rows.length > limit) {

@@ -88,7 +88,8 @@ export function readRange(statements: Statements, query: RangeQuery): RangeResul
   if (limit <= 0) return { entries: [], scannedTo: afterSeq, done: false };
 
   const filter = narrowingFilter(query.filter, countersOf(task));
-  const bound = isEmptyFilter(filter) ? upper : Math.min(upper, afterSeq + MAX_FILTERED_SCAN);
+  const window = Math.max(1, Math.min(query.maxScan ?? MAX_FILTERED_SCAN, MAX_FILTERED_SCAN));
+  const bound = isEmptyFilter(filter) ? upper : Math.min(upper, afterSeq + window);
   const condition = conditionOfFilter(filter);
   // One row more than asked tells whether anything matching remains before the bound.
   const rows = statements

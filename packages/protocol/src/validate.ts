@@ -162,7 +162,8 @@ export function parseLogRequest(value: unknown, options: NormalizeOptions = {}):
   let message = request.message;
   if (message.length > max) {
     message = message.slice(0, max);
-    metadata = { ...metadata, truncated: true };
+    // The length before any cut: the agent's, when it cut the line first.
+    metadata = { originalLength: request.message.length, ...metadata, truncated: true };
   }
   // Built field by field: unknown properties a client sent are not carried any further.
   const normalized: NormalizedLogRequest = { source: request.source, level: request.level, message, metadata, timestamp, timeMs };

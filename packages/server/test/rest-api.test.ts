@@ -100,7 +100,7 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     expect(one.status).toBe(201);
     expect(one.body).toMatchObject({ id: 't-1', taskId: 't', success: true });
     const { body } = await get(server, '/tasks/t/logs');
-    expect(body.content[0]).toMatchObject({ message: 'x'.repeat(10), lineNumber: 7, metadata: { k: 1, truncated: true } });
+    expect(body.content[0]).toMatchObject({ message: 'x'.repeat(10), lineNumber: 7, metadata: { k: 1, truncated: true, originalLength: 50 } });
   });
 
   it('accepts a bare array and a resend of the same runId/runSeq as duplicates', async () => {

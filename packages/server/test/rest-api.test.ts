@@ -139,20 +139,24 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
   });
 
   it("starts a cut line's message with [cut: N chars] in the txt and csv exports (N = metadata.originalLength), [cut] when the length is unknown; json unchanged", async () => {
+    // A line that says it was cut and not how long it was (a client of its own may send that).
     await using server = await startServer();
     const kept = 'k'.repeat(8192);
     await post(server, 'cut', [
       // As the agent sends a cut line: the maximum kept, the length it had in metadata.
       { source: 'stdout', level: 'INFO', message: kept, metadata: { truncated: true, originalLength: 1048576 }, timestamp: at(1) },
-      // Cut by keruta-api itself, which does not say how long it was.
+      // Cut by keruta-api itself, which records how long it was.
       { source: 'stdout', level: 'INFO', message: `=${kept}`, timestamp: at(2) },
       { source: 'stdout', level: 'INFO', message: 'whole', metadata: { originalLength: 99 }, timestamp: at(3) },
+      // Marked cut by a client of its own, without the length.
+      { source: 'stdout', level: 'INFO', message: 'short', metadata: { truncated: true }, timestamp: at(4) },
     ]);
     const txt = await (await fetch(`${server.apiUrl}/tasks/cut/logs/export?format=txt`)).text();
     expect(txt.split('\n')).toEqual([
       `[${at(1)}] [STDOUT] [INFO] [cut: 1,048,576 chars] ${kept}`,
-      `[${at(2)}] [STDOUT] [INFO] [cut] =${kept.slice(1)}`,
+      `[${at(2)}] [STDOUT] [INFO] [cut: 8,193 chars] =${kept.slice(1)}`,
       `[${at(3)}] [STDOUT] [INFO] whole`,
+      `[${at(4)}] [STDOUT] [INFO] [cut] short`,
       '',
     ]);
     // The same columns; the marker opens the message cell (and a cell opening with "[" needs no formula guard).
@@ -160,12 +164,13 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
     expect(csv.split('\r\n')).toEqual([
       'id,seq,taskId,timestamp,source,level,lineNumber,message',
       `cut-1,1,cut,${at(1)},stdout,INFO,1,"[cut: 1,048,576 chars] ${kept}"`,
-      `cut-2,2,cut,${at(2)},stdout,INFO,2,[cut] =${kept.slice(1)}`,
+      `cut-2,2,cut,${at(2)},stdout,INFO,2,"[cut: 8,193 chars] =${kept.slice(1)}"`,
       `cut-3,3,cut,${at(3)},stdout,INFO,3,whole`,
+      `cut-4,4,cut,${at(4)},stdout,INFO,4,[cut] short`,
       '',
     ]);
     const json = await readJson(fetch(`${server.apiUrl}/tasks/cut/logs/export`));
-    expect(json.map((e: { message: string }) => e.message)).toEqual([kept, `=${kept.slice(1)}`, 'whole']);
+    expect(json.map((e: { message: string }) => e.message)).toEqual([kept, `=${kept.slice(1)}`, 'whole', 'short']);
     expect(json[0].metadata).toEqual({ truncated: true, originalLength: 1048576 });
   });
 

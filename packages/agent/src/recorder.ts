@@ -5,7 +5,7 @@
 // alone reaches the spool (and the server) at once, and a burst is written in large appends.
 import { levelRank, type AgentEvent, type LogLevel, type LogSource } from '@keruta/protocol';
 import { cut } from './line-splitter.js';
-import { detectLevel } from './level-detector.js';
+import { createLevelDetector, type LevelDetectorState } from './level-detector.js';
 import type { Redactor } from './redactor.js';
 import type { RunSpool } from './spool.js';
 
@@ -15,6 +15,8 @@ const BUFFER_BYTES = 512 * 1024;
 export interface RecorderPosition {
   readonly nextSeq: number;
   readonly lineNumbers: Readonly<Record<LogSource, number>>;
+  /** Each pipe's level detector (a traceback may go on past a saved state); absent in older states. */
+  readonly levels?: Readonly<Record<'stdout' | 'stderr', LevelDetectorState>>;
 }
 
 export interface RecorderOptions {
@@ -80,6 +82,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const runIdPiece = `","runId":${JSON.stringify(options.runId)},"runSeq":`;
 
   const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0, ...options.position?.lineNumbers };
+  const detectors = { stdout: createLevelDetector(options.position?.levels?.stdout), stderr: createLevelDetector(options.position?.levels?.stderr) };
   let nextSeq = options.position?.nextSeq ?? 1;
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
   let used = 0;
@@ -143,7 +146,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     setTime,
     line(source, raw, truncatedBySplitter) {
       const lineNumber = ++lineNumbers[source];
-      const level = detectLevel(raw);
+      const level = detectors[source].detect(raw);
       if (ranks[level] < minRank) return;
       let message = redact(raw);
       let truncated = truncatedBySplitter;
@@ -162,7 +165,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       return count;
     },
     get position() {
-      return { nextSeq, lineNumbers: { ...lineNumbers } };
+      return { nextSeq, lineNumbers: { ...lineNumbers }, levels: { stdout: detectors.stdout.state(), stderr: detectors.stderr.state() } };
     },
   };
 }

@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { LogLevel } from '@keruta/protocol';
+import { makeTempDir } from '@keruta/testing';
+import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, openIntakeReader, unlinkQuietly } from '../src/intake.js';
+import { createIntakeProcessor, saveProcessingState, type ProcessingSettings } from '../src/intake-processor.js';
+import { replayIntake } from '../src/intake-replay.js';
 import { createLevelDetector, detectLevel, RULES } from '../src/level-detector.js';
+import { claimRun, createRunSpool, type RunSpool } from '../src/spool.js';
 import { readCorpus } from './level-corpus.js';
 
 describe('level detector', () => {
@@ -286,5 +293,95 @@ describe('level detection on real output (test/fixtures/levels)', () => {
       expect(row.precision, row.level).toBeGreaterThanOrEqual(0.95);
       expect(row.recall, row.level).toBeGreaterThanOrEqual(0.95);
     }
+  });
+});
+
+describe('level detection in a replay after a kill -9', () => {
+  const SETTINGS: ProcessingSettings = { minLevel: 'DEBUG', maxMessageLength: 8192, excludePatterns: [] };
+  const RUN_ID = '3b9c2f4e-5d6a-4e7b-8c9d-0e1f2a3b4c5d';
+  /** The size past which the intake writer starts a new segment (intake.ts). */
+  const SEGMENT_BYTES = 4 * 1024 * 1024;
+  const HEADER_BYTES = 16;
+  const tracebackStart = 'Traceback (most recent call last):\n  File "/app/main.py", line 42, in <module>\n';
+  const tracebackRest = '    main()\n  File "/app/main.py", line 38, in main\n    port = int(config["port"])\nValueError: bad port\ncleaning up\n';
+
+  let runs = 0;
+  const temp = makeTempDir('keruta-agent-levels-');
+  afterAll(async () => (await temp).remove());
+
+  /** A run whose first intake segment ends inside a traceback on stderr: its body is in the second. */
+  async function runWithTracebackAcrossSegments(): Promise<RunSpool> {
+    const run = createRunSpool(join((await temp).path, `spool-${++runs}`), { taskId: 'levels', runId: RUN_ID, createdAt: '2026-01-01T00:00:00.000Z', processing: SETTINGS });
+    mkdirSync(run.dir, { recursive: true });
+    const writer = createIntakeWriter(run.dir);
+    let written = 0;
+    const append = (kind: number, text: string): void => {
+      expect(writer.append(kind as typeof INTAKE_STDOUT, Buffer.from(text)).ok).toBe(true);
+      written += HEADER_BYTES + Buffer.byteLength(text);
+    };
+    append(INTAKE_EVENT, JSON.stringify({ event: 'started', level: 'INFO', message: 'started', metadata: {} }));
+    // Filler on stdout up to where the traceback's first record is the first segment's last.
+    const last = SEGMENT_BYTES - HEADER_BYTES - tracebackStart.length + 1;
+    const line = `building ${'x'.repeat(90)}\n`;
+    while (written + HEADER_BYTES + 65_536 < last) append(INTAKE_STDOUT, line.repeat(Math.floor(65_536 / line.length)));
+    append(INTAKE_STDOUT, `${'y'.repeat(last - written - HEADER_BYTES - 1)}\n`);
+    append(INTAKE_STDERR, tracebackStart);
+    append(INTAKE_STDERR, tracebackRest);
+    append(INTAKE_END, '');
+    append(INTAKE_EVENT, JSON.stringify({ event: 'exited', level: 'INFO', message: 'exited with code 1', metadata: { exitCode: 1 } }));
+    writer.close();
+    return run;
+  }
+
+  /** The processing thread, killed right after it saved its state at the first segment's end (or never, when `kill` is false). */
+  function processLive(run: RunSpool, kill: boolean): void {
+    const processor = createIntakeProcessor({ runId: RUN_ID, spool: run, settings: SETTINGS });
+    const reader = openIntakeReader(run.dir, 0);
+    for (let record = reader.next(); record !== undefined; record = reader.next()) {
+      if (record.kind === 'segment-end') {
+        expect(processor.flush().ok).toBe(true);
+        saveProcessingState(run.dir, processor.state(record.nextOffset));
+        unlinkQuietly(record.path);
+        if (kill) break;
+        continue;
+      }
+      processor.take(record);
+    }
+    expect(processor.flush().ok).toBe(true);
+    reader.close();
+  }
+
+  function stderrLevels(run: RunSpool): string[] {
+    const levels: string[] = [];
+    for (let seq = run.ackedSeq + 1; seq <= run.lastSeq; ) {
+      const batch = run.read(seq, 10_000, 16 * 1024 * 1024, { head: Buffer.from('['), tail: Buffer.from(']') });
+      if (batch === undefined) break;
+      for (const entry of JSON.parse(batch.body.toString()) as { source: string; level: string; message: string }[]) {
+        if (entry.source === 'stderr') levels.push(`${entry.level} ${entry.message}`);
+      }
+      seq = batch.lastSeq + 1;
+    }
+    return levels;
+  }
+
+  it('gives a traceback cut by a segment boundary the same levels as a run that was never killed', async () => {
+    const reference = await runWithTracebackAcrossSegments();
+    processLive(reference, false);
+    const expected = stderrLevels(reference);
+    expect(expected).toEqual([
+      'ERROR Traceback (most recent call last):',
+      'ERROR   File "/app/main.py", line 42, in <module>',
+      'ERROR     main()',
+      'ERROR   File "/app/main.py", line 38, in main',
+      'ERROR     port = int(config["port"])',
+      'ERROR ValueError: bad port',
+      'INFO cleaning up',
+    ]);
+
+    const killed = await runWithTracebackAcrossSegments();
+    processLive(killed, true);
+    const claimed = claimRun(killed.dir) as RunSpool;
+    expect(await replayIntake(claimed)).toEqual({ ok: true });
+    expect(stderrLevels(claimed)).toEqual(expected);
   });
 });

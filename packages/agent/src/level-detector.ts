@@ -2,8 +2,8 @@
 // tried in order on the line with its ANSI colours removed; the first that applies decides. A few
 // rules look at the lines before (a stack trace's `at` lines, a traceback's body, a compiler's code
 // frame keep the level of the report they belong to), so each source stream gets its own detector
-// (createLevelDetector); detectLevel(line) judges a line alone. Runs once per line at millions of
-// lines a second: rules look at character codes and use indexOf, and bail out on their first char.
+// (createLevelDetector); detectLevel(line) judges a line alone. Runs on the main thread for every
+// line: a line is first checked for what rules look for (features), and only rules that can apply run.
 import type { LogLevel } from '@keruta/protocol';
 
 /**
@@ -359,61 +359,47 @@ function cargoStatus(line: string, at: number): boolean {
 }
 
 /*
- * Which rules a line can concern, worked out in one pass over it before any rule runs: its first
- * character, and a few letter pairs and triples that every marker, exception name and count word
- * contains. A rule is tried only when the line has one of the things it asks for (`when`), so a
- * plain line costs that pass and no rule at all.
+ * Which rules a line can concern, worked out before any rule runs: whether it is blank or indented,
+ * what its first character is, what the lines before opened, and whether it has any of TRIGGERS. A
+ * rule is tried only when the line has something it asks for (`when`) and, for a rule about how a
+ * line starts, only when it starts with one of its characters (`firsts`): a plain line costs one
+ * pattern test and no rule.
  */
 const ANY = 1 << 0;
-const BLANK = 1 << 18;
-const IN_BODY = 1 << 1; // the lines before opened a body or a snippet
-const IN_PYTHON = 1 << 19; // … a Python traceback
-const IN_PANIC = 1 << 20; // … a Go panic
-const IN_MESSAGE = 1 << 21; // … a Rust panic's message
+const BLANK = 1 << 1;
 const INDENTED = 1 << 2;
-const FIRST_UPPER = 1 << 3;
-const FIRST_LOWER = 1 << 4;
-const FIRST_BRACE = 1 << 5; // {
-const FIRST_SLASH = 1 << 6; // /
-const FIRST_COLON = 1 << 7; // :
-const FIRST_RULE = 1 << 8; // _ or -
-const FIRST_GLYPH = 1 << 9; // beyond ASCII: ● × ✓ …
-const HAS_RR = 1 << 10; // error, Error
-const HAS_ARN = 1 << 11; // warning, Warning
-const HAS_AIL = 1 << 12; // failed, failure, Failed
-const HAS_CEP = 1 << 13; // Exception
-const HAS_UPPER_PAIR = 1 << 14; // two capitals in a row: ERROR, WARN, FAILED, DEBUG …
-const HAS_BRACKET = 1 << 15;
-const HAS_EQUALS = 1 << 16;
-const HAS_COLON_SPACE = 1 << 17;
+const LETTER = 1 << 3; // the first character that is not a space or tab is a letter
+const BRACE = 1 << 4; // … is `{`
+const RULER = 1 << 5; // … is `_` or `-`
+const GLYPH = 1 << 6; // … is beyond ASCII: ● × ✓ …
+const INSIDE = 1 << 7; // the line has one of TRIGGERS
+const START = 1 << 12; // the line's very first character is one a rule about how lines start asks for
+const IN_BODY = 1 << 8; // the lines before opened a body or a snippet
+const IN_PYTHON = 1 << 9; // … a Python traceback
+const IN_PANIC = 1 << 10; // … a Go panic
+const IN_MESSAGE = 1 << 11; // … a Rust panic's message
 const ALWAYS = -1;
-/** What a line with any of TRIGGERS may have past its start: the rules that look there are tried. */
-const INSIDE = HAS_RR | HAS_ARN | HAS_AIL | HAS_CEP | HAS_UPPER_PAIR | HAS_BRACKET | HAS_EQUALS | HAS_COLON_SPACE;
 /** The features every line has: no rule but the last can apply to a line with only these. */
 const PLAIN = ANY | INDENTED;
 const FOLLOWING: Readonly<Record<LevelFollow, number>> = { none: 0, body: IN_BODY, snippet: IN_BODY, python: IN_PYTHON, panic: IN_PANIC, message: IN_MESSAGE };
 
-function firstClass(code: number): number {
-  if (isUpper(code)) return FIRST_UPPER;
-  if (code >= 97 && code <= 122) return FIRST_LOWER;
-  if (code === 123) return FIRST_BRACE;
-  if (code === 47) return FIRST_SLASH;
-  if (code === 58) return FIRST_COLON;
-  if (code === 95 || code === 45) return FIRST_RULE;
-  return code > 127 ? FIRST_GLYPH : 0;
-}
-
 /**
- * Every string a rule looks for past the line's start, in one pattern: a line without any (most
- * lines of a burst) is only looked at for its first character.
+ * Every string a rule looks for past a line's start, in one pattern: `rr` of error and Error, `arn`
+ * of warning, `ail` of failed, `ception` of Exception, the capitals of ERROR, WARN, FAIL, FATAL, CRIT,
+ * PANIC, DEBUG, TRACE, brackets, logfmt's key, Go's and the linker's locations, errno texts.
  */
-const TRIGGERS = /rr|RR|arn|ARN|ail|AIL|xcep|ATAL|RIT|ANIC|EBUG|RACE|\[|level=|\.go:|ld: |undefined ref| such file|denied|not found/;
+const TRIGGERS = /rr|RR|arn|ARN|ail|AIL|ception|ATAL|RIT|ANIC|EBUG|RACE|\[|level=|\.go:|ld: |undefined ref| such file|denied|not found/;
 
 /** What `line` (its first non-blank character at `at`) has that rules look for. */
 function features(line: string, at: number, context: Context): number {
-  let has = ANY | firstClass(line.charCodeAt(at));
+  const code = line.charCodeAt(at);
+  let has = ANY | FOLLOWING[context.follow];
   if (at > 0) has |= INDENTED;
-  has |= FOLLOWING[context.follow];
+  if (isLetter(code)) has |= LETTER;
+  else if (code === 123) has |= BRACE;
+  else if (code === 95 || code === 45) has |= RULER;
+  else if (code > 127) has |= GLYPH;
+  if (STARTS[line.charCodeAt(0)] === 1) has |= START;
   return TRIGGERS.test(line) ? has | INSIDE : has;
 }
 
@@ -437,7 +423,7 @@ function rule(
 
 /** A rule for lines whose very first character is one of `first`. */
 function startRule(id: string, first: string, follow: LevelRule['follow'], match: LevelRule['match']): LevelRule {
-  return rule(id, ALWAYS, follow, match, { first });
+  return rule(id, START, follow, match, { first });
 }
 
 /**
@@ -460,8 +446,8 @@ export const RULES: readonly LevelRule[] = [
     (c.follow === 'body' || c.follow === 'snippet') && (c.level === 'ERROR' || c.level === 'WARN') && at === 0 && exceptionLevel(line) !== undefined ? c.level : undefined,
   ),
   // Structured logs.
-  rule('json-level', FIRST_BRACE, 'none', (line, at) => jsonLevel(line, at)),
-  rule('logfmt-level', HAS_EQUALS, 'none', (line) => logfmtLevel(line)),
+  rule('json-level', BRACE, 'none', (line, at) => jsonLevel(line, at)),
+  rule('logfmt-level', INSIDE, 'none', (line) => logfmtLevel(line)),
   startRule('klog', 'IWEF', 'none', (line) => klogLevel(line)),
   // Reports that start a block of lines.
   startRule('python-traceback', 'T', 'python', (line) => (line.startsWith('Traceback (most recent call last):') ? 'ERROR' : undefined)),
@@ -482,36 +468,40 @@ export const RULES: readonly LevelRule[] = [
   startRule('github-actions-command', ':', 'none', (line) => (line.startsWith('::error') ? 'ERROR' : line.startsWith('::warning') ? 'WARN' : undefined)),
   rule('cargo-status', INDENTED, 'none', (line, at) => (cargoStatus(line, at) ? 'INFO' : undefined)),
   // Test runners.
-  rule('test-failure-title', FIRST_GLYPH | FIRST_RULE, 'body', (line, at) =>
+  rule('test-failure-title', GLYPH | RULER, 'body', (line, at) =>
     (line.charCodeAt(at) === 0x25cf /* ● */ && !line.startsWith('● Console', at)) || (line.startsWith('___') && line.endsWith('___') && line.indexOf(' ') !== -1) || line.startsWith('--- FAIL')
       ? 'ERROR'
       : undefined,
   ),
-  rule('test-glyph', FIRST_GLYPH, 'body', (line, at) => glyphLevel(line.charCodeAt(at))),
+  rule('test-glyph', GLYPH, 'body', (line, at) => glyphLevel(line.charCodeAt(at))),
   startRule('go-test-pass', '-', 'none', (line) => (line.startsWith('--- PASS') || line.startsWith('--- SKIP') ? 'INFO' : undefined)),
   // Markers.
-  rule('start-marker', FIRST_UPPER | FIRST_LOWER, 'body', (line, at) => startMarker(line, at)),
-  rule('error-phrase', HAS_RR, 'body', (line) => {
+  rule('start-marker', LETTER, 'body', (line, at) => startMarker(line, at)),
+  rule('error-phrase', INSIDE, 'body', (line) => {
     const start = line.startsWith('Error ') ? 0 : line.indexOf(': Error ') + 2;
     return start !== 1 && line.indexOf(': ', start + 6) !== -1 ? 'ERROR' : undefined;
   }),
-  rule('failed-phrase', HAS_AIL, 'body', (line) => (line.startsWith('Failed to ') || line.indexOf(': Failed ') !== -1 ? 'ERROR' : undefined)),
-  rule('bracket-marker', HAS_BRACKET, 'body', (line) => bracketMarker(line)),
+  rule('failed-phrase', INSIDE, 'body', (line) => (line.startsWith('Failed to ') || line.indexOf(': Failed ') !== -1 ? 'ERROR' : undefined)),
+  rule('bracket-marker', INSIDE, 'body', (line) => bracketMarker(line)),
   // Compilers and linters.
-  rule('compiler-diagnostic', HAS_RR | HAS_ARN, diagnosticFollow, (line) => diagnosticLevel(line)),
+  rule('compiler-diagnostic', INSIDE, diagnosticFollow, (line) => diagnosticLevel(line)),
   // A note belongs to the diagnostic above it; alone, it is INFO (the default).
   rule('compiler-note', IN_BODY, 'keep', (line, _at, c) => (line.indexOf(': note: ') !== -1 ? c.level : undefined)),
   rule('eslint', INDENTED, 'none', (line, at) => eslintLevel(line, at)),
-  rule('go-compile', HAS_COLON_SPACE, 'none', (line, at) => (at === 0 && goCompile(line) ? 'ERROR' : undefined)),
-  rule('linker', HAS_COLON_SPACE, 'body', (line) => (linker(line) ? 'ERROR' : undefined)),
-  rule('exception', HAS_RR | HAS_ARN | HAS_CEP, 'body', (line) => exceptionLevel(line)),
-  rule('upper-marker', HAS_UPPER_PAIR, 'body', (line) => upperMarkerAnywhere(line)),
-  rule('errno', HAS_COLON_SPACE, 'none', (line) => (endsWithErrno(line) ? 'ERROR' : undefined)),
-  rule('count', HAS_RR | HAS_ARN | HAS_AIL, (line) => (line.endsWith(':') ? 'body' : 'none'), (line) => countLevel(line)),
+  rule('go-compile', INSIDE, 'none', (line, at) => (at === 0 && goCompile(line) ? 'ERROR' : undefined)),
+  rule('linker', INSIDE, 'body', (line) => (linker(line) ? 'ERROR' : undefined)),
+  rule('exception', INSIDE, 'body', (line) => exceptionLevel(line)),
+  rule('upper-marker', INSIDE, 'body', (line) => upperMarkerAnywhere(line)),
+  rule('errno', INSIDE, 'none', (line) => (endsWithErrno(line) ? 'ERROR' : undefined)),
+  rule('count', INSIDE, (line) => (line.endsWith(':') ? 'body' : 'none'), (line) => countLevel(line)),
   // The rest of a report: indented lines, code frames.
   rule('body', IN_BODY, 'body', (line, at, c) => ((c.follow === 'body' && bodyShaped(line, at)) || c.follow === 'snippet' ? c.level : undefined), { continuation: true }),
   rule('default', ALWAYS, 'none', () => 'INFO'),
 ];
+
+/** The first characters some rule in RULES asks for. */
+const STARTS = new Uint8Array(128);
+for (const { firsts } of RULES) firsts?.forEach((on, code) => on === 1 && STARTS.fill(1, code, code + 1));
 
 /** A diagnostic with a position quotes the source line under it (gcc, clang, tsc --pretty); others may have a body. */
 function diagnosticFollow(line: string): LevelFollow {

@@ -115,6 +115,9 @@ let markerEnd = 0;
 
 /** The marker word at `pos`, followed by a non-word character or the end; in upper case only when `upperOnly`. */
 function markerAt(line: string, pos: number, upperOnly: boolean): LogLevel | undefined {
+  // e(rror) f(atal) c(rit) p(anic|ass) w(arn) d(ebug) t(race) i(nfo) n(otice): no other word is a marker.
+  const first = line.charCodeAt(pos) | 0x20;
+  if (first !== 101 && first !== 102 && first !== 99 && first !== 112 && first !== 119 && first !== 100 && first !== 116 && first !== 105 && first !== 110) return undefined;
   let end = pos;
   while (end < line.length && end - pos <= MARKER_MAX && isLetter(line.charCodeAt(end))) end++;
   const length = end - pos;

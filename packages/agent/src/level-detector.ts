@@ -376,11 +376,11 @@ const BRACE = 1 << 4; // … is `{`
 const RULER = 1 << 5; // … is `_` or `-`
 const GLYPH = 1 << 6; // … is beyond ASCII: ● × ✓ …
 const INSIDE = 1 << 7; // the line has one of TRIGGERS
-const START = 1 << 12; // the line's very first character is one a rule about how lines start asks for
-const IN_BODY = 1 << 8; // the lines before opened a body or a snippet
-const IN_PYTHON = 1 << 9; // … a Python traceback
-const IN_PANIC = 1 << 10; // … a Go panic
-const IN_MESSAGE = 1 << 11; // … a Rust panic's message
+const START = 1 << 8; // the line's very first character is one a rule about how lines start asks for
+const IN_BODY = 1 << 9; // the lines before opened a body or a snippet
+const IN_PYTHON = 1 << 10; // … a Python traceback
+const IN_PANIC = 1 << 11; // … a Go panic
+const IN_MESSAGE = 1 << 12; // … a Rust panic's message
 const ALWAYS = -1;
 /** The features every line has: no rule but the last can apply to a line with only these. */
 const PLAIN = ANY | INDENTED;
@@ -405,9 +405,6 @@ function features(line: string, at: number, context: Context): number {
   if (STARTS[line.charCodeAt(0)] === 1) has |= START;
   return TRIGGERS.test(line) ? has | INSIDE : has;
 }
-
-/** The level of the report a continuation belongs to. */
-const sameAsBefore = (context: Context): LogLevel => context.level;
 
 function rule(
   id: string,
@@ -437,14 +434,14 @@ export const RULES: readonly LevelRule[] = [
   // Continuations: lines that belong to the report above them.
   rule('blank', BLANK, 'keep', (line, at) => (at === line.length ? 'INFO' : undefined)),
   rule('python-traceback-body', IN_PYTHON, 'keep', (_line, at, c) => (c.follow === 'python' && at > 0 ? c.level : undefined)),
-  rule('python-exception', IN_PYTHON, 'none', (_line, _at, c) => (c.follow === 'python' ? sameAsBefore(c) : undefined), { continuation: true }),
+  rule('python-exception', IN_PYTHON, 'none', (_line, _at, c) => (c.follow === 'python' ? c.level : undefined), { continuation: true }),
   rule('go-panic-body', IN_PANIC, 'keep', (line, at, c) =>
     c.follow === 'panic' &&
     (at > 0 || line.startsWith('goroutine ') || line.startsWith('created by ') || line.startsWith('exit status ') || line.startsWith('[signal ') || line.endsWith(')'))
       ? c.level
       : undefined,
   ),
-  rule('rust-panic-message', IN_MESSAGE, 'keep', (line, _at, c) => (c.follow === 'message' && !line.startsWith('note:') ? sameAsBefore(c) : undefined)),
+  rule('rust-panic-message', IN_MESSAGE, 'keep', (line, _at, c) => (c.follow === 'message' && !line.startsWith('note:') ? c.level : undefined)),
   rule('attached-exception', IN_BODY, 'keep', (line, at, c) =>
     (c.follow === 'body' || c.follow === 'snippet') && (c.level === 'ERROR' || c.level === 'WARN') && at === 0 && exceptionLevel(line) !== undefined ? c.level : undefined,
   ),

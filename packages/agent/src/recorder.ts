@@ -5,7 +5,7 @@
 // alone reaches the spool (and the server) at once, and a burst is written in large appends.
 import { levelRank, type AgentEvent, type LogLevel, type LogSource } from '@keruta/protocol';
 import { cut } from './line-splitter.js';
-import { detectLevel } from './level-detector.js';
+import { createLevelDetector, type LevelDetectorState } from './level-detector.js';
 import type { Redactor } from './redactor.js';
 import type { RunSpool } from './spool.js';
 
@@ -17,6 +17,8 @@ export interface RecorderPosition {
   readonly lineNumbers: Readonly<Record<LogSource, number>>;
   /** The script's lines below the minimum level so far (absent in an older agent's state: none). */
   readonly belowLevel?: number;
+  /** Each pipe's level detector (a traceback may go on past a saved state); absent in older states. */
+  readonly levels?: Readonly<Record<'stdout' | 'stderr', LevelDetectorState>>;
 }
 
 export interface RecorderOptions {
@@ -94,6 +96,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const runIdPiece = `","runId":${JSON.stringify(options.runId)},"runSeq":`;
 
   const lineNumbers: Record<LogSource, number> = { stdout: 0, stderr: 0, agent: 0, ...options.position?.lineNumbers };
+  const detectors = { stdout: createLevelDetector(options.position?.levels?.stdout), stderr: createLevelDetector(options.position?.levels?.stderr) };
   let nextSeq = options.position?.nextSeq ?? 1;
   let belowLevel = options.position?.belowLevel ?? 0;
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
@@ -158,7 +161,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     setTime,
     line(source, raw, truncatedBySplitter, originalLength) {
       const lineNumber = ++lineNumbers[source];
-      const level = detectLevel(raw);
+      const level = detectors[source].detect(raw);
       if (ranks[level] < minRank) {
         belowLevel++;
         return;
@@ -180,7 +183,12 @@ export function createRecorder(options: RecorderOptions): Recorder {
       return count;
     },
     get position() {
-      return { nextSeq, lineNumbers: { ...lineNumbers }, belowLevel };
+      return {
+        nextSeq,
+        lineNumbers: { ...lineNumbers },
+        belowLevel,
+        levels: { stdout: detectors.stdout.state(), stderr: detectors.stderr.state() },
+      };
     },
     get belowLevel() {
       return belowLevel;

@@ -5,7 +5,7 @@
 // (eight at once: /health 4.8 s). A read that runs out of time answers with what it found and
 // where to go on from (`nextAfterSeq`), in the same page shape.
 import type { LogEntry, LogPage, LogQuery } from '@keruta/protocol';
-import type { EntryFilter, LogStore } from '@keruta/storage';
+import { filterOfQuery, type LogStore } from '@keruta/storage';
 
 /** How long one request may scan before it answers with what it has. */
 export const QUERY_BUDGET_MS = 1000;
@@ -18,11 +18,11 @@ const FIRST_WINDOW = 1000;
 /** The page, plus how far the read got: `complete` false means it was cut by the time budget. */
 export type SlicedPage = LogPage & {
   /** Every seq up to this one (after `afterSeq` when given) was looked at. */
-  scannedThrough: number;
+  scannedThrough?: number;
   /** Present when more matches may follow `content`: give it as `afterSeq` to read on. */
   nextAfterSeq?: number;
   /** True when the whole task was scanned: `totalElements` is then exact, else a lower bound. */
-  complete: boolean;
+  complete?: false;
 };
 
 /** True when the store would have to scan the task's lines to count what matches. */
@@ -45,12 +45,7 @@ export async function slicedQuery(store: LogStore, taskId: string, query: LogQue
   const task = await store.getTask(taskId);
   if (task === undefined) return undefined;
   const upToSeq = task.lastSeq;
-  const filter: EntryFilter = {};
-  if (query.sources !== undefined) filter.sources = query.sources;
-  if (query.levels !== undefined) filter.levels = query.levels;
-  if (query.from !== undefined) filter.fromMs = query.from;
-  if (query.to !== undefined) filter.toMs = query.to;
-  if (query.q !== undefined) filter.text = query.q;
+  const filter = filterOfQuery(query);
   const { page, size, afterSeq } = query;
   const deadline = performance.now() + QUERY_BUDGET_MS;
   let window = FIRST_WINDOW;
@@ -106,11 +101,14 @@ export async function slicedQuery(store: LogStore, taskId: string, query: LogQue
     totalPages: size > 0 ? Math.ceil(matches / size) : 0,
     size,
     number: page,
-    scannedThrough,
-    complete,
   };
+  // A read the budget did not cut answers exactly as a page always did (the usage guide's shape);
+  // only a cut one says how far it got and where to go on from.
+  if (complete) return result;
   const last = content[content.length - 1];
   const pageFull = content.length >= size && last !== undefined;
+  result.scannedThrough = scannedThrough;
+  result.complete = false;
   if (pageFull && (beyond > 0 || scannedThrough < upToSeq)) result.nextAfterSeq = last.seq;
   else if (!pageFull && scannedThrough < upToSeq) result.nextAfterSeq = Math.max(scannedThrough, afterSeq ?? 0);
   return result;

@@ -70,6 +70,25 @@ const edgeBatch = fc.oneof(
 
 const taskIds = fc.oneof(fc.constantFrom('fuzz', 'task123', 'a.b_c-d'), fc.string({ maxLength: 140 }));
 
+
+/**
+ * Sends a ping and waits for the pong that answers it: the server has handled everything sent
+ * before. `onPong` is the hook the test's message listener calls on every pong.
+ */
+async function pingAndWait(client: RecordingClient, pongs: () => number, onPong: (wake: () => void) => void): Promise<void> {
+  const before = pongs();
+  const answered = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no pong within 10 s: the server hangs')), 10_000);
+    onPong(() => {
+      if (pongs() > before) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  client.send({ type: 'ping' });
+  await answered;
+}
 describe('fuzzing', () => {
   let server: SpawnedServer;
   let baseline = 0;
@@ -167,18 +186,7 @@ describe('fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frames, { minLength: 1, maxLength: 10 }), async (batch) => {
         for (const frame of batch) client.send(frame);
-        const before = pongs;
-        const answered = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no pong within 10 s: the server hangs')), 10_000);
-          wake = () => {
-            if (pongs > before) {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-        });
-        client.send({ type: 'ping' });
-        await answered;
+        await pingAndWait(client, () => pongs, (next) => (wake = next));
         expect(client.ws.readyState).toBe(client.ws.OPEN);
       }),
       { numRuns: Math.ceil(RUNS.ws / 5) },
@@ -223,18 +231,7 @@ describe('fuzzing', () => {
         expectCoded(response);
         if (response.status >= 400) restCodes.add((JSON.parse(response.text) as { code: string }).code);
         client.send(input.ws);
-        const before = pongs;
-        const answered = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no pong within 10 s: the server hangs')), 10_000);
-          wake = () => {
-            if (pongs > before) {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-        });
-        client.send({ type: 'ping' });
-        await answered;
+        await pingAndWait(client, () => pongs, (next) => (wake = next));
         expect(client.ws.readyState).toBe(client.ws.OPEN);
       }),
       { numRuns: RUNS.bounds },

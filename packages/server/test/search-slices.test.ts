@@ -102,9 +102,10 @@ describe('searches in slices', () => {
 
     // A page by number over the same lines counts every match, when the budget allows.
     const counted = await get(`?q=${encodeURIComponent('GRÜSSE')}&size=50&page=1`);
-    if (counted.complete === true) {
+    if (counted.complete === undefined) {
       expect(counted.content.map((e) => e.seq)).toEqual(wanted.slice(50, 100));
-      expect(counted).toMatchObject({ totalElements: wanted.length, totalPages: 4, scannedThrough: LINES });
+      expect(counted).toMatchObject({ totalElements: wanted.length, totalPages: 4 });
+      expect(Object.keys(counted).sort()).toEqual(['content', 'number', 'size', 'totalElements', 'totalPages']);
     } else {
       expect(wanted).toEqual(expect.arrayContaining(counted.content.map((e) => e.seq)));
       expect(counted.nextAfterSeq).toBeGreaterThan(0);

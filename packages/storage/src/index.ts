@@ -3,3 +3,4 @@ export type { AppendOptions, AppendResult, EntryFilter, LogStore, RangeQuery, Ra
 export { createLogStore, type LogStoreOptions } from './create-log-store.js';
 export { createSqliteLogStore, type SqliteLogStoreOptions } from './sqlite/sqlite-log-store.js';
 export { createPostgresLogStore, type PostgresLogStoreOptions } from './postgres/postgres-log-store.js';
+export { filterOfQuery } from './entry-filter.js';

@@ -60,7 +60,9 @@ export function createServerSearch(options: { rest: RestClient; taskId: string; 
       const atLeast = result.complete === false ? 'at least ' : '';
       elements.title.textContent = `${atLeast}${formatCount(result.totalElements)} ${result.totalElements === 1 ? 'line' : 'lines'} in the whole log match “${query}”${shown < result.totalElements ? ` (showing ${formatCount(shown)})` : ''}`;
       afterSeq = result.nextAfterSeq ?? result.content[result.content.length - 1]?.seq ?? afterSeq;
-      elements.more.hidden = result.nextAfterSeq === undefined;
+      // A cut read says where to go on from; a whole one is followed while matches are left to show.
+      const more = result.nextAfterSeq !== undefined || (result.complete === undefined && result.content.length > 0 && shown < result.totalElements);
+      elements.more.hidden = !more;
     } catch (failure) {
       if (mine !== generation) return;
       const message = failure instanceof Error ? failure.message : String(failure);

@@ -79,7 +79,6 @@ export function handleConnection(
 ): ConnectionHandle {
   const outbox = createOutbox(ws, {
     budget: deps.budget,
-    pongGraceMs: deps.slowConsumerTimeoutMs,
     onOverBudget: () => {
       deps.metrics.slowConsumers.inc();
       close('SLOW_CONSUMER', 'the server holds too much unsent data and this connection held the most; reconnect and resume with "since"');

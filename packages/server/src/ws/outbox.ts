@@ -9,8 +9,8 @@
 // counted until the peer proves it read them, by answering a WebSocket protocol ping sent after
 // them (browsers, Node's ws and Python's websocket-client answer by themselves, a peer that does
 // not read cannot). Past WINDOW_BYTES unconfirmed, frames wait in the queue: against the
-// connection's high-water mark at once, and against the server-wide budget once the pong is later
-// than the slow-consumer timeout (a reader merely behind is not cut for what the kernel held).
+// connection's high-water mark at once, and against the server-wide budget once the pong is
+// PONG_GRACE_MS late (a reader merely behind is not cut for what the kernel used to hold for it).
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { textBytes } from './frames.js';
@@ -48,12 +48,6 @@ export interface OutboxOptions {
    * already dropped and nothing more is sent; close it with SLOW_CONSUMER.
    */
   onOverBudget(): void;
-  /**
-   * How long a window ping may go unanswered before the frames the window holds count against the
-   * server-wide budget (the slow-consumer timeout): a reader merely behind, in a burst or in a
-   * process that serves a thousand sockets, answers late but answers.
-   */
-  pongGraceMs: number;
 }
 
 /** How long a connection closed by the server may take to read its last frames. */
@@ -82,6 +76,12 @@ export const PING_EVERY_BYTES = 64 * 1024;
  * carry nothing and only tell that the peer is alive.
  */
 const PING_TAG = 'w';
+/**
+ * How long a window ping may go unanswered before the frames the window holds count against the
+ * server-wide budget: a reader merely behind (in a burst, or a process that serves a thousand
+ * sockets) answers late but answers, and was never cut for what the kernel held for it.
+ */
+export const PONG_GRACE_MS = 2000;
 
 /** A frame for `ws.send`, or bytes already framed for the socket itself. */
 interface Pending {
@@ -89,7 +89,7 @@ interface Pending {
   wire: boolean;
 }
 
-export function createOutbox(ws: WebSocket, { budget, onOverBudget, pongGraceMs }: OutboxOptions): Outbox {
+export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOptions): Outbox {
   // ws without compression writes each frame to the socket at once, so bytes written here
   // beside it keep their order, and count in its `bufferedAmount`.
   const socket = (ws as unknown as { _socket: Socket })._socket;
@@ -122,10 +122,10 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget, pongGraceMs 
    * kernel takes whole leaves nothing (counting until the write callback, which comes a tick later,
    * would count a whole fan-out of healthy subscribers as unsent).
    */
-  const tellBudget = (): void => account.set(windowFull() && !pongLate() ? ws.bufferedAmount : buffered());
+  const tellBudget = (): void => account.set(windowFull() && !pongLate() ? ws.bufferedAmount : buffered(), buffered());
 
   const windowFull = (): boolean => written - confirmed >= WINDOW_BYTES;
-  const pongLate = (): boolean => unanswered.length > 0 && performance.now() - unanswered[0]!.sentMs > pongGraceMs;
+  const pongLate = (): boolean => unanswered.length > 0 && performance.now() - unanswered[0]!.sentMs > PONG_GRACE_MS;
 
   const dropQueue = (): void => {
     queue = [];
@@ -163,7 +163,7 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget, pongGraceMs 
         lateTimer = setTimeout(() => {
           lateTimer = undefined;
           if (!stopped) tellBudget();
-        }, pongGraceMs + 10);
+        }, PONG_GRACE_MS + 10);
         lateTimer.unref();
       }
     }

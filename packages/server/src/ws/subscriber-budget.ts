@@ -8,17 +8,21 @@ export interface BudgetAccount {
   readonly unsent: number;
   /**
    * Sets what this connection holds unsent now (its queue plus the socket's `bufferedAmount`);
-   * when that takes the sum over the budget, the connections holding the most are cut.
+   * when that takes the sum over the budget, the connections holding the most are cut. `held`
+   * (default `unsent`) is all it holds, for the metric, with frames it does not count yet (those a
+   * window holds for a peer whose pong is not late).
    */
-  set(unsent: number): void;
+  set(unsent: number, held?: number): void;
   /** The connection is gone: its bytes no longer count. */
   close(): void;
 }
 
 export interface SubscriberBudget {
   readonly limitBytes: number;
-  /** Bytes all open connections hold unsent. */
+  /** Bytes all open connections hold unsent, as counted against the budget. */
   readonly unsent: number;
+  /** Bytes all open connections hold unsent, counted or not (keruta_ws_buffered_bytes). */
+  readonly held: number;
   /**
    * Opens an account. `onOverBudget` is called (once) when the budget is exceeded and this
    * account holds the most; its bytes have stopped counting by then, and it must drop them.
@@ -28,6 +32,7 @@ export interface SubscriberBudget {
 
 interface Account extends BudgetAccount {
   bytes: number;
+  heldBytes: number;
   closed: boolean;
   onOverBudget: () => void;
 }
@@ -35,6 +40,7 @@ interface Account extends BudgetAccount {
 export function createSubscriberBudget(limitBytes: number): SubscriberBudget {
   const accounts = new Set<Account>();
   let total = 0;
+  let heldTotal = 0;
   let cutting = false;
 
   /** Cuts the accounts holding the most until the rest fit. */
@@ -60,16 +66,22 @@ export function createSubscriberBudget(limitBytes: number): SubscriberBudget {
     get unsent() {
       return total;
     },
+    get held() {
+      return heldTotal;
+    },
     open(onOverBudget) {
       const account: Account = {
         bytes: 0,
+        heldBytes: 0,
         closed: false,
         onOverBudget,
         get unsent() {
           return account.bytes;
         },
-        set(unsent) {
+        set(unsent, held = unsent) {
           if (account.closed) return;
+          heldTotal += held - account.heldBytes;
+          account.heldBytes = held;
           total += unsent - account.bytes;
           account.bytes = unsent;
           if (unsent > 0 && total > limitBytes) cutSlowest();
@@ -79,6 +91,8 @@ export function createSubscriberBudget(limitBytes: number): SubscriberBudget {
           account.closed = true;
           total -= account.bytes;
           account.bytes = 0;
+          heldTotal -= account.heldBytes;
+          account.heldBytes = 0;
           accounts.delete(account);
         },
       };

@@ -135,7 +135,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   };
   options.server.on('upgrade', onUpgrade);
   // What connections hold unsent, in their outboxes and their sockets.
-  options.metrics.setWsBufferedSource(() => options.budget.unsent);
+  options.metrics.setWsBufferedSource(() => options.budget.held);
 
   const heartbeat = setInterval(() => {
     const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });

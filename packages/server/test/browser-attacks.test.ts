@@ -9,7 +9,7 @@ import { SignJWT } from 'jose';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineConfig } from 'keruta-api';
-import { makeTempDir, readJson, startServer, type TempDir, type TestServer } from '@keruta/testing';
+import { CHROMIUM, CHROMIUM_ARGS, makeTempDir, readJson, startServer, type TempDir, type TestServer } from '@keruta/testing';
 
 const SECRET_LINE = 'DB_PASSWORD=hunter2';
 const JWT_SECRET = 'browser-attack-secret-32-chars!!';
@@ -93,20 +93,10 @@ describe('a page on another origin, in real Chromium, against auth mode none', (
   beforeAll(async () => {
     profile = await makeTempDir('keruta-attack-chromium-');
     context = await chromium.launchPersistentContext(profile.path, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // The attacker's site, another origin than any of this machine's, served from 127.0.0.1.
-        `--host-resolver-rules=MAP ${ATTACKER_HOST} 127.0.0.1`,
-      ],
+      // The attacker's site, another origin than any of this machine's, served from 127.0.0.1.
+      args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${ATTACKER_HOST} 127.0.0.1`],
     });
     attacker = createHttpServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -6,3 +6,4 @@ export { connectClient, type RecordingClient } from './ws-client.js';
 export { readJson, type LooseJson } from './read-json.js';
 export { redisAnswers, warnRedisMissing, TEST_REDIS_URL } from './redis.js';
 export { createTestDatabase, TEST_POSTGRES_ADMIN_URL, type TestDatabase } from './postgres.js';
+export { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';

@@ -3,19 +3,7 @@
 // one browser per test file with a fresh profile, a page per test. Errors thrown in a page are
 // collected, so that a test can say none happened.
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { makeTempDir } from '@keruta/testing';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, CHROMIUM_ARGS, makeTempDir } from '@keruta/testing';
 
 export interface TestPage {
   readonly page: Page;
@@ -34,7 +22,7 @@ export async function launchBrowser(options: { colorScheme?: 'dark' | 'light'; v
   const context = await chromium.launchPersistentContext(profile.path, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     colorScheme: options.colorScheme ?? 'dark',
     viewport: options.viewport ?? { width: 1280, height: 800 },
     acceptDownloads: true,

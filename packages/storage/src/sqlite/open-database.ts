@@ -18,7 +18,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database.Database {
   const { path } = options;
   if (path !== MEMORY_PATH && path !== '') {
     mkdirSync(dirname(path), { recursive: true });
-    assertWritable(path, { fullPath: true });
+    assertWritable(path, { atStart: true });
   }
   const db = new Database(path);
   try {

@@ -134,7 +134,7 @@ describe('authenticated connections', () => {
     await new Promise((resolve) => setTimeout(resolve, 2500));
     for (const subscriber of subscribers) {
       subscriber.send({ type: 'ping' });
-      await subscriber.waitFor((m) => m.type === 'pong', 5000);
+      await subscriber.waitFor((m) => m.type === 'pong', 20_000);
       await subscriber.close();
     }
   });

@@ -69,8 +69,9 @@ describe('SQLite log store', () => {
     const emptySize = statSync(path).size;
     // ~3,000 rows are a few hundred pages: far below the writer's own checkpoint mark.
     for (let i = 0; i < 3; i += 1) await store.append('cp', lines(1000).map((e) => ({ ...e, message: `${e.message} ${'x'.repeat(200)}` })));
-    const deadline = Date.now() + 5000;
-    while (statSync(path).size <= emptySize && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Waits for the rows the assertion asks for, not the first page a checkpoint copies.
+    const deadline = Date.now() + 15_000;
+    while (statSync(path).size <= emptySize + 3000 * 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(statSync(path).size).toBeGreaterThan(emptySize + 3000 * 200);
     await store.close();
     // The last connection closed (the thread's went first) folded the WAL in and removed it.

@@ -45,6 +45,10 @@ export async function connectClient(url: string, options: { headers?: Record<str
         resolve();
         return;
       }
+      if (ws.readyState === WebSocket.CLOSED) {
+        reject(new Error(`connection closed before waiting for ${what}`));
+        return;
+      }
       const check = () => {
         if (done()) {
           cleanup();

@@ -295,7 +295,8 @@ describe('keruta logs -f: the line a script is still writing', () => {
 
   /** Runs the follower under `script`, on a terminal of its own, collecting what the terminal is sent. */
   const onTerminal = (taskId: string) => {
-    const command = `${process.execPath} ${CLI_PATH} logs ${taskId} -f --no-timestamps --color never`;
+    // A terminal 40 columns wide: a row longer than that would wrap, and could not be rewritten in place.
+    const command = `stty cols 40 rows 20; ${process.execPath} ${CLI_PATH} logs ${taskId} -f --no-timestamps --color never`;
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -314,6 +315,9 @@ describe('keruta logs -f: the line a script is still writing', () => {
       await sendUntil(() => agent.send(partial(2, 'progress [##        ] 20%')), () => follower.output().includes('progress [##        ] 20%'), 'the first partial');
       agent.send(partial(2, 'progress [#####     ] 50%\rprogress [######    ] 60%'));
       await waitUntil(() => follower.output().includes('progress [######    ] 60%'), 'the second partial');
+      // Cut to 39 columns, wide characters counting two.
+      agent.send(partial(2, `${'進捗'.repeat(30)} 99%`));
+      await waitUntil(() => follower.output().includes('進捗進捗'), 'the wide partial');
       agent.send({ type: 'logs', batchId: 'p2', entries: [stored(2, 2, 'progress [##########] 100%'), { source: 'agent', level: 'INFO', message: 'exited with 0', runId: RUN, runSeq: 3, metadata: { event: 'exited', exitCode: 0 } }] });
       expect(await follower.exited).toBe(0);
     } finally {
@@ -322,7 +326,7 @@ describe('keruta logs -f: the line a script is still writing', () => {
     const output = follower.output();
     // `script` shows the terminal's \n as \r\n.
     expect(output).toContain(`stdout INFO  starting\r\nstdout …     progress [##        ] 20%${ERASE}stdout …     progress [######    ] 60%`);
-    expect(output).toContain(`${ERASE}stdout …     progress [######    ] 60%${ERASE}stdout INFO  progress [##########] 100%\r\n`);
+    expect(output).toContain(`${ERASE}stdout …     progress [######    ] 60%${ERASE}stdout …     ${'進捗'.repeat(6)}進${ERASE}stdout INFO  progress [##########] 100%\r\n`);
     // Rewritten in place: never a newline after a partial row.
     expect(output).not.toMatch(/…[^\r]*\r\n/);
     // The row is cleared for good at the end: the notice (stderr, on the same terminal) has a row of its own.

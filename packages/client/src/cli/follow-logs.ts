@@ -236,7 +236,8 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
           const first = (await rest.getLogs(scope.taskId, { afterSeq: resumedAfter, size: 1 })).content[0]?.seq ?? serverLastSeq + 1;
           if (first > resumedAfter + 1) printer.markGap(resumedAfter + 1, first - 1);
         } catch {
-          // The server went away again: the next subscription asks again, after the same seq.
+          // The server went away again between the subscription and this read: the held lines
+          // are printed without a marker rather than held back; a gap is then not said.
         }
         const waiting = held ?? [];
         held = undefined;

@@ -63,8 +63,23 @@ export function formatGap(first: number, last: number, color: boolean): string {
 export function formatPartial(partial: PartialMessage, options: { color: boolean; timestamps: boolean; columns: number }): string {
   const text = safeText(overwriteCarriageReturns(partial.text), { colors: false, showControls: true }).text;
   const line = `${options.timestamps ? `${partial.timestamp} ` : ''}${partial.source.padEnd(6)} …     ${text}`;
-  const cut = [...line].slice(0, Math.max(1, options.columns - 1)).join('');
+  const cut = fitColumns(line, Math.max(1, options.columns - 1));
   return options.color ? paint('2;3', cut) : cut;
+}
+
+/** East Asian wide and fullwidth characters, and emoji: two terminal columns each. */
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
+
+/** The longest start of `text` that fits in `columns` terminal columns. */
+function fitColumns(text: string, columns: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    used += WIDE.test(char) ? 2 : 1;
+    if (used > columns) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 const TASK_COLUMNS = ['TASK ID', 'STATUS', 'EXIT', 'LINES', 'LAST ACTIVITY'] as const;

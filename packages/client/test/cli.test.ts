@@ -98,7 +98,7 @@ describe('keruta logs', () => {
       expect(await onTerminal('--color always', { NO_COLOR: '1' })).toContain('\u001b[32mgreen');
     });
 
-    it('piped, prints the message bytes with every escape sequence and colour removed; --color always keeps the colours; --raw prints the exact bytes', async () => {
+    it('piped, prints the message bytes with every escape sequence and colour removed; --color always keeps the colours; -o raw (--raw) prints the exact bytes', async () => {
       const piped = await runKeruta(['logs', 'cli-hostile'], env);
       expect(piped.code).toBe(0);
       expect(piped.stdout.endsWith(` stdout INFO  ${ESCAPES_REMOVED}\rgone\u0007\b tab\tend\n`)).toBe(true);
@@ -106,8 +106,10 @@ describe('keruta logs', () => {
       expect(colored.stdout).toContain('ok \u001b[32mgreen\u001b[0m     clear q  \rgone\u0007\b tab\tend\u001b[0m\n');
       // Every ESC left is a colour's.
       expect(colored.stdout.split('\u001b').slice(1).every((after) => /^\[[0-9;]*m/.test(after))).toBe(true);
-      const raw = await runKeruta(['logs', 'cli-hostile', '--raw'], env);
-      expect(raw.stdout.endsWith(` stdout INFO  ${HOSTILE}\n`)).toBe(true);
+      for (const flags of [['-o', 'raw'], ['--raw']]) {
+        const raw = await runKeruta(['logs', 'cli-hostile', ...flags], env);
+        expect(raw.stdout, flags.join(' ')).toBe(`${HOSTILE}\n`);
+      }
       expect((await runKeruta(['logs', 'cli-hostile', '--color', 'sometimes'], env)).code).toBe(2);
     });
   });
@@ -141,7 +143,7 @@ describe('keruta logs', () => {
     expect(printed).toEqual((await rest.getLogs('cli-task')).content);
   });
 
-  it('narrows with --source, --level (lists, repeats, LEVEL+), --tail and --since', async () => {
+  it('narrows with --source, --level (lists, repeats, LEVEL+), --tail and --after-seq', async () => {
     const seqs = async (...args: string[]) => {
       const result = await runKeruta(['logs', 'cli-task', '--json', ...args], env);
       expect(result.stderr).toBe('');
@@ -154,8 +156,8 @@ describe('keruta logs', () => {
     expect(await seqs('--tail', '2')).toEqual([4, 5]);
     expect(await seqs('--tail', '2', '--source', 'stdout')).toEqual([3, 5]);
     expect(await seqs('--tail', '0')).toEqual([]);
-    expect(await seqs('--since', '3')).toEqual([4, 5]);
-    expect(await seqs('--since', '3', '--tail', '4')).toEqual([4, 5]);
+    expect(await seqs('--after-seq', '3')).toEqual([4, 5]);
+    expect(await seqs('--after-seq', '3', '--tail', '4')).toEqual([4, 5]);
   });
 
   it('pages through a long log with the afterSeq cursor', async () => {

@@ -2,8 +2,8 @@
 // (`partial` messages, as keruta-agent sends them) shows as a muted row at the end of the live log,
 // rewritten in place with "\r" applied, and becomes one stored line when the line is complete.
 import { spawn } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, makeTempDir, startServer, type TestServer } from '@keruta/testing';
@@ -142,5 +142,44 @@ describe('admin page: lines being written', () => {
     agent.send({ type: 'logs', batchId: 'b2', entries: [{ source: 'agent', level: 'INFO', message: 'exited', runId: RUN, runSeq: 3, lineNumber: 2, metadata: { event: 'exited', exitCode: 0 } }] });
     await page.waitForSelector('#pendingLines', { state: 'hidden', timeout: 15_000 });
     expect(errors).toEqual([]);
+  });
+  it('shows the moving bar in one pending row under stored rows with their level badges (docs/screenshots/page-pending-line.png)', async () => {
+    const { page, errors } = await browser.newPage();
+    await page.setViewportSize({ width: 1100, height: 440 });
+    await openLogPage(page, `${server.baseUrl}/?taskId=pending-shot`);
+    await waitForConnection(page, 'live');
+    await using agent = await connectClient(`${server.wsUrl}/pending-shot`);
+    const levels = [
+      ['INFO', '$ npm ci'],
+      ['DEBUG', 'resolved 812 packages from the lockfile'],
+      ['WARN', 'npm warn deprecated inflight@1.0.6: not supported'],
+      ['INFO', 'added 812 packages in 14s'],
+      ['ERROR', 'gyp ERR! build error: retrying with prebuilt binaries'],
+      ['INFO', '$ ./scripts/fetch-assets.sh'],
+    ] as const;
+    agent.send({ type: 'logs', batchId: 's1', entries: levels.map(([level, message], i) => stored(i + 1, i + 1, message, { level })) });
+    await waitForRows(page, levels.length);
+    const bar = (percent: number) => `Downloading assets [${'#'.repeat(percent / 5).padEnd(20, '.')}] ${percent}%  ${(percent * 0.42).toFixed(1)} MB`;
+    const waitForPending = (text: string) =>
+      page.waitForFunction((want) => document.querySelector('#pendingLines .pending-line .msg')?.textContent === want, text, { timeout: 15_000, polling: 20 });
+    for (const percent of [10, 35, 60]) {
+      agent.send(partial(levels.length + 1, bar(percent)));
+      await waitForPending(bar(percent));
+      if (percent === 10) await page.$eval('#pendingLines .pending-line', (row) => row.setAttribute('data-first', 'yes'));
+    }
+    // One row, rewritten: the same element all along, under the stored rows, whose level badges show.
+    expect(await page.$$eval('#pendingLines .pending-line', (rows) => rows.map((r) => r.getAttribute('data-first')))).toEqual(['yes']);
+    expect(await page.$$eval('#logContainer .log-entry .lvl', (badges) => badges.map((b) => b.textContent))).toEqual(levels.map(([level]) => level));
+    expect(await page.isVisible('#pendingLines .pending-line')).toBe(true);
+    if (process.env['KERUTA_SCREENSHOTS'] === '1') {
+      const path = resolve(import.meta.dirname, '../../../docs/screenshots/page-pending-line.png');
+      mkdirSync(dirname(path), { recursive: true });
+      await page.screenshot({ path });
+    }
+    agent.send({ type: 'logs', batchId: 's2', entries: [stored(levels.length + 1, levels.length + 1, bar(100))] });
+    await waitForRows(page, levels.length + 1);
+    await page.waitForSelector('#pendingLines', { state: 'hidden', timeout: 15_000 });
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -105,6 +105,33 @@ function wholeNumber(value: string, max: number): number {
 }
 
 export const parseSeqArgument = (value: string): number => wholeNumber(value, Number.MAX_SAFE_INTEGER);
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+/** RFC 3339: a date, a time to the second (a fraction optional) and Z or an offset; no bare dates or local times. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `--since 10m`, `--until 1h30m` (that long before now, as kubectl's `--since`) or an RFC 3339
+ * time (`2026-12-04T18:00:00Z`, `…+09:00`), as epoch milliseconds.
+ */
+export function parseTimeArgument(value: string, now = Date.now()): number {
+  const text = value.trim();
+  if (DURATION.test(text)) {
+    let ms = 0;
+    for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    return Math.round(now - ms);
+  }
+  const at = RFC3339.test(text) ? Date.parse(text.replace(' ', 'T')) : Number.NaN;
+  if (Number.isNaN(at)) {
+    const seqHint = /^\d+$/.test(text) ? ' (a seq goes to --after-seq)' : '';
+    throw new InvalidArgumentError(
+      `must be a duration before now (10m, 1h30m, 45s, 2d; units ms, s, m, h, d) or an RFC 3339 time (2026-12-04T18:00:00Z, 2026-12-05T03:00:00+09:00); got ${JSON.stringify(value)}${seqHint}.`,
+    );
+  }
+  return at;
+}
 export const parseTailArgument = (value: string): number => wholeNumber(value, MAX_TAIL);
 
 function parts(value: string): string[] {

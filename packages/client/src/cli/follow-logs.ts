@@ -1,17 +1,20 @@
 // `keruta logs -f`: history, then live lines, through one LogStreamingClient subscription (the
 // server sends what is stored after `since`/`tail`, then live entries, with no gap or duplicate).
 // It reconnects forever and resumes after the last printed seq, so a server restart loses and
-// repeats nothing. It ends on Ctrl-C (exit 130; 143 on SIGTERM), like `kubectl logs -f`, or once
-// the task has finished and every line up to its last one is printed: exit 0 when it succeeded,
-// EXIT_TASK_FAILED when it failed (like `gh run watch --exit-status`), so a script can wait on it.
+// repeats nothing; seqs deleted on the server meanwhile (retention) get a gap marker. It ends on
+// Ctrl-C (exit 130; 143 on SIGTERM), like `kubectl logs -f`, or once the task has finished and
+// every line up to its last one is printed: exit 0 when it succeeded, EXIT_TASK_FAILED when it
+// failed (like `gh run watch --exit-status`), so a script can wait on it. On a terminal the line
+// the script is still writing is shown in place on the last row.
 import WebSocket from 'ws';
-import type { TaskStatus, TaskSummary } from '@keruta/protocol';
+import type { LogEntry, PartialMessage, TaskStatus, TaskSummary } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
 import { LogStreamingClient } from '../log-streaming-client.js';
 import type { RestClient } from '../rest-client.js';
 import type { WebSocketConstructor } from '../websocket-like.js';
 import type { ConnectionSettings } from './config.js';
 import type { EntryPrinter } from './entry-printer.js';
+import { createPartialLines } from './partial-lines.js';
 import { historyStart, printRange, type HistoryScope } from './print-history.js';
 
 export interface FollowLogsOptions {
@@ -22,6 +25,14 @@ export interface FollowLogsOptions {
   /** Writes a one-line notice to stderr. */
   notice(text: string): void;
   signal: AbortSignal;
+  /** --since: entries before this time (epoch ms) are not printed, as REST's `from` does for history. */
+  sinceMs: number | undefined;
+  /** Every stored seq is printed (no filter): the printer finds gaps itself; else the server is asked after each reconnect. */
+  checkGaps: boolean;
+  /** false (--no-exit-status): exit 0 however the task ended. */
+  exitStatus: boolean;
+  /** Shows the line being written (`partial` messages), formatted as one terminal row; undefined: not asked for. */
+  partialRow: ((partial: PartialMessage) => string) | undefined;
 }
 
 /** Reconnect quickly after a restart, and keep trying: a follower waits for its server. */
@@ -47,9 +58,28 @@ export function abortExitCode(signal: AbortSignal): number {
  */
 export const EXIT_TASK_FAILED = 3;
 
-function finishedExitCode(task: TaskSummary, signal: AbortSignal): number {
+/** With --exit-status, without -f: the task had not finished (running, or `unknown`: lines posted without an agent). */
+export const EXIT_TASK_UNFINISHED = 4;
+
+/** The exit status for how the task stands (--exit-status): 0 succeeded, 3 failed, 4 not finished. */
+export function taskExitCode(task: TaskSummary): number {
+  if (task.status === 'failed') return EXIT_TASK_FAILED;
+  return task.status === 'succeeded' ? 0 : EXIT_TASK_UNFINISHED;
+}
+
+function finishedExitCode(task: TaskSummary, signal: AbortSignal, exitStatus: boolean): number {
   if (signal.aborted) return abortExitCode(signal);
-  return task.status === 'failed' ? EXIT_TASK_FAILED : 0;
+  return exitStatus ? taskExitCode(task) : 0;
+}
+
+/**
+ * The seq a followed `--since TIME` starts after: the one before the first entry at or after
+ * that time (with the filter), or the last stored one when none is; 0 for a task not started.
+ */
+async function seqBeforeTime(rest: RestClient, scope: HistoryScope, known: TaskSummary | undefined): Promise<number> {
+  if (known === undefined) return 0;
+  const first = (await rest.getLogs(scope.taskId, { ...scope.filter, size: 1 })).content[0];
+  return first === undefined ? known.lastSeq : first.seq - 1;
 }
 
 /** A failure a moment later may not repeat: the server restarting, or briefly unable to serve. */
@@ -87,14 +117,25 @@ function webSocketWithHeaders(settings: ConnectionSettings): WebSocketConstructo
 }
 
 export async function followLogs(options: FollowLogsOptions): Promise<number> {
-  const { rest, settings, scope, printer, notice, signal } = options;
+  const { rest, settings, printer, signal, sinceMs, checkGaps, exitStatus } = options;
+  // A notice goes on a row of its own, not after the line being written.
+  const notice = (text: string): void => {
+    printer.clearRow();
+    options.notice(text);
+    void printer.flush();
+  };
   let known: TaskSummary | undefined;
   try {
-    known = await rest.getTask(scope.taskId);
+    known = await rest.getTask(options.scope.taskId);
   } catch (error) {
     if (!isKerutaClientError(error) || error.code !== 'TASK_NOT_FOUND') throw error;
-    notice(`task ${scope.taskId} has no logs yet; waiting for it to start (Ctrl-C to stop)`);
+    notice(`task ${options.scope.taskId} has no logs yet; waiting for it to start (Ctrl-C to stop)`);
   }
+  // With `tail` the stream starts with the last lines anyway, and those before --since are dropped.
+  const scope: HistoryScope =
+    sinceMs === undefined || options.scope.tail !== undefined
+      ? options.scope
+      : { ...options.scope, since: Math.max(options.scope.since ?? 0, await seqBeforeTime(rest, options.scope, known)) };
 
   /** Prints what is stored after the last printed line (or from the window's start) up to `upToSeq`, retrying through restarts. */
   const printRemaining = async (upToSeq: number): Promise<void> => {
@@ -113,7 +154,7 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
   if (known !== undefined && isFinished(known.status)) {
     await printRemaining(known.lastSeq);
     notice(finishedText(known));
-    return finishedExitCode(known, signal);
+    return finishedExitCode(known, signal, exitStatus);
   }
 
   return new Promise<number>((resolve, reject) => {
@@ -133,10 +174,15 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
     let ended = false;
     let finishing = false;
     let lost = false;
+    const partials = createPartialLines();
+    /** Entries that came while the server is asked whether seqs were deleted during a reconnect. */
+    let held: LogEntry[] | undefined;
+    let gapCheck = Promise.resolve();
 
     const end = (result: number | Error): void => {
       if (ended) return;
       ended = true;
+      printer.showPartial(undefined);
       signal.removeEventListener('abort', onAbort);
       if (typeof result === 'number') resolve(result);
       else reject(result);
@@ -155,23 +201,65 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
       if (!isFinished(task.status) || finishing) return;
       finishing = true;
       await client.disconnect();
+      await gapCheck;
+      printer.showPartial(undefined);
       // The socket may not have delivered every line up to the task's last one yet (in flight,
       // or a catch-up still reading): read the rest over REST, right after the last one printed.
       await printRemaining(task.lastSeq);
       notice(finishedText(task));
-      end(finishedExitCode(task, signal));
+      end(finishedExitCode(task, signal, exitStatus));
     };
     let checks = Promise.resolve();
     const queueCheck = (): void => {
       checks = checks.then(checkFinished).catch((error: unknown) => end(error instanceof Error ? error : new Error(String(error))));
     };
 
-    client.on('logs', (message) => {
-      for (const entry of message.entries) printer.print(entry);
+    const printEntries = (entries: readonly LogEntry[]): void => {
+      for (const entry of entries) {
+        if (sinceMs === undefined || Date.parse(entry.timestamp) >= sinceMs) printer.print(entry);
+      }
+      if (partials.settle(entries)) printer.showPartial(rowOf(partials.current));
       void printer.flush();
+    };
+    const rowOf = (partial: PartialMessage | undefined): string | undefined =>
+      partial === undefined || options.partialRow === undefined ? undefined : options.partialRow(partial);
+
+    /**
+     * After a reconnect of a filtered follow, whose seqs do not tell a gap: the first seq stored
+     * after the last one delivered says whether seqs were deleted meanwhile. Entries that come
+     * in the meantime wait, so that the marker is printed where the gap is.
+     */
+    const checkGapAfter = (resumedAfter: number, serverLastSeq: number): void => {
+      held = [];
+      gapCheck = (async () => {
+        try {
+          const first = (await rest.getLogs(scope.taskId, { afterSeq: resumedAfter, size: 1 })).content[0]?.seq ?? serverLastSeq + 1;
+          if (first > resumedAfter + 1) printer.markGap(resumedAfter + 1, first - 1);
+        } catch {
+          // The server went away again between the subscription and this read: the held lines
+          // are printed without a marker rather than held back; a gap is then not said.
+        }
+        const waiting = held ?? [];
+        held = undefined;
+        printEntries(waiting);
+      })();
+    };
+
+    client.on('logs', (message) => {
+      if (held !== undefined) held.push(...message.entries);
+      else printEntries(message.entries);
     });
-    client.on('subscribed', () => {
-      if (lost) notice(`reconnected; resuming after seq ${client.lastSeq}`);
+    if (options.partialRow !== undefined) {
+      // Listening before connect() is what makes the client subscribe with `partial: true`.
+      client.on('partial', (partial) => {
+        if (!finishing && partials.show(partial)) printer.showPartial(rowOf(partials.current));
+      });
+    }
+    client.on('subscribed', (message) => {
+      if (lost) {
+        notice(`reconnected; resuming after seq ${client.lastSeq}`);
+        if (!checkGaps && held === undefined) checkGapAfter(client.lastSeq, message.lastSeq);
+      }
       lost = false;
       // The task may have finished before this subscription (or while the connection was down).
       queueCheck();
@@ -197,6 +285,8 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
       void client.disconnect().then(() => end(abortExitCode(signal)));
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // The stream starts right after `since` (every seq from there is expected) or, with `tail`, anywhere.
+    printer.expectAfter(scope.tail === undefined ? (scope.since ?? 0) : undefined);
     client.connect();
   });
 }

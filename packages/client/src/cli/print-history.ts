@@ -1,5 +1,6 @@
 // A task's stored log over REST: where a --since/--tail window starts, and every entry from
 // there up to a fixed seq, paged with the `afterSeq` cursor.
+import type { TaskSummary } from '@keruta/protocol';
 import type { LogFilter } from '../log-query.js';
 import type { RestClient } from '../rest-client.js';
 import type { EntryPrinter } from './entry-printer.js';
@@ -37,6 +38,7 @@ export async function printRange(
   signal: AbortSignal,
 ): Promise<void> {
   if (range.afterSeq >= range.upToSeq) return;
+  printer.expectAfter(range.afterSeq);
   let sinceFlush = 0;
   for await (const entry of rest.iterateLogs(range.taskId, { ...range.filter, afterSeq: range.afterSeq, upToSeq: range.upToSeq })) {
     if (signal.aborted) break;
@@ -51,19 +53,21 @@ export async function printRange(
 
 /**
  * `keruta logs` without -f: the stored log as it stands when the command starts (later lines are
- * left for the next run, or for -f). An unknown task is TASK_NOT_FOUND.
+ * left for the next run, or for -f). An unknown task is TASK_NOT_FOUND. Resolves with the task
+ * as it stood then.
  */
-export async function printHistory(rest: RestClient, printer: EntryPrinter, scope: HistoryScope, signal: AbortSignal): Promise<void> {
+export async function printHistory(rest: RestClient, printer: EntryPrinter, scope: HistoryScope, signal: AbortSignal): Promise<TaskSummary> {
   let afterSeq: number;
-  let upToSeq: number;
+  let task: TaskSummary;
   if (scope.tail === undefined) {
-    upToSeq = (await rest.getTask(scope.taskId)).lastSeq;
+    task = await rest.getTask(scope.taskId);
     afterSeq = scope.since ?? 0;
   } else {
     // Count the window first and take the end after it, so that the window holds at least `tail` lines.
     const start = await historyStart(rest, scope, Number.MAX_SAFE_INTEGER);
-    upToSeq = (await rest.getTask(scope.taskId)).lastSeq;
-    afterSeq = scope.tail === 0 ? upToSeq : start;
+    task = await rest.getTask(scope.taskId);
+    afterSeq = scope.tail === 0 ? task.lastSeq : start;
   }
-  await printRange(rest, printer, { taskId: scope.taskId, filter: scope.filter, afterSeq, upToSeq }, signal);
+  await printRange(rest, printer, { taskId: scope.taskId, filter: scope.filter, afterSeq, upToSeq: task.lastSeq }, signal);
+  return task;
 }

@@ -1,9 +1,10 @@
 // The `keruta` command line: `keruta logs TASK_ID …` and `keruta tasks`, parsed with commander.
 // Exit status: 0 done, 1 the server said no or could not be reached, 2 bad flags or settings,
-// 3 the task followed with -f failed, 130/143 stopped by SIGINT/SIGTERM.
+// 3 the task failed and 4 it has not finished (with --exit-status, the default with -f, which
+// waits for the end), 130/143 stopped by SIGINT/SIGTERM.
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
-import type { LogLevel, LogSource } from '@keruta/protocol';
+import type { PartialMessage } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
 import { createRestClient, type RestClient } from '../rest-client.js';
 import {
@@ -11,17 +12,15 @@ import {
   UsageError,
   colorEnabled,
   connectionSettings,
-  parseLevelsArgument,
-  parseSeqArgument,
-  parseSourcesArgument,
-  parseTailArgument,
   parseTaskIdArgument,
   type ColorChoice,
   type ConnectionFlags,
   type ConnectionSettings,
 } from './config.js';
 import { createEntryPrinter } from './entry-printer.js';
-import { abortExitCode, followLogs } from './follow-logs.js';
+import { abortExitCode, followLogs, taskExitCode } from './follow-logs.js';
+import { formatPartial } from './format.js';
+import { LOGS_FLAGS, logsSettings, optionFrom, type LogsFlags } from './logs-flags.js';
 import { printHistory } from './print-history.js';
 import { printTasks } from './tasks-command.js';
 
@@ -30,17 +29,6 @@ export interface CliIo {
   stderr: Writable;
   /** Aborted with "SIGINT" or "SIGTERM" when the user stops the command. */
   signal: AbortSignal;
-}
-
-interface LogsFlags extends ConnectionFlags {
-  follow?: boolean;
-  since?: number;
-  tail?: number;
-  source?: LogSource[];
-  level?: LogLevel[];
-  json?: boolean;
-  raw?: boolean;
-  color: ColorChoice;
 }
 
 interface TasksFlags extends ConnectionFlags {
@@ -81,21 +69,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError();
 
-  addCommonOptions(
-    program
-      .command('logs')
-      .description(
-        "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed (exit 0, or 3 when the task failed); reconnects and resumes after a server restart without losing or repeating a line. Escape sequences in a line are removed (but colours, with --color), so a line cannot act on the terminal; --raw prints the exact bytes.",
-      )
-      .argument('<taskId>', 'the task', parseTaskIdArgument)
-      .option('-f, --follow', 'follow: print new lines as they arrive')
-      .addOption(new Option('--since <seq>', 'only lines after this seq').argParser(parseSeqArgument))
-      .addOption(new Option('--tail <n>', 'only the last N lines (then new ones with -f)').argParser(parseTailArgument))
-      .addOption(new Option('--source <sources>', 'only these sources: stdout, stderr, agent (comma list or repeated)').argParser(parseSourcesArgument))
-      .addOption(new Option('--level <levels>', 'only these levels: DEBUG, INFO, WARN, ERROR (comma list or repeated; WARN+ = WARN and above)').argParser(parseLevelsArgument))
-      .option('--json', 'one LogEntry JSON object per line')
-      .option('--raw', "each message exactly as stored, its escape sequences included (default: escape sequences removed, but colours with --color)"),
-  ).action(async (taskId: string, flags: LogsFlags) => {
+  const logs = program
+    .command('logs')
+    .description(
+      "Print a task's log. With -f, keep printing new lines until Ctrl-C, or until the task has finished and all its lines are printed (exit 0, or 3 when the task failed); reconnects and resumes after a server restart without losing or repeating a line, and marks any seqs deleted on the server before they could be read. On a terminal, -f shows the line the script is still writing (a progress bar) on the last row, until the line is stored. Escape sequences in a line are removed (but colours, with --color), so a line cannot act on the terminal; -o raw prints the exact bytes.\n\nExit status: 0 done; 1 the server refused or could not be reached; 2 bad flags; 3 the task failed and 4 it has not finished (with --exit-status, the default with -f); 130/143 stopped by SIGINT/SIGTERM.",
+    )
+    .argument('<taskId>', 'the task', parseTaskIdArgument);
+  for (const spec of LOGS_FLAGS) logs.addOption(optionFrom(spec));
+  addCommonOptions(logs).action(async (taskId: string, flags: LogsFlags) => {
     exitCode = await runLogs(taskId, flags, io, notice);
   });
 
@@ -121,27 +102,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function runLogs(taskId: string, flags: LogsFlags, io: CliIo, notice: (text: string) => void): Promise<number> {
   return reportFailures(notice, async (settings) => {
+    const logs = logsSettings(flags, io.stdout);
     const rest = restClientFor(settings);
-    const printer = createEntryPrinter(io.stdout, {
-      json: flags.json === true,
-      color: colorEnabled(flags.color, io.stdout),
-      terminal: io.stdout.isTTY === true,
-      raw: flags.raw === true,
-    });
-    const scope = {
-      taskId,
-      filter: {
-        ...(flags.source === undefined ? {} : { sources: flags.source }),
-        ...(flags.level === undefined ? {} : { levels: flags.level }),
-      },
-      since: flags.since,
-      tail: flags.tail,
-    };
-    if (flags.follow === true) {
-      return followLogs({ rest, settings, scope, printer, notice, signal: io.signal });
+    const terminal = io.stdout.isTTY === true;
+    const format = { output: logs.output, color: logs.color, terminal, timestamps: logs.timestamps };
+    const { sources, levels, from } = logs.filter;
+    const printer = createEntryPrinter(io.stdout, { ...format, checkGaps: sources === undefined && levels === undefined && from === undefined, notice });
+    const scope = { taskId, filter: logs.filter, since: logs.afterSeq, tail: logs.tail };
+    if (logs.follow) {
+      // The line being written is for a person watching: on a terminal, in text, only.
+      // A terminal that does not say its width (0, e.g. under `script` without one) gets 80.
+      const columns = (): number => (io.stdout as { columns?: number }).columns || 80;
+      const partialRow =
+        terminal && logs.output === 'text' ? (partial: PartialMessage) => formatPartial(partial, { ...format, columns: columns() }) : undefined;
+      return followLogs({
+        rest,
+        settings,
+        scope,
+        printer,
+        notice,
+        signal: io.signal,
+        sinceMs: logs.sinceMs,
+        checkGaps: sources === undefined && levels === undefined && from === undefined,
+        exitStatus: logs.exitStatus,
+        partialRow,
+      });
     }
-    await printHistory(rest, printer, scope, io.signal);
-    return io.signal.aborted ? abortExitCode(io.signal) : EXIT_OK;
+    const task = await printHistory(rest, printer, scope, io.signal);
+    if (io.signal.aborted) return abortExitCode(io.signal);
+    return logs.exitStatus ? taskExitCode(task) : EXIT_OK;
   }, flags);
 }
 
@@ -171,6 +160,10 @@ async function reportFailures(
   try {
     return await command(settings);
   } catch (error) {
+    if (error instanceof UsageError) {
+      notice(error.message);
+      return EXIT_USAGE;
+    }
     if (!isKerutaClientError(error)) throw error;
     const hint =
       error.code === 'NETWORK_ERROR'

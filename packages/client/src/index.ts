@@ -18,6 +18,7 @@ export {
   type ListTasksParams,
   type RestClient,
   type RestClientOptions,
+  type SearchParams,
 } from './rest-client.js';
 export type { ExportOptions, GetLogsParams, LogFilter, TimeBound } from './log-query.js';
 export {

@@ -9,6 +9,7 @@ import {
   LogPageSchema,
   LogStatsSchema,
   MAX_PAGE_SIZE,
+  SearchPageSchema,
   TaskPageSchema,
   TaskSummarySchema,
   createValidator,
@@ -17,9 +18,11 @@ import {
   type DeleteResult,
   type Health,
   type LogEntry,
+  type LogLevel,
   type LogPage,
   type LogRequest,
   type LogStats,
+  type SearchPage,
   type TaskPage,
   type TaskSummary,
   type Validator,
@@ -71,6 +74,21 @@ export interface ListTasksParams {
   size?: number;
 }
 
+export interface SearchParams {
+  /** The text: a case-insensitive substring, or with `regex` a regular expression. */
+  q: string;
+  regex?: boolean;
+  /** Task-id patterns (`*` any run of characters), within what the credential may read. */
+  tasks?: readonly string[];
+  levels?: readonly LogLevel[];
+  from?: TimeBound;
+  to?: TimeBound;
+  /** Results per page, 1–1000 (server default 100). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
 export interface RestClient {
   /** The `/api/v1` base every path is relative to. */
   readonly baseUrl: string;
@@ -94,6 +112,8 @@ export interface RestClient {
   listTasks(params?: ListTasksParams): Promise<TaskPage>;
   /** GET /tasks/{taskId}: status, exit code, lines and last seq. */
   getTask(taskId: string): Promise<TaskSummary>;
+  /** GET /search: one page of matching lines of every task the credential may read, newest first. */
+  search(params: SearchParams): Promise<SearchPage>;
   /** GET /health (outside /api/v1); an unhealthy server's 503 answer is returned, not thrown. */
   health(): Promise<Health>;
 }
@@ -107,6 +127,7 @@ const validators = {
   tasks: createValidator(TaskPageSchema),
   task: createValidator(TaskSummarySchema),
   health: createValidator(HealthSchema),
+  search: createValidator(SearchPageSchema),
 };
 
 interface RequestSpec<T> {
@@ -215,6 +236,17 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
       return request({ method: 'GET', url: withQuery(`${baseUrl}/tasks`, search), what: 'GET tasks', validator: validators.tasks });
     },
     getTask: async (taskId) => request({ method: 'GET', url: taskPath(taskId), what: `GET task ${taskId}`, validator: validators.task }),
+    search: async (params) => {
+      const search = new URLSearchParams({ q: params.q });
+      if (params.regex === true) search.set('regex', 'true');
+      if (params.tasks !== undefined && params.tasks.length > 0) search.set('tasks', params.tasks.join(','));
+      if (params.levels !== undefined && params.levels.length > 0) search.set('level', params.levels.join(','));
+      if (params.from !== undefined) search.set('from', timeParam(params.from, 'from'));
+      if (params.to !== undefined) search.set('to', timeParam(params.to, 'to'));
+      if (params.limit !== undefined) search.set('limit', String(params.limit));
+      if (params.cursor !== undefined) search.set('cursor', params.cursor);
+      return request({ method: 'GET', url: withQuery(`${baseUrl}/search`, search), what: 'GET search', validator: validators.search });
+    },
     health: async () => request({ method: 'GET', url: `${rootUrl}/health`, what: 'GET health', validator: validators.health, acceptStatus: 503 }),
   };
 }

@@ -102,6 +102,16 @@ export const TaskPageSchema = Type.Object({
 });
 export type TaskPage = Static<typeof TaskPageSchema>;
 
+/** GET /search: matching lines of every task the credential may read, newest first. */
+export const SearchPageSchema = Type.Object({
+  results: Type.Array(LogEntrySchema),
+  /** Present when more may match: the `cursor` of the next page. */
+  nextCursor: Type.Optional(Type.String()),
+  /** Lines stored and not yet in the search index. */
+  pending: Type.Integer(),
+});
+export type SearchPage = Static<typeof SearchPageSchema>;
+
 export const EXPORT_FORMATS = ['json', 'csv', 'txt'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 

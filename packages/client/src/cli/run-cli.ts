@@ -1,4 +1,4 @@
-// The `keruta` command line: `keruta logs TASK_ID …` and `keruta tasks`, parsed with commander.
+// The `keruta` command line: `keruta logs TASK_ID …`, `keruta tasks` and `keruta search TEXT`, parsed with commander.
 // Exit status: 0 done, 1 the server said no or could not be reached, 2 bad flags or settings,
 // 3 the task failed and 4 it has not finished (with --exit-status, the default with -f, which
 // waits for the end), 130/143 stopped by SIGINT/SIGTERM.
@@ -22,6 +22,7 @@ import { abortExitCode, followLogs, taskExitCode } from './follow-logs.js';
 import { formatPartial } from './format.js';
 import { LOGS_FLAGS, logsSettings, optionFrom, type LogsFlags } from './logs-flags.js';
 import { printHistory } from './print-history.js';
+import { printSearch, searchOptions, type SearchFlags } from './search-command.js';
 import { printTasks } from './tasks-command.js';
 
 export interface CliIo {
@@ -87,6 +88,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .option('--json', 'one TaskSummary JSON object per line'),
   ).action(async (flags: TasksFlags) => {
     exitCode = await runTasks(flags, io, notice);
+  });
+
+  const search = program
+    .command('search')
+    .description(
+      'Print the lines of every task you may read that contain TEXT (case-insensitively; with --regex, that match it), newest first, as TASK TIMESTAMP SOURCE LEVEL message.\n\nExit status: 0 done (also when nothing matches); 1 the server refused or could not be reached; 2 bad flags.',
+    )
+    .argument('<text>', 'the text to look for (at most 256 characters)');
+  for (const option of searchOptions()) search.addOption(option);
+  addCommonOptions(search).action(async (text: string, flags: SearchFlags) => {
+    exitCode = await reportFailures(notice, async (settings) => {
+      await printSearch(restClientFor(settings), text, flags, { stdout: io.stdout, signal: io.signal, notice });
+      return EXIT_OK;
+    }, flags);
   });
 
   try {

@@ -18,20 +18,20 @@ import {
   statSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { PRIVATE_DIR, PRIVATE_FILE } from './file-modes.js';
 import { listIntakeSegments } from './intake.js';
 import type { ProcessingSettings } from './intake-processor.js';
 import { acquireRunLock, isLocked, isLockFile, type RunLock } from './spool-lock.js';
+import { appendToSegment, NEWLINE, offsetOf, readBatch, type Position, type Segment, type SpoolBatch } from './spool-segment.js';
 import type { Framing } from './transport.js';
+
+export type { SpoolBatch } from './spool-segment.js';
 
 /** A segment is closed and a new one started past this size, so acknowledged data is freed as it goes. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
-const NEWLINE = 10;
-const COMMA = 44;
 
 export interface RunInfo {
   readonly taskId: string;
@@ -39,17 +39,6 @@ export interface RunInfo {
   readonly createdAt: string;
   /** How the run's intake is turned into entries (absent in runs of agents without an intake). */
   readonly processing?: ProcessingSettings;
-}
-
-/** Entries read back for one batch, their JSON joined by commas between the transport's head and tail. */
-export interface SpoolBatch {
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  readonly count: number;
-  /** head + entries + tail. */
-  readonly body: Buffer;
-  /** The whole buffer `body` lies in (the one passed for reuse, or a new one). */
-  readonly buffer: Buffer;
 }
 
 export interface RunSpool extends RunInfo {
@@ -76,19 +65,6 @@ export interface RunSpool extends RunInfo {
   seal(): void;
   /** Releases the run; deletes it when everything is acknowledged. Returns the entries still kept. */
   close(): number;
-}
-
-interface Segment {
-  readonly firstSeq: number;
-  readonly path: string;
-  count: number;
-  bytes: number;
-  fd: number | undefined;
-}
-
-interface Position {
-  readonly segment: Segment;
-  readonly offset: number;
 }
 
 const runJson = (dir: string) => join(dir, 'run.json');
@@ -237,44 +213,17 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
   /** Where known entries start, so that a resend after a reconnect needs no scan. */
   const positions = new Map<number, Position>();
 
-  const segmentOf = (seq: number): Segment | undefined => {
-    for (const segment of segments) {
-      if (seq < segment.firstSeq + segment.count) return segment;
-    }
-    return undefined;
-  };
+  const segmentOf = (seq: number): Segment | undefined => segments.find((segment) => seq < segment.firstSeq + segment.count);
 
-  const fdOf = (segment: Segment): number => {
-    segment.fd ??= openSync(segment.path, 'r');
-    return segment.fd;
-  };
-
-  const readFully = (fd: number, buffer: Buffer, at: number, length: number, position: number): void => {
-    for (let done = 0; done < length; ) {
-      const n = readSync(fd, buffer, at + done, length - done, position + done);
-      if (n <= 0) throw new Error(`spool segment shorter than expected at byte ${position + done}`);
-      done += n;
-    }
-  };
-
-  /** Byte offset of `seq` in its segment: remembered, or found by counting lines from the start. */
-  const offsetOf = (segment: Segment, seq: number): number => {
-    if (seq <= segment.firstSeq) return 0;
-    const known = positions.get(seq);
-    if (known !== undefined && known.segment === segment) return known.offset;
-    const fd = fdOf(segment);
-    const block = Buffer.allocUnsafe(1024 * 1024);
-    let current = segment.firstSeq;
-    for (let offset = 0; offset < segment.bytes; ) {
-      const n = Math.min(block.length, segment.bytes - offset);
-      readFully(fd, block, 0, n, offset);
-      for (let i = block.indexOf(NEWLINE); i !== -1 && i < n; i = block.indexOf(NEWLINE, i + 1)) {
-        current++;
-        if (current === seq) return offset + i + 1;
-      }
-      offset += n;
-    }
-    throw new Error(`runSeq ${seq} not found in spool segment ${segment.path}`);
+  /** The segment to append to: the last, unless it is full or does not end at lastSeq. */
+  const appendTarget = (): Segment => {
+    const current = segments.at(-1);
+    if (current !== undefined && current.bytes < SEGMENT_BYTES && current.firstSeq + current.count === lastSeq + 1) return current;
+    const firstSeq = lastSeq + 1;
+    const path = join(dir, segmentName(firstSeq));
+    const segment: Segment = { firstSeq, path, count: 0, bytes: 0, fd: openSync(path, 'a+', PRIVATE_FILE) };
+    segments.push(segment);
+    return segment;
   };
 
   const dropAcknowledged = (): void => {
@@ -303,30 +252,8 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
     },
     append(records, count) {
       if (count === 0) return { ok: true };
-      let segment = segments.at(-1);
       try {
-        if (segment === undefined || segment.bytes >= SEGMENT_BYTES || segment.firstSeq + segment.count !== lastSeq + 1) {
-          const firstSeq = lastSeq + 1;
-          const path = join(dir, segmentName(firstSeq));
-          segment = { firstSeq, path, count: 0, bytes: 0, fd: openSync(path, 'a+', PRIVATE_FILE) };
-          segments.push(segment);
-        }
-        const bytes = records;
-        const fd = fdOf(segment);
-        try {
-          // At the segment's end by position: a recovered segment's descriptor is not in append mode.
-          for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, segment.bytes + done);
-        } catch (error) {
-          // Take back a partial write so the segment stays whole lines (best effort: the disk is failing).
-          try {
-            ftruncateSync(fd, segment.bytes);
-          } catch {
-            // Nothing more can be done; recovery cuts a torn last line anyway.
-          }
-          throw error;
-        }
-        segment.bytes += bytes.length;
-        segment.count += count;
+        appendToSegment(appendTarget(), records, count);
         lastSeq += count;
         return { ok: true };
       } catch (error) {
@@ -338,37 +265,9 @@ function openRun(dir: string, info: RunInfo, segments: Segment[], acked: number,
       const segment = segmentOf(fromSeq);
       if (segment === undefined) return undefined;
       const seq = Math.max(fromSeq, segment.firstSeq);
-      const offset = offsetOf(segment, seq);
-      const fd = fdOf(segment);
-      const available = segment.bytes - offset;
-      const { head, tail } = framing;
-      let length = Math.min(available, maxBytes);
-      for (;;) {
-        const size = head.length + length + tail.length;
-        const buffer = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
-        head.copy(buffer, 0);
-        readFully(fd, buffer, head.length, length, offset);
-        let count = 0;
-        let end = -1;
-        const wanted = Math.min(maxEntries, segment.firstSeq + segment.count - seq);
-        // Only what was read: a reused buffer holds an older batch past it.
-        const view = buffer.subarray(0, head.length + length);
-        for (let i = view.indexOf(NEWLINE, head.length); i !== -1 && count < wanted; i = view.indexOf(NEWLINE, i + 1)) {
-          count++;
-          end = i;
-          buffer[i] = COMMA;
-        }
-        if (count === 0) {
-          // One entry larger than maxBytes: read it whole anyway (it is at most a few maxMessageLength).
-          if (length >= available) throw new Error(`spool segment ${segment.path} ends inside an entry`);
-          length = Math.min(available, length * 2);
-          continue;
-        }
-        // The last entry's "\n" (now a comma) is where the tail goes.
-        tail.copy(buffer, end);
-        positions.set(seq + count, { segment, offset: offset + (end - head.length) + 1 });
-        return { firstSeq: seq, lastSeq: seq + count - 1, count, body: buffer.subarray(0, end + tail.length), buffer };
-      }
+      const { batch, next } = readBatch(segment, seq, offsetOf(segment, seq, positions), maxEntries, maxBytes, framing, reuse);
+      positions.set(batch.lastSeq + 1, next);
+      return batch;
     },
     acknowledge(upToSeq) {
       if (upToSeq <= ackedSeq) return;

@@ -11,24 +11,18 @@ import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { createDelivery, type FinishResult } from './delivery.js';
 import { claimSpooledRuns, deliverSpooledRuns, prepareRun, type SpooledRunsResult } from './flush.js';
-import { openIntakeReader, removeIntake, unlinkQuietly, type IntakeReader } from './intake.js';
+import { createIntakeDrain } from './intake-drain.js';
+import { removeIntake } from './intake.js';
 import {
   createIntakeProcessor,
   removeProcessingState,
   splitterLengthOf,
-  saveProcessingState,
   type EventPayload,
   type ProcessingSettings,
 } from './intake-processor.js';
 import { createPartialLines } from './progress-line.js';
 import { createRedactor } from './redactor.js';
 import { createRunDirectory, openNewRunSpool, type RunInfo } from './spool.js';
-import { SIGNAL_APPENDED, SIGNAL_ASLEEP } from './stream-messages.js';
-
-/** Intake processed in one go before acknowledgements, sends and timers get their turn. */
-const DRAIN_BYTES = 512 * 1024;
-/** After the disk refused entries, the wait before trying again. */
-const DISK_RETRY_MS = 1000;
 
 export interface Streaming {
   readonly dir: string;
@@ -86,13 +80,19 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   if (dir === undefined) return undefined;
 
   const signalBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-  const signal = new Int32Array(signalBuffer);
   const spool = openNewRunSpool(dir, info);
   const processor = createIntakeProcessor({ runId: info.runId, spool, settings: processing });
-  /** Opened on first use: the reading thread creates the first segment. */
-  let reader: IntakeReader | undefined;
-
   const leftovers = claimSpooledRuns(dirname(dir), { skip: new Set([info.runId]) });
+  const intake = createIntakeDrain({
+    dir,
+    signal: new Int32Array(signalBuffer),
+    processor,
+    log,
+    unsentHighWater: 2 * config.logStreaming.bufferSize,
+    unsent: () => delivery.unsent,
+    spooled: () => delivery.notify(),
+    caughtUp: () => showPartialLines(),
+  });
   const event = (payload: EventPayload): void => {
     // An error is printed whatever --verbose says: after the intake is sealed it is only printed.
     if (payload.level === 'ERROR') log.error(payload.message);
@@ -107,7 +107,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
       event({ event: name, level: name === 'conflict' ? 'ERROR' : name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
     },
     onAcknowledged() {
-      if (paced) schedule();
+      if (intake.paced) intake.schedule();
     },
     onRunDelivered(run) {
       if (run.runId === info.runId) return;
@@ -149,101 +149,13 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   const others =
     otherLeftovers.length === 0 ? undefined : nextTurn().then(() => deliverSpooledRuns(otherLeftovers, { config, log, signal: stopLeftovers.signal }));
 
-  /** Intake segments read to their end, deleted once the state after them is saved. */
-  const finishedSegments: string[] = [];
-  let checkpointAt: number | undefined;
-  let scheduled = false;
-  let stalled = false;
-  let diskErrorShown = false;
-  let finishing: (() => void) | undefined;
-  /** Set once finish() is past the intake: nothing more is read from it. */
-  let closed = false;
-  /**
-   * Entries spooled and not yet sent past which the intake waits: keruta-api takes ~200,000 lines a
-   * second, this thread makes ~1.5 million, and making them sooner than they can be sent only
-   * takes CPU from the script. Paced so, this thread works at the server's pace during a burst
-   * (and the reading thread's wake-ups find an idle core rather than the script's).
-   */
-  const unsentHighWater = 2 * config.logStreaming.bufferSize;
-  let paced = false;
-  const enoughUnsent = (): boolean => finishing === undefined && delivery.unsent + processor.pending >= unsentHighWater;
-
-  /** Writes what was processed to the spool; at a segment's end also saves the state and frees the segment. */
-  const commit = (): boolean => {
-    const written = processor.pending;
-    const flushed = processor.flush();
-    if (!flushed.ok) {
-      if (!diskErrorShown) {
-        diskErrorShown = true;
-        log.warn(`cannot write the spool in ${dir} (${flushed.reason}); the output is kept unprocessed and tried again every ${DISK_RETRY_MS / 1000} s`);
-      }
-      return false;
-    }
-    if (written > 0) delivery.notify();
-    if (checkpointAt !== undefined) {
-      try {
-        saveProcessingState(dir, processor.state(checkpointAt));
-        for (const path of finishedSegments.splice(0)) unlinkQuietly(path);
-      } catch {
-        // The state could not be saved: keep the segments; the next boundary saves a later state.
-      }
-      checkpointAt = undefined;
-    }
-    return true;
-  };
-
-  const schedule = (): void => {
-    if (scheduled || stalled) return;
-    scheduled = true;
-    setImmediate(drain);
-  };
-
-  const stall = (): void => {
-    stalled = true;
-    setTimeout(() => {
-      stalled = false;
-      schedule();
-    }, DISK_RETRY_MS);
-  };
-
-  /** Processes what the intake holds, a bounded stretch at a time, then sleeps until woken. */
-  function drain(): void {
-    scheduled = false;
-    if (closed) return;
-    if (!commit()) return stall();
-    paced = enoughUnsent();
-    if (paced) return;
-    const seen = Atomics.load(signal, SIGNAL_APPENDED);
-    reader ??= openIntakeReader(dir as string, 0);
-    let bytes = 0;
-    while (bytes < DRAIN_BYTES) {
-      if (enoughUnsent()) break;
-      const record = reader.next();
-      if (record === undefined) break;
-      if (record.kind === 'segment-end') {
-        finishedSegments.push(record.path);
-        checkpointAt = record.nextOffset;
-        if (!commit()) return stall();
-        continue;
-      }
-      processor.take(record);
-      bytes += record.payload.length + 16;
-    }
-    if (!commit()) return stall();
-    if (bytes >= DRAIN_BYTES || enoughUnsent()) return schedule();
-    if (finishing !== undefined) return finishing();
-    showPartialLines();
-    Atomics.store(signal, SIGNAL_ASLEEP, 1);
-    // Appended after we looked: wake ourselves, unless the reading thread took the flag first (its wake is on the way).
-    if (Atomics.load(signal, SIGNAL_APPENDED) !== seen && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) schedule();
-  }
-  schedule();
+  intake.schedule();
 
   return {
     dir,
     signal: signalBuffer,
     ...(processing.maskedInIntake === true ? { mask: { patterns: processing.excludePatterns, keepChars: splitterLengthOf(processing) } } : {}),
-    wake: schedule,
+    wake: intake.schedule,
     firstAnswer: delivery.firstAnswer,
     async finish() {
       const deadline = Date.now() + config.logStreaming.exitTimeoutMs;
@@ -257,21 +169,9 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
 
       // The rest of the intake: local work, done whatever the exit timeout (which is for the
       // server), unless a failing disk outlasts it or the user's impatience cuts it short.
-      const processedAll = await new Promise<boolean>((resolve) => {
-        const diskWatch = setInterval(() => {
-          if (stalled && Date.now() >= deadline) done(false);
-        }, DISK_RETRY_MS / 10);
-        const done = (all: boolean): void => {
-          clearInterval(diskWatch);
-          resolve(all);
-        };
-        impatience.signal.addEventListener('abort', () => done(false), { once: true });
-        finishing = () => done(true);
-        schedule();
-      });
-      closed = true;
+      const processedAll = await intake.drainToEnd(deadline, impatience.signal);
+      intake.close();
       partialLines.stop();
-      reader?.close();
       if (processedAll) {
         removeIntake(dir);
         removeProcessingState(dir);

@@ -1,6 +1,6 @@
 // Copies the admin page's build (packages/web/dist) into keruta-api's own package
 // (packages/server/admin-page), which keruta-api serves at `/` and its tarball ships, so that an
-// installed keruta-api needs no keruta-web. Run by `npm run build` after the page is built.
+// installed keruta-api needs no keruta-web. Run by keruta-web's `npm run build`, after Vite.
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -19,7 +19,7 @@ export const ADMIN_PAGE_CSP = [
 
 /**
  * Where the page's files are: `admin-page/` of this package, a copy of keruta-web's build made by
- * the repository's `npm run build` (scripts/copy-admin-page.mjs) and shipped in the package, so
+ * keruta-web's `npm run build` (scripts/copy-admin-page.mjs) and shipped in the package, so
  * that an installed keruta-api needs no keruta-web.
  */
 export function adminPageRoot(): string {

@@ -1,8 +1,8 @@
 // The admin page at `/`: the static files of the built keruta-web package, under a strict
 // Content-Security-Policy (no inline script or style, connections only back to this server).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
@@ -17,14 +17,13 @@ export const ADMIN_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Where keruta-web's build is, or undefined when the package is not installed. */
-export function adminPageRoot(): string | undefined {
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve('keruta-web/package.json')), 'dist');
-  } catch {
-    // Not installed (a server-only install): the server runs without its page.
-    return undefined;
-  }
+/**
+ * Where the page's files are: `admin-page/` of this package, a copy of keruta-web's build made by
+ * keruta-web's `npm run build` (scripts/copy-admin-page.mjs) and shipped in the package, so
+ * that an installed keruta-api needs no keruta-web.
+ */
+export function adminPageRoot(): string {
+  return fileURLToPath(new URL('../../admin-page', import.meta.url));
 }
 
 export function registerAdminPage(app: FastifyInstance, { logger, root = adminPageRoot() }: { logger: FastifyBaseLogger; root?: string | undefined }): void {

@@ -37,9 +37,13 @@ try {
     const backends = await backendPids();
     const backendsBefore = backends.map((pid) => cpuMsOf(pid) ?? 0);
     const apiBefore = cpuMsOf(server.pid);
+    const commitsBefore = await commits();
     const ms = await writeLines({ wsUrl: server.wsUrl, taskId, total, messageOf, ...options });
     await subscriber.waitFor(total);
     const apiMs = cpuMsOf(server.pid) - apiBefore;
+    // pg_stat_database is updated when a backend reports (at most every 500 ms by default).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const commitsMade = (await commits()) - commitsBefore;
     // Backends that appeared meanwhile are counted whole; one that ended took its time with it.
     const after = await backendPids();
     let backendMs = 0;
@@ -49,6 +53,7 @@ try {
     subscriber.close();
     console.log(`${label}: ${total} lines in ${round(ms)} ms (${Math.round(total / (ms / 1000))} lines/s), ${subscriber.disorder} out of order`);
     console.log(`  keruta-api CPU ${round((apiMs * 1000) / total, 2)} µs/line, PostgreSQL backends ${round((backendMs * 1000) / total, 2)} µs/line`);
+    console.log(`  ${commitsMade} transactions committed (${round(commitsMade / (total / (options.batchSize ?? 1000)), 1)} per batch, this script's few included)`);
     console.log(`  database grew ${round(grown / 2 ** 20, 1)} MiB: ${round(grown / total, 1)} bytes/line (raw text ${LINE_BYTES})`);
   };
 
@@ -62,6 +67,10 @@ try {
   await client.end();
   await server.stop();
   await database.drop();
+}
+
+async function commits() {
+  return Number((await client.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()')).rows[0].xact_commit);
 }
 
 async function databaseBytes() {

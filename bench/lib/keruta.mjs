@@ -30,7 +30,10 @@ export function writerLabel(cli) {
  * Runs `keruta-agent execute --task-id ID --script SCRIPT -- ARGS` against `server`; the agent's
  * own stdout (the script's lines, printed locally) goes to /dev/null, as a CI runner's would.
  * It streams every level (KERUTA_LOG_LEVEL=DEBUG): the build log's DEBUG lines reach the peers'
- * clients too.
+ * clients too. It waits up to 2 minutes after the script exits for its lines to be acknowledged
+ * (KERUTA_LOG_EXIT_TIMEOUT, 10 s by default): on a loaded machine keruta-api may be more than
+ * 10 s behind a burst, and the agent would exit keeping the rest in its spool, which the bench
+ * would count as lost.
  */
 export function runAgent({ cli, server, taskId, script, args = [], env = {}, nodeArgs = [] }) {
   const spoolDir = mkdtempSync(join(tmpdir(), 'keruta-bench-spool-'));
@@ -41,6 +44,7 @@ export function runAgent({ cli, server, taskId, script, args = [], env = {}, nod
       KERUTA_WEBSOCKET_URL: server.wsUrl,
       KERUTA_API_URL: server.apiUrl,
       KERUTA_LOG_LEVEL: 'DEBUG',
+      KERUTA_LOG_EXIT_TIMEOUT: '2m',
       ...env,
     },
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { writeLines } from './agent-writer.mjs';
+import { buildLogLine } from './build-log.mjs';
 import { LINE_BYTES, nowMs } from './script.mjs';
 
 /** The built keruta-agent CLI, or undefined when the package is not built (yet). */
@@ -28,6 +29,11 @@ export function writerLabel(cli) {
 /**
  * Runs `keruta-agent execute --task-id ID --script SCRIPT -- ARGS` against `server`; the agent's
  * own stdout (the script's lines, printed locally) goes to /dev/null, as a CI runner's would.
+ * It streams every level (KERUTA_LOG_LEVEL=DEBUG): the build log's DEBUG lines reach the peers'
+ * clients too. It waits up to 2 minutes after the script exits for its lines to be acknowledged
+ * (KERUTA_LOG_EXIT_TIMEOUT, 10 s by default): on a loaded machine keruta-api may be more than
+ * 10 s behind a burst, and the agent would exit keeping the rest in its spool, which the bench
+ * would count as lost.
  */
 export function runAgent({ cli, server, taskId, script, args = [], env = {}, nodeArgs = [] }) {
   const spoolDir = mkdtempSync(join(tmpdir(), 'keruta-bench-spool-'));
@@ -37,6 +43,8 @@ export function runAgent({ cli, server, taskId, script, args = [], env = {}, nod
       ...process.env,
       KERUTA_WEBSOCKET_URL: server.wsUrl,
       KERUTA_API_URL: server.apiUrl,
+      KERUTA_LOG_LEVEL: 'DEBUG',
+      KERUTA_LOG_EXIT_TIMEOUT: '2m',
       ...env,
     },
   });
@@ -58,20 +66,16 @@ export function runAgent({ cli, server, taskId, script, args = [], env = {}, nod
 }
 
 /**
- * The agent's stand-in: lines of the task script's shape sent with `writeLines` (batches of
- * 1,000, acknowledged), stamped when each batch is built.
+ * The agent's stand-in: the task script's lines sent with `writeLines` (batches of 1,000,
+ * acknowledged), stamped when each line is made.
  */
 export function writeScriptLines({ server, taskId, total }) {
-  const pad = 'x'.repeat(LINE_BYTES);
   return writeLines({
     wsUrl: server.wsUrl,
     taskId,
     total,
     batchSize: 1000,
-    messageOf: (n) => {
-      const head = `${n} ${process.hrtime.bigint()} `;
-      return head + pad.slice(0, LINE_BYTES - 1 - head.length);
-    },
+    messageOf: (n) => buildLogLine(n, process.hrtime.bigint(), LINE_BYTES),
   });
 }
 

@@ -1,6 +1,6 @@
 // The task script every scenario runs, written once per run as an executable file so that
 // keruta-agent, websocketd, a shell pipe and a file tail all run the very same program.
-// Each line is 100 bytes with its newline: `<n> <t> xxx…`, where n counts from 1 and t is
+// Each line is 100 bytes with its newline: `<n> <t> <build-log text>`, where n counts from 1 and t is
 // process.hrtime.bigint() in nanoseconds when the line was made. hrtime is CLOCK_MONOTONIC,
 // one clock for every process on the machine, so the bench compares it with its own hrtime
 // on arrival without the wall clock's steps or rounding.
@@ -10,30 +10,50 @@ import { join } from 'node:path';
 
 export const LINE_BYTES = 100;
 
+const BUILD_LOG_URL = new URL('./build-log.mjs', import.meta.url).href;
+
+/** How a burst is written: `lines:500` (500 lines per write) or `bytes:65536` (64 KiB writes). */
+export const WRITES = { lines500: 'lines:500', bytes64k: 'bytes:65536' };
+
 const SOURCE = `#!${process.execPath}
-// keruta bench task script: lines.mjs TOTAL [INTERVAL_MS]
-// INTERVAL_MS 0 (default): as fast as it can, in writes of ${500} lines; else one line every INTERVAL_MS.
+// keruta bench task script: lines.mjs TOTAL [INTERVAL_MS [WRITES]]
+// INTERVAL_MS 0 (default): as fast as it can; WRITES is lines:N (N whole lines per write, default
+// lines:500) or bytes:N (writes of exactly N bytes, lines cut across writes, as a block-buffered
+// program's stdout is). Else one line per write, one every INTERVAL_MS.
+// Lines are build-log-like text (bench/lib/build-log.mjs), ${LINE_BYTES} bytes with the newline.
+import { buildLogLine } from '${BUILD_LOG_URL}';
 const total = Number(process.argv[2]);
 const intervalMs = Number(process.argv[3] ?? 0);
-const pad = 'x'.repeat(${LINE_BYTES});
-const lineOf = (n, stamp) => {
-  const head = n + ' ' + stamp + ' ';
-  return head + pad.slice(0, ${LINE_BYTES - 1} - head.length) + '\\n';
-};
-if (intervalMs <= 0) {
+const [unit, size] = (process.argv[4] ?? 'lines:500').split(':');
+const lineOf = (n, stamp) => buildLogLine(n, stamp, ${LINE_BYTES}) + '\\n';
+// process.stdout on a pipe or a file is synchronous on Linux: one write(2) per call.
+const write = (text) => process.stdout.write(Buffer.from(text, 'latin1'));
+if (intervalMs <= 0 && unit === 'bytes') {
+  // Writes of exactly size bytes (the last one shorter), lines cut across them.
+  const bytes = Number(size);
+  let pending = '';
+  let n = 1;
+  while (n <= total || pending.length > 0) {
+    const stamp = process.hrtime.bigint();
+    while (pending.length < bytes && n <= total) pending += lineOf(n++, stamp);
+    write(pending.slice(0, bytes));
+    pending = pending.slice(bytes);
+  }
+} else if (intervalMs <= 0) {
   // One stamp per write: the lines of a write are printed together.
+  const perWrite = Number(size);
   let n = 1;
   while (n <= total) {
     const stamp = process.hrtime.bigint();
     let chunk = '';
-    for (let i = 0; i < 500 && n <= total; i++, n++) chunk += lineOf(n, stamp);
-    process.stdout.write(chunk);
+    for (let i = 0; i < perWrite && n <= total; i++, n++) chunk += lineOf(n, stamp);
+    write(chunk);
   }
 } else {
   const start = performance.now();
   let n = 1;
   const tick = () => {
-    process.stdout.write(lineOf(n, process.hrtime.bigint()));
+    write(lineOf(n, process.hrtime.bigint()));
     n += 1;
     if (n <= total) setTimeout(tick, Math.max(0, start + (n - 1) * intervalMs - performance.now()));
   };

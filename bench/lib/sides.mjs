@@ -1,27 +1,32 @@
 // Runs one task script through keruta and through each peer, one after another in this process,
 // and returns what each side delivered: per-subscriber tallies (and latency histograms), or why
 // a peer did not run. Scenarios turn the result into rows.
-import { spawnServer } from '@keruta/testing';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { makeTempDir, spawnServer } from '@keruta/testing';
 import { runFrontail, runRawPipe, runWebsocketd } from './baselines.mjs';
 import { findAgentCli, runAgent, subscribeLines, writeScriptLines, writerLabel } from './keruta.mjs';
 import { createLatencyRecorder, samplePeakRss } from './measure.mjs';
 import { findFrontail, findWebsocketd } from './peers.mjs';
-import { createLineTally, createTaskScript } from './script.mjs';
+import { WRITES, createLineTally, createTaskScript } from './script.mjs';
 
 export const PEERS = ['websocketd', 'frontail', 'raw pipe'];
 
 /**
  * `{ keruta, websocketd, frontail, 'raw pipe' }`, each `{ tallies, latency? , … }` or
- * `{ skipped }` / `{ failed }`. `intervalMs` 0 is a burst; `latency` records per-line latency.
+ * `{ skipped }` / `{ failed }`. `intervalMs` 0 is a burst, written as `writes` says (WRITES in
+ * script.mjs; every side runs the same script with the same writes); `latency` records per-line
+ * latency. `websocketd` is `{ wiring }` for the fan-out's other wirings (baselines.mjs).
  */
-export async function runSides({ total, intervalMs = 0, subscribers = 1, latency = false, peers = PEERS, timeoutMs = 120_000, serverEnv = {} }) {
+export async function runSides({ total, intervalMs = 0, writes = WRITES.lines500, subscribers = 1, latency = false, peers = PEERS, timeoutMs = 120_000, serverEnv = {}, websocketd = {}, agentStartup = false }) {
   const script = createTaskScript();
-  const args = [String(total), String(intervalMs)];
+  const args = [String(total), String(intervalMs), writes];
   const newTallies = (recorder) => Array.from({ length: subscribers }, () => createLineTally(total, { latency: recorder }));
   try {
     const result = {};
     const recorder = latency ? createLatencyRecorder() : undefined;
-    result.keruta = { ...(await runKeruta({ script: script.path, args, tallies: newTallies(recorder), timeoutMs, serverEnv })), latency: recorder };
+    result.keruta = { ...(await runKeruta({ script: script.path, args, tallies: newTallies(recorder), timeoutMs, serverEnv, agentStartup })), latency: recorder };
     for (const peer of peers) {
       result[peer] = await peerRun(async () => {
         const recorder = latency ? createLatencyRecorder() : undefined;
@@ -29,7 +34,7 @@ export async function runSides({ total, intervalMs = 0, subscribers = 1, latency
         if (peer === 'websocketd') {
           const found = findWebsocketd();
           if (found.skipped !== undefined) return found;
-          await runWebsocketd({ websocketd: found.path, script: script.path, args, tallies, timeoutMs });
+          await runWebsocketd({ websocketd: found.path, script: script.path, args, tallies, timeoutMs, ...websocketd });
         } else if (peer === 'frontail') {
           const found = findFrontail();
           if (found.skipped !== undefined) return found;
@@ -48,23 +53,59 @@ export async function runSides({ total, intervalMs = 0, subscribers = 1, latency
 }
 
 /**
- * keruta's whole path: subscribers on a fresh keruta-api (SQLite), then keruta-agent runs the
- * script. Returns the tallies and the peak RSS of keruta-api and of the agent meanwhile.
+ * websocketd alone, wired as `wiring` says (WEBSOCKETD_WIRINGS in baselines.mjs), with one client
+ * per subscriber: a side `{ tallies }`, or `{ skipped }` / `{ failed }`.
  */
-export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, taskId = 'bench', serverEnv = {}, serverNodeArgs = [], agentNodeArgs = [] }) {
+export async function runWebsocketdSide({ total, writes = WRITES.lines500, subscribers = 1, wiring, timeoutMs = 120_000 }) {
+  const script = createTaskScript();
+  try {
+    return await peerRun(async () => {
+      const found = findWebsocketd();
+      if (found.skipped !== undefined) return found;
+      const tallies = Array.from({ length: subscribers }, () => createLineTally(total));
+      await runWebsocketd({ websocketd: found.path, script: script.path, args: [String(total), '0', writes], tallies, timeoutMs, wiring });
+      return { tallies };
+    });
+  } finally {
+    script.remove();
+  }
+}
+
+/**
+ * keruta's whole path: subscribers on a fresh keruta-api (SQLite), then keruta-agent runs the
+ * script. Returns the tallies, the peak RSS and CPU time of keruta-api and of the agent meanwhile
+ * (with `agentStartup`, `agentStartupCpuMs`: the CPU of an agent run whose script prints one line,
+ * after the measured run: its start-up, to take from the per-line cost; and `serverIdleCpuMs`,
+ * keruta-api's CPU over IDLE_MS before it, with the subscribers connected),
+ * and the bytes the SQLite store holds once keruta-api has stopped (`storedBytes`, for
+ * `storedLines`: the warm-up's and the script's).
+ */
+export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, taskId = 'bench', serverEnv = {}, serverNodeArgs = [], agentNodeArgs = [], agentStartup = false }) {
   const cli = findAgentCli();
-  const server = await spawnServer({ env: serverEnv, nodeArgs: serverNodeArgs });
+  const dataDir = await makeTempDir('keruta-bench-data-');
+  let server;
   const sockets = [];
   try {
+    server = await spawnServer({ env: serverEnv, nodeArgs: serverNodeArgs, dataDir: dataDir.path });
     await warmUp(server);
     // Subscribers connect 50 at a time: a thousand upgrades at once is not what is measured.
     for (let i = 0; i < tallies.length; i += 50) {
       sockets.push(...(await Promise.all(tallies.slice(i, i + 50).map((tally) => subscribeLines({ wsUrl: server.wsUrl, taskId, tally })))));
     }
     const idleRss = samplePeakRss(server.pid).stop();
+    let serverIdleCpuMs;
+    if (agentStartup) {
+      // keruta-api's CPU over IDLE_MS with the subscribers connected and nothing written: its
+      // timers, to take from the per-line cost of lines that come alone.
+      const idle = samplePeakRss(server.pid);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      idle.stop();
+      serverIdleCpuMs = idle.cpuMs;
+    }
     const serverRss = samplePeakRss(server.pid);
     let agentPeak;
     let agentCpuMs;
+    let agentStartupCpuMs;
     if (cli === undefined) {
       await writeScriptLines({ server, taskId, total: Number(args[0]) });
     } else {
@@ -82,12 +123,59 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
     // Lines that never come are reported as lost, not as a crash of the scenario.
     await Promise.allSettled(tallies.map((tally) => tally.complete(timeoutMs)));
     const serverPeak = serverRss.stop();
+    let extraLines = 0;
+    if (agentStartup && cli !== undefined) {
+      agentStartupCpuMs = await agentStartupCpu({ cli, server, taskId: `${taskId}-start-up`, script, args });
+      extraLines += 1;
+    }
     const resumes = sockets.reduce((n, s) => n + s.resumes, 0);
     const errors = [...new Set(sockets.flatMap((s) => s.errors))];
-    return { label: writerLabel(cli), tallies, idleRss, serverPeak, serverCpuMs: serverRss.cpuMs, agentPeak, agentCpuMs, resumes, errors };
-  } finally {
     for (const socket of sockets) socket.close();
     await server.stop();
+    const storedBytes = serverEnv.KERUTA_DATABASE_URL === undefined ? storedBytesOf(join(dataDir.path, 'keruta.db')) : undefined;
+    const storedLines = WARM_UP_LINES + Number(args[0]) + extraLines;
+    return { label: writerLabel(cli), tallies, idleRss, serverPeak, serverCpuMs: serverRss.cpuMs, serverIdleCpuMs, agentPeak, agentCpuMs, agentStartupCpuMs, resumes, errors, storedBytes, storedLines };
+  } finally {
+    for (const socket of sockets) socket.close();
+    await server?.stop();
+    await dataDir.remove();
+  }
+}
+
+export const IDLE_MS = 2000;
+
+/** CPU of a whole agent run (sampled every 5 ms until it exits) of `script` printing one line. */
+async function agentStartupCpu({ cli, server, taskId, script, args }) {
+  const agent = runAgent({ cli, server, taskId, script, args: ['1', ...args.slice(1)] });
+  const sampler = samplePeakRss(agent.pid, 5);
+  try {
+    const code = await agent.exited;
+    if (code !== 0) throw new Error(`keruta-agent exited with ${code}: ${agent.stderr}`);
+    sampler.stop();
+    return sampler.cpuMs;
+  } finally {
+    await agent.stop();
+  }
+}
+
+/**
+ * The SQLite database file plus its WAL after a checkpoint, in bytes: what the lines cost on
+ * disk. keruta-api has stopped; the checkpoint moves whatever the WAL still holds into the file.
+ */
+function storedBytesOf(file) {
+  const db = new Database(file);
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const size = (path) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(file) + size(`${file}-wal`);
+  } finally {
+    db.close();
   }
 }
 
@@ -96,8 +184,10 @@ export async function runKeruta({ script, args, tallies, timeoutMs = 120_000, ta
  * and fan-out paths on the first batches. One burst of 20,000 lines on another task, with a
  * subscriber, warms them first (the agent, started per run in real use too, stays cold).
  */
+const WARM_UP_LINES = 20_000;
+
 async function warmUp(server) {
-  const total = 20_000;
+  const total = WARM_UP_LINES;
   const tally = createLineTally(total);
   const subscriber = await subscribeLines({ wsUrl: server.wsUrl, taskId: 'warm-up', tally });
   try {

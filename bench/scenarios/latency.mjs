@@ -1,7 +1,9 @@
 // latency: a script prints 2,000 lines, one every 5 ms; each line's time from printed (its
 // hrtime stamp) to received on one subscriber, p50/p99/max, for keruta's whole path
 // (agent → keruta-api → SQLite → `batch:true` subscriber) beside websocketd, frontail and a
-// raw pipe in the same run. keruta stores every line before it sends it on; the peers store nothing.
+// raw pipe in the same run: each line is its own write, which websocketd reads straight from the
+// script's stdout. keruta stores every line before it sends it on; the peers store nothing.
+// Also keruta-api's and the agent's CPU per line when lines come alone (a batch per line).
 // Then keruta alone on a busy machine: a line every 20 ms while busy loops hold every core (a
 // parallel build beside its own log): outside a burst of output the agent runs at the normal
 // priority (packages/agent/src/priority.ts), so a lone line must still pass at once.
@@ -10,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { besideBusyLoops, createLatencyRecorder, round, row } from '../lib/measure.mjs';
 import { createLineTally, createTaskScript } from '../lib/script.mjs';
-import { PEERS, cellOf, faultsOf, numberOf, runKeruta, runSides } from '../lib/sides.mjs';
+import { IDLE_MS, PEERS, cellOf, faultsOf, numberOf, runKeruta, runSides } from '../lib/sides.mjs';
 
 const SCENARIO = 'latency';
 const INTERVAL_MS = 5;
@@ -31,7 +33,7 @@ async function onABusyMachine(total) {
 
 export async function run({ quick = false } = {}) {
   const total = quick ? 200 : 2000;
-  const sides = await runSides({ total, intervalMs: INTERVAL_MS, latency: true });
+  const sides = await runSides({ total, intervalMs: INTERVAL_MS, latency: true, agentStartup: true });
   const keruta = sides.keruta;
   const at = (p) => (side) => round(side.latency.percentile(p), 2);
   const max = (side) => round(side.latency.max, 2);
@@ -57,6 +59,20 @@ export async function run({ quick = false } = {}) {
     }),
     row(SCENARIO, 'printed → received, max', cellOf(keruta, max), 'ms', { peers: peers(max) }),
     row(SCENARIO, 'lines lost or duplicated', faults, 'lines', { target: '0', pass: faults === 0, peers: peers((s) => faultsOf(s.tallies), { evenIfLost: true }) }),
+    row(SCENARIO, 'CPU of keruta-api per line printed alone (its idle timers included)', round((keruta.serverCpuMs * 1000) / total, 1), 'µs'),
+    row(
+      SCENARIO,
+      'CPU of keruta-api per line printed alone, less its idle CPU over the same time',
+      keruta.serverIdleCpuMs === undefined ? 'n/a' : round(((keruta.serverCpuMs - (keruta.serverIdleCpuMs * total * INTERVAL_MS) / IDLE_MS) * 1000) / total, 1),
+      'µs',
+    ),
+    row(SCENARIO, `keruta-api's CPU idle, with the subscriber connected`, keruta.serverIdleCpuMs === undefined ? 'n/a' : round((keruta.serverIdleCpuMs * 1000) / IDLE_MS, 1), 'ms/s'),
+    row(
+      SCENARIO,
+      'CPU of keruta-agent per line printed alone (after its start-up: less a one-line run\'s CPU)',
+      keruta.agentCpuMs === undefined || keruta.agentStartupCpuMs === undefined ? 'n/a' : round(((keruta.agentCpuMs - keruta.agentStartupCpuMs) * 1000) / total, 1),
+      'µs',
+    ),
     row(SCENARIO, `on a busy machine (${busyLoops} hold every core): ${busyTotal} lines every ${BUSY_INTERVAL_MS} ms, printed → received, p50 (informative)`, round(busy.latency.percentile(50), 2), 'ms'),
     row(SCENARIO, `on a busy machine: printed → received, p99`, round(busy.latency.percentile(99), 2), 'ms'),
     row(SCENARIO, `on a busy machine: printed → received, max`, round(busy.latency.max, 2), 'ms'),

@@ -22,7 +22,6 @@ import type { WriteHealth } from './write-health.js';
  */
 const ENTRIES_PER_TURN = 1000;
 
-
 export interface Ingest {
   /**
    * Validates every entry (naming the first bad one, as `field[i].name`, or just `name` when

@@ -3,11 +3,14 @@
 // that stop reading. Prints the write rate of both, keruta-api's peak RSS and /health p99.
 // Run: npm run build && node bench/never-reading.mjs [--subscribers N] [--lines N]
 // (subscribers ask for batch frames, as keruta's own clients do, and then for one frame per line)
+// /health is probed from a worker thread: the writer's loop that builds and sends the 100 batches
+// holds this process's own loop for a second or more, and a probe timed here would measure that.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { createLatencyRecorder, rssOf } from './lib/measure.mjs';
 
@@ -48,6 +51,41 @@ async function startApi() {
   };
 }
 
+/** Probes /health every 20 ms and samples keruta-api's RSS, in its own thread, until told to stop. */
+function startHealthProbe(port, pid) {
+  const probe = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const { rssOf } = await import(workerData.measure);
+      const latencies = [];
+      let peak = 0;
+      let probing = true;
+      parentPort.once('message', () => (probing = false));
+      while (probing) {
+        const started = performance.now();
+        await fetch('http://127.0.0.1:' + workerData.port + '/health').then((r) => r.arrayBuffer());
+        latencies.push(performance.now() - started);
+        peak = Math.max(peak, rssOf(workerData.pid));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      parentPort.postMessage({ latencies, peak });
+    })();
+    `,
+    { eval: true, workerData: { port, pid, measure: new URL('./lib/measure.mjs', import.meta.url).href } },
+  );
+  return {
+    stop() {
+      const result = new Promise((resolve, reject) => {
+        probe.once('message', resolve);
+        probe.once('error', reject);
+      });
+      probe.postMessage('stop');
+      return result.finally(() => probe.terminate());
+    },
+  };
+}
+
 function open(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -75,18 +113,7 @@ async function measure(subscribers, batch) {
     idle.push(ws);
   }
   const rssBefore = rssOf(api.pid);
-  let peak = rssBefore;
-  const health = createLatencyRecorder();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const started = performance.now();
-      await fetch(`http://127.0.0.1:${api.port}/health`).then((r) => r.arrayBuffer());
-      health.record(performance.now() - started);
-      peak = Math.max(peak, rssOf(api.pid));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  })();
+  const probe = startHealthProbe(api.port, api.pid);
 
   const writer = await open(wsUrl);
   const done = new Promise((resolve, reject) => {
@@ -112,8 +139,10 @@ async function measure(subscribers, batch) {
   const writeMs = performance.now() - started;
   // A second more: the close grace of the cut subscribers and the GC after the burst.
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  sampling = false;
-  await sampler;
+  const { latencies, peak: probedPeak } = await probe.stop();
+  const health = createLatencyRecorder();
+  for (const ms of latencies) health.record(ms);
+  const peak = Math.max(rssBefore, probedPeak);
   const metrics = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
   const slow = Number(/^keruta_slow_consumers_total (\d+)/m.exec(metrics)?.[1] ?? 0);
   for (const ws of idle) ws.terminate();

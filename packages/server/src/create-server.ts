@@ -16,6 +16,7 @@ import { createConnectionLimits, registerAuthenticatedMarker } from './http/conn
 import { registerJsonOnlyBodies } from './http/content-type-guard.js';
 import { registerOriginGuard } from './http/origin-guard.js';
 import { httpServerTimeouts, registerEarlyClose } from './http/request-timeouts.js';
+import { createTurnQueue } from './event-loop.js';
 import { createIngest } from './ingest.js';
 import { createWriteHealth } from './write-health.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -68,7 +69,9 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const bus = createBus(config.busUrl, { logger, observeLag: (seconds) => metrics.busLag.observe(seconds) });
   const writeHealth = createWriteHealth();
   const search = store.openSearchIndex();
-  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength, search });
+  // One queue of event-loop turns for storing batches and sending their frames to subscribers.
+  const turns = createTurnQueue();
+  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength, search, turns });
 
   const timeouts = httpServerTimeouts(config.security);
   const app = Fastify({
@@ -157,6 +160,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         highWaterBytes: config.subscriberHighWaterBytes,
         slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
         budget: createSubscriberBudget(config.subscriberBufferBytes),
+        turns,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxConnections: MAX_CONNECTIONS,
         authenticator,

@@ -11,8 +11,16 @@ import {
 import type { AppendResult, LogStore, SearchIndex } from '@keruta/storage';
 import type { Logger } from 'pino';
 import type { LogBus } from './bus/log-bus.js';
+import type { TurnQueue } from './event-loop.js';
 import type { ServerMetrics } from './metrics.js';
 import type { WriteHealth } from './write-health.js';
+
+/**
+ * Entries validated in one turn of the event loop. A batch's validation and a SQLite store's
+ * transaction are synchronous: run back to back for a writer's queued batches they held the loop
+ * for hundreds of milliseconds, and /health, pages and live lines waited behind them.
+ */
+const ENTRIES_PER_TURN = 1000;
 
 export interface Ingest {
   /**
@@ -38,18 +46,27 @@ export interface IngestDeps {
   maxMessageLength: number;
   /** Told of every stored line, which it takes into the index soon after. */
   search: SearchIndex;
+  /** Shared with the subscribers' sockets: a batch is stored after the fan-out of the one before. */
+  turns: TurnQueue;
 }
 
-export function createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength, search }: IngestDeps): Ingest {
+export function createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength, search, turns }: IngestDeps): Ingest {
   return {
     async append(taskId, entries, path, field, writer) {
       if (entries.length > MAX_BATCH_ENTRIES) {
         throw new KerutaError('MESSAGE_TOO_LARGE', `${field ?? 'entries'}: at most ${MAX_BATCH_ENTRIES} entries in one batch, got ${entries.length}`);
       }
       const now = Date.now();
-      const requests: NormalizedLogRequest[] = entries.map((entry, i) =>
-        parseLogRequest(entry, { maxMessageLength, now, ...(field === undefined ? {} : { field: `${field}[${i}]` }) }),
-      );
+      const requests: NormalizedLogRequest[] = [];
+      for (let first = 0; first < entries.length; first += ENTRIES_PER_TURN) {
+        // Each slice, and the store after the last, waits for a turn of its own: whatever arrived
+        // meanwhile (a request, a pong, frames for subscribers) is handled between two of them.
+        await turns.next();
+        for (let i = first; i < Math.min(entries.length, first + ENTRIES_PER_TURN); i++) {
+          requests.push(parseLogRequest(entries[i], { maxMessageLength, now, ...(field === undefined ? {} : { field: `${field}[${i}]` }) }));
+        }
+      }
+      await turns.next();
       let result: AppendResult;
       try {
         result = await metrics.timeStore('append', () => store.append(taskId, requests, writer === undefined ? {} : { writer }));

@@ -14,6 +14,7 @@ import {
 import type { LogStore } from '@keruta/storage';
 import type { Logger } from 'pino';
 import { authorize, mayAccessTask, type Principal } from '../auth/principal.js';
+import type { TurnQueue } from '../event-loop.js';
 import { batchAnswer, type Ingest } from '../ingest.js';
 import type { ServerMetrics } from '../metrics.js';
 import { errorFrame, frame } from './frames.js';
@@ -35,6 +36,8 @@ export interface ConnectionDeps {
   slowConsumerTimeoutMs: number;
   /** What all connections together may hold unsent. */
   budget: SubscriberBudget;
+  /** Turns of the event loop, shared with ingest: frames go to sockets a turn's worth at a time. */
+  turns: TurnQueue;
 }
 
 /** Who may use a connection, and how its credentials arrive. */
@@ -79,6 +82,7 @@ export function handleConnection(
 ): ConnectionHandle {
   const outbox = createOutbox(ws, {
     budget: deps.budget,
+    turns: deps.turns,
     onOverBudget: () => {
       deps.metrics.slowConsumers.inc();
       close('SLOW_CONSUMER', 'the server holds too much unsent data and this connection held the most; reconnect and resume with "since"');
@@ -334,6 +338,8 @@ export function handleConnection(
     async drain() {
       closing = true;
       while (pendingWrites > 0) await writes;
+      // The last acks may still wait for a turn to reach the socket; the close must not drop them.
+      await outbox.sentWhatWaitsForTurns();
     },
     async recheck() {
       if (principal === undefined || closing) return;

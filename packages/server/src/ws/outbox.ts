@@ -11,8 +11,12 @@
 // not read cannot). Past WINDOW_BYTES unconfirmed, frames wait in the queue: against the
 // connection's high-water mark at once, and against the server-wide budget once the pong is
 // PONG_GRACE_MS late (a reader merely behind is not cut for what the kernel used to hold for it).
+//
+// Writes to sockets take turns of the event loop with the server's other work (TurnQueue): a
+// fan-out to a thousand sockets goes out over several turns, and requests are answered between.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import type { TurnQueue } from '../event-loop.js';
 import { textBytes } from './frames.js';
 import type { SubscriberBudget } from './subscriber-budget.js';
 
@@ -31,6 +35,11 @@ export interface Outbox {
   readonly buffered: number;
   /** True until the connection closes or begins to. */
   readonly open: boolean;
+  /**
+   * Resolves once no frame waits for a turn of the event loop (frames held for the socket's room or
+   * the window still wait): for shutdown, whose close would otherwise drop an ack sent just before.
+   */
+  sentWhatWaitsForTurns(): Promise<void>;
   /** Resolves true once `buffered` is at most `lowWater`, false after `timeoutMs` without that. */
   waitForDrain(lowWater: number, timeoutMs: number): Promise<boolean>;
   /**
@@ -48,6 +57,8 @@ export interface OutboxOptions {
    * already dropped and nothing more is sent; close it with SLOW_CONSUMER.
    */
   onOverBudget(): void;
+  /** The server's turns: frames wait for the next one once this one has no time left. */
+  turns: TurnQueue;
 }
 
 /** How long a connection closed by the server may take to read its last frames. */
@@ -89,7 +100,7 @@ interface Pending {
   wire: boolean;
 }
 
-export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOptions): Outbox {
+export function createOutbox(ws: WebSocket, { budget, onOverBudget, turns }: OutboxOptions): Outbox {
   // ws without compression writes each frame to the socket at once, so bytes written here
   // beside it keep their order, and count in its `bufferedAmount`.
   const socket = (ws as unknown as { _socket: Socket })._socket;
@@ -108,6 +119,10 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
   let lateTimer: NodeJS.Timeout | undefined;
   /** No frame is taken any more: the connection is closing or was cut. */
   let stopped = false;
+  /** The socket has room but the turn had no time left: frames wait in the queue for the next. */
+  let waitingTurn = false;
+  /** Resolved once nothing waits for a turn any more (see sentWhatWaitsForTurns). */
+  let turnWatchers: (() => void)[] = [];
 
   const account = budget.open(() => {
     stopped = true;
@@ -122,7 +137,9 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
    * kernel takes whole leaves nothing (counting until the write callback, which comes a tick later,
    * would count a whole fan-out of healthy subscribers as unsent).
    */
-  const tellBudget = (): void => account.set(windowFull() && !pongLate() ? ws.bufferedAmount : buffered(), buffered());
+  const tellBudget = (): void =>
+    // Frames that wait for a turn wait for the server, not for the peer: they count as the window's do.
+    account.set((windowFull() && !pongLate()) || waitingTurn ? ws.bufferedAmount : buffered(), buffered());
 
   const windowFull = (): boolean => written - confirmed >= WINDOW_BYTES;
   const pongLate = (): boolean => unanswered.length > 0 && performance.now() - unanswered[0]!.sentMs > PONG_GRACE_MS;
@@ -141,6 +158,22 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
    */
   const roomInSocket = (): boolean => ws.bufferedAmount < SOCKET_WATER_BYTES && !windowFull();
 
+  const waitForTurn = (): void => {
+    if (waitingTurn) return;
+    waitingTurn = true;
+    turns.wait(() => {
+      waitingTurn = false;
+      if (!stopped) pump();
+      if (!waitingTurn) tellTurnWatchers();
+    });
+  };
+
+  const tellTurnWatchers = (): void => {
+    const watchers = turnWatchers;
+    turnWatchers = [];
+    for (const watcher of watchers) watcher();
+  };
+
   const write = (pending: Pending): void => {
     if (pending.wire) socket.write(pending.bytes, pump);
     else ws.send(pending.bytes, { binary: false }, pump);
@@ -154,9 +187,11 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
 
   const enqueue = (pending: Pending): void => {
     if (stopped || ws.readyState !== ws.OPEN) return;
-    if (head === queue.length && roomInSocket()) {
+    if (head === queue.length && roomInSocket() && turns.hasTime()) {
       write(pending);
     } else {
+      // Behind frames already queued, the socket's write callback, a pong or a turn moves it on.
+      if (head === queue.length && roomInSocket()) waitForTurn();
       queue.push(pending);
       queuedBytes += pending.bytes.length;
       if (lateTimer === undefined && windowFull()) {
@@ -173,6 +208,10 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
   /** Moves queued frames to the socket while it has room, then wakes whoever waits for a drain. */
   const pump = (): void => {
     while (head < queue.length && ws.readyState === ws.OPEN && roomInSocket()) {
+      if (!turns.hasTime()) {
+        waitForTurn();
+        break;
+      }
       const pending = queue[head]!;
       queue[head] = undefined;
       head += 1;
@@ -213,6 +252,7 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
     account.close();
     for (const waiter of waiters) waiter.resolve(false);
     waiters.clear();
+    tellTurnWatchers();
   });
 
   return {
@@ -227,6 +267,10 @@ export function createOutbox(ws: WebSocket, { budget, onOverBudget }: OutboxOpti
     },
     get open() {
       return !stopped && ws.readyState === ws.OPEN;
+    },
+    sentWhatWaitsForTurns() {
+      if (!waitingTurn || stopped || ws.readyState !== ws.OPEN) return Promise.resolve();
+      return new Promise((resolve) => turnWatchers.push(resolve));
     },
     waitForDrain(lowWater, timeoutMs) {
       if (stopped || ws.readyState !== ws.OPEN) return Promise.resolve(false);

@@ -1,7 +1,15 @@
 // createSummaryClient: the "where did it break" endpoints — GET /tasks/{taskId}/summary (the
-// store's error index) and GET /tasks/{taskId}/compare — typed and checked against protocol's
-// schemas, with the REST client's options and errors (KerutaClientError).
-import { TaskLogSummarySchema, createValidator, type IndexedError, type TaskLogSummary } from '@keruta/protocol';
+// store's error index) and GET /tasks/{taskId}/errors (the failures with context) — checked
+// against protocol's schemas, with the REST client's options and errors (KerutaClientError).
+import {
+  ErrorContextPageSchema,
+  TaskLogSummarySchema,
+  createValidator,
+  type ErrorContextPage,
+  type IndexedError,
+  type TaskLogSummary,
+  type Validator,
+} from '@keruta/protocol';
 import { KerutaClientError, errorFromResponse } from './client-error.js';
 import { withQuery } from './log-query.js';
 import type { FetchFunction, RestClientOptions } from './rest-client.js';
@@ -18,7 +26,18 @@ export interface GetSummaryParams {
   groupsAfter?: number;
 }
 
+export interface GetErrorContextParams {
+  /** Lines before and after each failure, 0–200 (server default 5). */
+  context?: number;
+  /** Errors per page, 1–1000 (server default 20; fewer when the context is large). */
+  size?: number;
+  /** Cursor: errors after this seq (`nextErrorsAfter`). */
+  errorsAfter?: number;
+}
+
 export interface SummaryClient {
+  /** GET /tasks/{taskId}/errors: only the failures, each with `context` lines around it, in merged windows. */
+  getErrorContext(taskId: string, params?: GetErrorContextParams): Promise<ErrorContextPage>;
   /** GET /tasks/{taskId}/summary: counts, the first failure with context, one page of errors and sections. */
   getSummary(taskId: string, params?: GetSummaryParams): Promise<TaskLogSummary>;
   /** Every indexed error of the task in seq order, a page (`pageSize`, default 1000) at a time. */
@@ -26,6 +45,7 @@ export interface SummaryClient {
 }
 
 const summaryValidator = createValidator(TaskLogSummarySchema);
+const errorContextValidator = createValidator(ErrorContextPageSchema);
 
 export function createSummaryClient(options: RestClientOptions = {}): SummaryClient {
   const baseUrl = (options.baseUrl ?? defaultApiUrl()).replace(/\/+$/, '');
@@ -50,21 +70,21 @@ export function createSummaryClient(options: RestClientOptions = {}): SummaryCli
     }
   };
 
-  const getSummary = async (taskId: string, params: GetSummaryParams = {}): Promise<TaskLogSummary> => {
+  const getChecked = async <T>(taskId: string, path: string, params: Record<string, number | undefined>, validator: Validator<T>): Promise<T> => {
     const search = new URLSearchParams();
-    for (const name of ['context', 'size', 'errorsAfter', 'groupsAfter'] as const) {
-      const value = params[name];
-      if (value !== undefined) search.set(name, String(value));
-    }
-    const what = `GET summary of ${taskId}`;
-    const body = await getJson(withQuery(taskPath(taskId, '/summary'), search), what);
-    const problem = summaryValidator.explain(body);
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
+    const what = `GET ${path.slice(1)} of ${taskId}`;
+    const body = await getJson(withQuery(taskPath(taskId, path), search), what);
+    const problem = validator.explain(body);
     if (problem !== undefined) throw new KerutaClientError('UNEXPECTED_RESPONSE', `${what}: the answer does not fit its schema (${problem})`);
-    return body as TaskLogSummary;
+    return body as T;
   };
+  const getSummary = (taskId: string, params: GetSummaryParams = {}): Promise<TaskLogSummary> =>
+    getChecked(taskId, '/summary', { ...params }, summaryValidator);
 
   return {
     getSummary,
+    getErrorContext: (taskId, params = {}) => getChecked(taskId, '/errors', { ...params }, errorContextValidator),
     async *iterateErrors(taskId, iterateOptions = {}) {
       let after = 0;
       for (;;) {

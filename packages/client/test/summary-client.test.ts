@@ -37,6 +37,13 @@ describe('createSummaryClient', () => {
     expect(seqs).toEqual([4, 7, 10, 13, 16, 19, 22, 25, 28, 31]);
   });
 
+  it('reads the failures with their context', async () => {
+    const page = await summaries.getErrorContext('client-summary', { context: 1, size: 2 });
+    // Errors at 4 and 7: their windows touch, and are one.
+    expect(page.windows.map((w) => [w.fromSeq, w.toSeq, w.errors.length])).toEqual([[3, 8, 2]]);
+    expect(page.nextErrorsAfter).toBe(7);
+  });
+
   it('throws the server code for an unknown task and a bad parameter', async () => {
     await expect(summaries.getSummary('nobody')).rejects.toMatchObject({ code: 'TASK_NOT_FOUND', status: 404 });
     const bad = await summaries.getSummary('client-summary', { context: 500 }).catch((error: unknown) => error);

@@ -86,3 +86,25 @@ export const TaskLogSummarySchema = Type.Object({
   nextGroupsAfter: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type TaskLogSummary = Static<typeof TaskLogSummarySchema>;
+
+/** Most lines one page of GET /tasks/{taskId}/errors holds: its error count shrinks to fit. */
+export const MAX_ERROR_CONTEXT_LINES = 10_000;
+
+/** Errors whose context overlaps or touches share one window. */
+export const ErrorWindowSchema = Type.Object({
+  fromSeq: Type.Integer(),
+  toSeq: Type.Integer(),
+  errors: Type.Array(IndexedErrorSchema),
+  lines: Type.Array(LogEntrySchema),
+});
+export type ErrorWindow = Static<typeof ErrorWindowSchema>;
+
+/** GET /tasks/{taskId}/errors: only the failures, each with `context` lines either side. */
+export const ErrorContextPageSchema = Type.Object({
+  taskId: Type.String(),
+  context: Type.Integer(),
+  totalErrors: Type.Integer(),
+  windows: Type.Array(ErrorWindowSchema),
+  nextErrorsAfter: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type ErrorContextPage = Static<typeof ErrorContextPageSchema>;

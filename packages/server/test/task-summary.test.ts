@@ -121,3 +121,44 @@ describe('GET /api/v1/tasks/{taskId}/summary', () => {
     expect(body.message).toContain(name);
   });
 });
+
+describe('GET /api/v1/tasks/{taskId}/errors', () => {
+  it('answers only the failures with context, overlapping windows merged, paged with a cursor', async () => {
+    await using server = await startServer();
+    const entries = Array.from({ length: 100 }, (_, i) => entry(i, `line ${i + 1}`, [10, 12, 50, 99].includes(i + 1) ? 'ERROR' : 'INFO'));
+    await post(server, 'ctx-1', entries);
+    const { status, body } = await get(server, '/tasks/ctx-1/errors?context=2');
+    expect(status).toBe(200);
+    expect(body.totalErrors).toBe(4);
+    expect(body.windows.map((w: { fromSeq: number; toSeq: number; errors: { seq: number }[] }) => [w.fromSeq, w.toSeq, w.errors.map((e) => e.seq)])).toEqual([
+      [8, 14, [10, 12]],
+      [48, 52, [50]],
+      [97, 100, [99]],
+    ]);
+    expect(body.windows[0].lines.map((e: { seq: number }) => e.seq)).toEqual([8, 9, 10, 11, 12, 13, 14]);
+    expect(body.nextErrorsAfter).toBeNull();
+    const paged = await get(server, '/tasks/ctx-1/errors?context=0&size=3');
+    expect(paged.body.windows.map((w: { fromSeq: number }) => w.fromSeq)).toEqual([10, 12, 50]);
+    expect(paged.body.nextErrorsAfter).toBe(50);
+    const rest = await get(server, '/tasks/ctx-1/errors?context=0&size=3&errorsAfter=50');
+    expect(rest.body.windows.map((w: { fromSeq: number }) => w.fromSeq)).toEqual([99]);
+  });
+
+  it('keeps a page under its line budget however large the context', async () => {
+    await using server = await startServer();
+    await post(server, 'ctx-2', Array.from({ length: 200 }, (_, i) => entry(i, `e${i}`, 'ERROR')));
+    const { body } = await get(server, '/tasks/ctx-2/errors?context=200&size=1000');
+    // 10,000 lines / 401 per error: 24 errors a page.
+    expect(body.windows.flatMap((w: { errors: unknown[] }) => w.errors)).toHaveLength(24);
+    expect(body.nextErrorsAfter).toBe(24);
+  });
+
+  it('answers TASK_NOT_FOUND and INVALID_LOG_FORMAT as the summary does', async () => {
+    await using server = await startServer();
+    expect((await get(server, '/tasks/nobody/errors')).body.code).toBe('TASK_NOT_FOUND');
+    await post(server, 'ctx-3', [entry(0, 'x')]);
+    const bad = await get(server, '/tasks/ctx-3/errors?context=x');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'INVALID_LOG_FORMAT' });
+  });
+});

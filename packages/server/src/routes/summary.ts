@@ -6,8 +6,11 @@ import {
   DEFAULT_SUMMARY_CONTEXT,
   KerutaError,
   MAX_PAGE_SIZE,
+  MAX_ERROR_CONTEXT_LINES,
   MAX_SUMMARY_CONTEXT,
   assertTaskId,
+  type ErrorContextPage,
+  type ErrorWindow,
   type LogEntry,
   type TaskLogSummary,
 } from '@keruta/protocol';
@@ -53,6 +56,44 @@ export async function taskLogSummary(store: LogStore, taskId: string, query: Sum
   };
 }
 
+/** Errors per page of GET /errors by default: a screenful of failures. */
+const DEFAULT_ERRORS_PER_PAGE = 20;
+
+/**
+ * One page of the failures with their context, overlapping windows merged. The page's error count
+ * shrinks so that it never holds more than MAX_ERROR_CONTEXT_LINES lines, whatever the log's length.
+ */
+export async function errorContextPage(store: LogStore, taskId: string, query: SummaryQuery): Promise<ErrorContextPage> {
+  const { context } = query;
+  const size = Math.max(1, Math.min(query.size, Math.floor(MAX_ERROR_CONTEXT_LINES / (2 * context + 1))));
+  const index = await store.errorIndex({ taskId, errorsAfter: query.errorsAfter, groupsAfter: Number.MAX_SAFE_INTEGER, limit: size });
+  if (index === undefined) throw new KerutaError('TASK_NOT_FOUND', `task ${taskId} has no logs`);
+  const windows: ErrorWindow[] = [];
+  for (const error of index.errors) {
+    const last = windows.at(-1);
+    const fromSeq = Math.max(1, error.seq - context);
+    const toSeq = error.seq + context;
+    if (last !== undefined && fromSeq <= last.toSeq + 1) {
+      last.toSeq = toSeq;
+      last.errors.push(error);
+    } else {
+      windows.push({ fromSeq, toSeq, errors: [error], lines: [] });
+    }
+  }
+  for (const window of windows) {
+    window.toSeq = Math.min(window.toSeq, index.lastSeq);
+    const { entries } = await store.readRange({ taskId, afterSeq: window.fromSeq - 1, upToSeq: window.toSeq, limit: window.toSeq - window.fromSeq + 1 });
+    window.lines = entries;
+  }
+  return {
+    taskId,
+    context,
+    totalErrors: index.counts.errors + index.counts.annotations,
+    windows,
+    nextErrorsAfter: index.nextErrorsAfter,
+  };
+}
+
 export function registerSummaryRoutes(app: FastifyInstance, { store }: { store: LogStore }): void {
   app.get<{ Params: { taskId: string }; Querystring: RawQuery }>(
     '/api/v1/tasks/:taskId/summary',
@@ -60,6 +101,17 @@ export function registerSummaryRoutes(app: FastifyInstance, { store }: { store: 
     async (request) => {
       const taskId = assertTaskId(request.params.taskId);
       return taskLogSummary(store, taskId, parseSummaryQuery(request.query));
+    },
+  );
+
+  app.get<{ Params: { taskId: string }; Querystring: RawQuery }>(
+    '/api/v1/tasks/:taskId/errors',
+    { config: { scope: 'logs:read' } },
+    async (request) => {
+      const taskId = assertTaskId(request.params.taskId);
+      const query = parseSummaryQuery(request.query);
+      if (request.query['size'] === undefined) query.size = DEFAULT_ERRORS_PER_PAGE;
+      return errorContextPage(store, taskId, query);
     },
   );
 }

@@ -1,12 +1,15 @@
 // createSummaryClient: the "where did it break" endpoints — GET /tasks/{taskId}/summary (the
-// store's error index) and GET /tasks/{taskId}/errors (the failures with context) — checked
+// store's error index), GET /tasks/{taskId}/errors (the failures with context) and
+// GET /tasks/{taskId}/compare (the lines that differ from another run) — checked
 // against protocol's schemas, with the REST client's options and errors (KerutaClientError).
 import {
   ErrorContextPageSchema,
+  TaskCompareSchema,
   TaskLogSummarySchema,
   createValidator,
   type ErrorContextPage,
   type IndexedError,
+  type TaskCompare,
   type TaskLogSummary,
   type Validator,
 } from '@keruta/protocol';
@@ -35,7 +38,16 @@ export interface GetErrorContextParams {
   errorsAfter?: number;
 }
 
+export interface CompareParams {
+  /** The task to compare with; default: the last succeeded run of the same job. */
+  with?: string;
+  /** Where to find that run instead: the task id's start its runs share (default: up to the last `-`). */
+  withPrefix?: string;
+}
+
 export interface SummaryClient {
+  /** GET /tasks/{taskId}/compare: the lines that differ from another run, section by section. */
+  compare(taskId: string, params?: CompareParams): Promise<TaskCompare>;
   /** GET /tasks/{taskId}/errors: only the failures, each with `context` lines around it, in merged windows. */
   getErrorContext(taskId: string, params?: GetErrorContextParams): Promise<ErrorContextPage>;
   /** GET /tasks/{taskId}/summary: counts, the first failure with context, one page of errors and sections. */
@@ -46,6 +58,7 @@ export interface SummaryClient {
 
 const summaryValidator = createValidator(TaskLogSummarySchema);
 const errorContextValidator = createValidator(ErrorContextPageSchema);
+const compareValidator = createValidator(TaskCompareSchema);
 
 export function createSummaryClient(options: RestClientOptions = {}): SummaryClient {
   const baseUrl = (options.baseUrl ?? defaultApiUrl()).replace(/\/+$/, '');
@@ -70,7 +83,7 @@ export function createSummaryClient(options: RestClientOptions = {}): SummaryCli
     }
   };
 
-  const getChecked = async <T>(taskId: string, path: string, params: Record<string, number | undefined>, validator: Validator<T>): Promise<T> => {
+  const getChecked = async <T>(taskId: string, path: string, params: Record<string, number | string | undefined>, validator: Validator<T>): Promise<T> => {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
     const what = `GET ${path.slice(1)} of ${taskId}`;
@@ -83,6 +96,10 @@ export function createSummaryClient(options: RestClientOptions = {}): SummaryCli
     getChecked(taskId, '/summary', { ...params }, summaryValidator);
 
   return {
+    compare: async (taskId, params = {}) => {
+      if (params.with !== undefined) checkTaskId(params.with);
+      return getChecked(taskId, '/compare', { with: params.with, withPrefix: params.withPrefix }, compareValidator);
+    },
     getSummary,
     getErrorContext: (taskId, params = {}) => getChecked(taskId, '/errors', { ...params }, errorContextValidator),
     async *iterateErrors(taskId, iterateOptions = {}) {

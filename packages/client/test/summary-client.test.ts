@@ -44,6 +44,22 @@ describe('createSummaryClient', () => {
     expect(page.nextErrorsAfter).toBe(7);
   });
 
+  it('compares with another run', async () => {
+    const rest = createRestClient({ baseUrl: server.apiUrl });
+    await rest.postLogs('job-1', [{ source: 'stdout', level: 'INFO', message: 'same' }, { source: 'stdout', level: 'INFO', message: 'old only' }]);
+    await rest.postLogs('job-2', [{ source: 'stdout', level: 'INFO', message: 'same' }, { source: 'stdout', level: 'ERROR', message: 'new only' }]);
+    const result = await summaries.compare('job-2', { with: 'job-1' });
+    expect(result.withTaskId).toBe('job-1');
+    expect(result.sections[0]?.lines.map((l) => [l.op, l.text])).toEqual([
+      ['same', 'same'],
+      ['removed', 'old only'],
+      ['added', 'new only'],
+    ]);
+    // No succeeded run of job- (these have no agent events): the server's TASK_NOT_FOUND.
+    await expect(summaries.compare('job-2')).rejects.toMatchObject({ code: 'TASK_NOT_FOUND', status: 404 });
+    await expect(summaries.compare('job-2', { with: 'bad id' })).rejects.toMatchObject({ code: 'INVALID_TASK_ID' });
+  });
+
   it('throws the server code for an unknown task and a bad parameter', async () => {
     await expect(summaries.getSummary('nobody')).rejects.toMatchObject({ code: 'TASK_NOT_FOUND', status: 404 });
     const bad = await summaries.getSummary('client-summary', { context: 500 }).catch((error: unknown) => error);

@@ -108,3 +108,44 @@ export const ErrorContextPageSchema = Type.Object({
   nextErrorsAfter: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type ErrorContextPage = Static<typeof ErrorContextPageSchema>;
+
+/** One line of a comparison: `added` is in the task, `removed` only in the run compared with. */
+export const CompareLineSchema = Type.Object({
+  op: Type.Union([Type.Literal('same'), Type.Literal('added'), Type.Literal('removed')]),
+  text: Type.String(),
+  /** The line's seq in the task (same, added). */
+  seq: Type.Optional(Type.Integer()),
+  /** The line's seq in the other task (same, removed). */
+  withSeq: Type.Optional(Type.Integer()),
+  /** Unchanged lines are left out before this one. */
+  gapBefore: Type.Optional(Type.Boolean()),
+});
+export type CompareLine = Static<typeof CompareLineSchema>;
+
+export const CompareSectionSchema = Type.Object({
+  /** The `::group::` name; null for the lines outside sections. */
+  name: Type.Union([Type.String(), Type.Null()]),
+  inTask: Type.Boolean(),
+  inWith: Type.Boolean(),
+  taskLines: Type.Integer(),
+  withLines: Type.Integer(),
+  added: Type.Integer(),
+  removed: Type.Integer(),
+  /** The changed lines with up to 3 unchanged ones around each change; empty when none changed. */
+  lines: Type.Array(CompareLineSchema),
+  truncated: Type.Optional(Type.Boolean()),
+});
+export type CompareSection = Static<typeof CompareSectionSchema>;
+
+/** GET /tasks/{taskId}/compare */
+export const TaskCompareSchema = Type.Object({
+  taskId: Type.String(),
+  withTaskId: Type.String(),
+  /** What was replaced by a placeholder before lines were compared. */
+  normalised: Type.Array(Type.String()),
+  sections: Type.Array(CompareSectionSchema),
+  totals: Type.Object({ added: Type.Integer(), removed: Type.Integer(), taskLines: Type.Integer(), withLines: Type.Integer() }),
+  /** More changed lines than one answer holds: some sections are cut. */
+  truncated: Type.Boolean(),
+});
+export type TaskCompare = Static<typeof TaskCompareSchema>;

@@ -22,6 +22,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerAdminPage } from './routes/admin-page.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
+import { registerCompareRoutes } from './routes/compare.js';
 import { registerSummaryRoutes } from './routes/summary.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { startRetention, type Retention } from './retention.js';
@@ -129,6 +130,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   registerLogRoutes(app, { store, ingest, metrics });
   registerTaskRoutes(app, { store });
   registerSummaryRoutes(app, { store });
+  registerCompareRoutes(app, { store });
   registerOperationRoutes(app, { store, bus, metrics, writeHealth });
   registerAdminPage(app, { logger: app.log });
 

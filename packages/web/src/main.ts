@@ -6,6 +6,7 @@ import { LOG_LEVELS, LOG_SOURCES, type TaskSummary } from '@keruta/protocol';
 import { renderConnection, type ConnectionView } from './connection-badge.js';
 import { byId, element } from './dom.js';
 import { setUpDownloads } from './downloads.js';
+import { createCompareView } from './compare-view.js';
 import { createFailureNav, type FailureNav } from './failure-nav.js';
 import { createFailuresView } from './failures-view.js';
 import { createFilterControls } from './filter-controls.js';
@@ -312,6 +313,21 @@ const failuresView = createFailuresView({
   onPick: (seq) => void goToLine(seq),
 });
 byId('failuresBtn').addEventListener('click', () => void failuresView.toggle());
+
+const compareView = createCompareView({
+  summaries,
+  taskId,
+  elements: {
+    panel: byId('comparePanel'),
+    title: byId('compareTitle'),
+    list: byId('compareList'),
+    close: byId<HTMLButtonElement>('compareClose'),
+    withInput: byId<HTMLInputElement>('compareWith'),
+    form: byId<HTMLFormElement>('compareForm'),
+  },
+  onPick: (seq) => void goToLine(seq),
+});
+byId('compareBtn').addEventListener('click', () => void compareView.toggle());
 
 container.addEventListener('click', (event) => {
   const target = event.target as HTMLElement;

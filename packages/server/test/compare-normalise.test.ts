@@ -5,15 +5,24 @@ import { normaliseLine } from '../src/compare/normalize-line.js';
 
 describe('normaliseLine', () => {
   it.each([
-    ['took 12.3 s at 2024-05-01T10:00:00.123Z', 'took <dur> at <time>'],
-    ['[10:04:59.120] started', '[<time>] started'],
-    ['container 3f9a2c1e0b ready, commit 0x1fA9', 'container <hex> ready, commit <hex>'],
-    ['request 123e4567-e89b-12d3-a456-426614174000 done', 'request <uuid> done'],
-    ['added 1402 packages in 9m', 'added <n> packages in <dur>'],
+    ['took 12.3 s at 2024-05-01T10:00:00.123Z', 'took <n> at <n>-<n>-<n>T<n>:<n>:<n>Z'],
+    ['[10:04:59.120] started', '[<n>:<n>:<n>] started'],
+    ['container 3f9a2c1e0b ready, commit 0x1fA9', 'container <n> ready, commit <n>'],
+    ['request 123e4567-e89b-12d3-a456-426614174000 done', 'request <n> done'],
+    ['added 1402 packages in 9m', 'added <n> packages in <n>'],
     ['\u001b[31mFAIL\u001b[39m b.test.ts', 'FAIL b.test.ts'],
     ['deadbeef stays a word, cafe too', 'deadbeef stays a word, cafe too'],
   ])('%j → %j', (line, normalised) => {
     expect(normaliseLine(line)).toBe(normalised);
+  });
+
+  it('makes two runs\' timestamps, durations and ids equal, and keeps what differs', () => {
+    const same = [
+      ['done in 12.3 s (850ms) at 2024-05-01T10:00:00Z', 'done in 9 s (1200ms) at 2024-06-30T23:59:59Z'],
+      ['runner 3f9a2c1 uuid 123e4567-e89b-12d3-a456-426614174000', 'runner 77ab0e9 uuid 00000000-aaaa-4bbb-8ccc-ffffffffffff'],
+    ];
+    for (const [a, b] of same) expect(normaliseLine(a as string)).toBe(normaliseLine(b as string));
+    expect(normaliseLine('PASS a.test.ts')).not.toBe(normaliseLine('FAIL a.test.ts'));
   });
 });
 

@@ -50,10 +50,22 @@ export function createFailureNav(options: {
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let loading: Promise<TaskLogSummary | undefined> | undefined;
 
+  /** Set once a whole read succeeded: later reads go on from what is held. */
+  let complete = false;
+
+  /**
+   * Reads every error's seq (for `n`/`N` and the minimap: 8 bytes each, a thousand per request)
+   * and every section. Once held, a read for new lines asks only for errors after the last one
+   * held and for sections from the last one held (the open one's end and duration move).
+   */
   const readAll = async (): Promise<TaskLogSummary | undefined> => {
+    const errorsFrom = complete ? (errorSeqs.at(-1) ?? 0) : 0;
+    let lastGroup = 0;
+    if (complete) for (const seq of groups.keys()) lastGroup = Math.max(lastGroup, seq);
+    const groupsFrom = Math.max(0, lastGroup - 1);
     let first: TaskLogSummary;
     try {
-      first = await summaries.getSummary(taskId, { context: 0, size: PAGE });
+      first = await summaries.getSummary(taskId, { context: 0, size: PAGE, errorsAfter: errorsFrom, groupsAfter: groupsFrom });
     } catch {
       // No log yet (TASK_NOT_FOUND) or the server cannot answer now: the page works without the
       // index, and reads it again when lines with errors arrive.
@@ -62,7 +74,6 @@ export function createFailureNav(options: {
     const seqs = first.errors.map((e) => e.seq);
     const found: LogGroup[] = [...first.groups];
     let page = first;
-    // Every error's seq, for `n`/`N` and the minimap: 8 bytes each, a page of a thousand per request.
     while (page.nextErrorsAfter !== null || page.nextGroupsAfter !== null) {
       page = await summaries.getSummary(taskId, {
         context: 0,
@@ -73,9 +84,16 @@ export function createFailureNav(options: {
       seqs.push(...page.errors.map((e) => e.seq));
       found.push(...page.groups);
     }
-    errorSeqs = seqs;
-    groups.clear();
+    // A delete may have taken lines: then the counts no longer add up, and everything is read again.
+    const held = errorsFrom === 0 ? [] : errorSeqs;
+    if (complete && held.length + seqs.length !== first.counts.errors + first.counts.annotations) {
+      complete = false;
+      return readAll();
+    }
+    errorSeqs = [...held, ...seqs];
+    if (!complete) groups.clear();
     for (const group of found) groups.set(group.startSeq, group);
+    complete = true;
     lastSeq = first.lastSeq;
     stickySeq = 0;
     drawMinimap();

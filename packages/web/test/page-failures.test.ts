@@ -144,4 +144,26 @@ describe('admin page: the first failure and the errors of the whole log', () => 
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('follows errors and sections as they arrive', async () => {
+    const { page, errors } = await browser.newPage();
+    await postEntries(server.apiUrl, 'live-7', [{ source: 'stdout', level: 'INFO', message: 'warming up' }]);
+    await openLogPage(page, `${server.baseUrl}/?taskId=live-7`);
+    await page.waitForFunction(() => document.getElementById('errorPosition')?.textContent === 'no errors');
+    await postEntries(server.apiUrl, 'live-7', [
+      { source: 'stdout', level: 'INFO', message: '::group::Lint', timestamp: new Date(T0).toISOString() },
+      { source: 'stdout', level: 'ERROR', message: 'src/a.ts:1:1 no-unused-vars', timestamp: new Date(T0 + 100).toISOString() },
+      { source: 'stdout', level: 'INFO', message: '::endgroup::', timestamp: new Date(T0 + 2500).toISOString() },
+    ]);
+    await page.waitForFunction(() => document.getElementById('errorPosition')?.textContent === '1 error', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#logContainer .group-header[data-seq="2"] .dur')?.textContent === '2.5 s', undefined, { timeout: 15_000 });
+    await postEntries(server.apiUrl, 'live-7', [{ source: 'stderr', level: 'ERROR', message: 'lint failed' }]);
+    await page.waitForFunction(() => document.getElementById('errorPosition')?.textContent === '2 errors', undefined, { timeout: 15_000 });
+    await page.focus('#logContainer');
+    await page.keyboard.press('N');
+    await waitForTarget(page, 5);
+    expect(await page.getAttribute('#errorMinimap', 'data-marks')).toBe('2');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSqliteLogStore } from '@keruta/storage';
 import { spawnServer } from '@keruta/testing';
-import { createLatencyRecorder, round, row } from '../lib/measure.mjs';
+import { cpuMsOf, createLatencyRecorder, round, row } from '../lib/measure.mjs';
 
 const SCENARIO = 'summary-compare';
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -102,9 +102,13 @@ export async function run({ quick = false } = {}) {
       rows.push(row(SCENARIO, `GET /errors of ${total} lines, p99`, round(errors.percentile(99)), 'ms'));
       const compare = createLatencyRecorder();
       const firstByte = createLatencyRecorder();
+      const cpu = createLatencyRecorder();
       let bytes = 0;
       for (let i = 0; i < 5; i++) {
+        const cpuBefore = cpuMsOf(server.pid);
         const answer = await get(agent, `${server.apiUrl}/tasks/job-2/compare`);
+        const cpuAfter = cpuMsOf(server.pid);
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.record(cpuAfter - cpuBefore);
         compare.record(answer.ms);
         firstByte.record(answer.firstByteMs ?? answer.ms);
         bytes = answer.bytes;
@@ -112,6 +116,8 @@ export async function run({ quick = false } = {}) {
       const worst = compare.percentile(100);
       rows.push(row(SCENARIO, `GET /compare of two ${compareLines}-line runs (default baseline), median of 5`, round(compare.percentile(50)), 'ms'));
       rows.push(row(SCENARIO, `GET /compare of two ${compareLines}-line runs, slowest of 5`, round(worst), 'ms', { target: '<= 2000 ms', pass: worst <= 2000 }));
+      // Wall time on a shared, loaded machine says little: keruta-api's own CPU time for it does.
+      rows.push(row(SCENARIO, `GET /compare of two ${compareLines}-line runs, keruta-api CPU time, median`, round(cpu.percentile(50)), 'ms', { target: '<= 2000 ms', pass: cpu.percentile(50) <= 2000 }));
       rows.push(row(SCENARIO, 'GET /compare, first byte, median', round(firstByte.percentile(50)), 'ms', { note: `${Math.round(bytes / 1024)} KiB answer` }));
       agent.destroy();
     } finally {

@@ -24,6 +24,7 @@ import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerCompareRoutes } from './routes/compare.js';
 import { registerSummaryRoutes } from './routes/summary.js';
+import { registerSearchRoutes } from './routes/search.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { startRetention, type Retention } from './retention.js';
 import { createPartialRelay } from './ws/partial-relay.js';
@@ -68,7 +69,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const metrics = createMetrics();
   const bus = createBus(config.busUrl, { logger, observeLag: (seconds) => metrics.busLag.observe(seconds) });
   const writeHealth = createWriteHealth();
-  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength });
+  const search = store.openSearchIndex();
+  const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength, search });
 
   const timeouts = httpServerTimeouts(config.security);
   const app = Fastify({
@@ -127,10 +129,11 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   });
   await registerHttpAuth(app, config, authenticator, shared);
   registerAuthenticatedMarker(app, connectionLimits);
-  registerLogRoutes(app, { store, ingest, metrics });
+  registerLogRoutes(app, { store, ingest, metrics, search });
   registerTaskRoutes(app, { store });
   registerSummaryRoutes(app, { store });
   registerCompareRoutes(app, { store });
+  registerSearchRoutes(app, { search });
   registerOperationRoutes(app, { store, bus, metrics, writeHealth });
   registerAdminPage(app, { logger: app.log });
 
@@ -166,7 +169,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         onAuthenticated: (socket) => connectionLimits.markAuthenticated(socket),
       });
       if (config.retentionDays !== undefined) {
-        retention = startRetention({ store, days: config.retentionDays, logger });
+        retention = startRetention({ store, search, days: config.retentionDays, logger });
       }
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -184,6 +187,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       await bus.close();
       authenticator.close();
       await shared?.close();
+      await search.close();
       if (ownsStore) await store.close();
     },
   };

@@ -8,7 +8,7 @@ import {
   parseLogRequest,
   type NormalizedLogRequest,
 } from '@keruta/protocol';
-import type { AppendResult, LogStore } from '@keruta/storage';
+import type { AppendResult, LogStore, SearchIndex } from '@keruta/storage';
 import type { Logger } from 'pino';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerMetrics } from './metrics.js';
@@ -36,9 +36,11 @@ export interface IngestDeps {
   writeHealth: WriteHealth;
   logger: Logger;
   maxMessageLength: number;
+  /** Told of every stored line, which it takes into the index soon after. */
+  search: SearchIndex;
 }
 
-export function createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength }: IngestDeps): Ingest {
+export function createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength, search }: IngestDeps): Ingest {
   return {
     async append(taskId, entries, path, field, writer) {
       if (entries.length > MAX_BATCH_ENTRIES) {
@@ -65,6 +67,7 @@ export function createIngest({ store, bus, metrics, writeHealth, logger, maxMess
       writeHealth.stored();
       if (result.stored.length > 0) {
         bus.publish({ kind: 'entries', taskId, entries: result.stored });
+        search.advanced(taskId, result.lastSeq);
         metrics.entriesAppended.inc({ path }, result.stored.length);
         metrics.recordIngest(result.stored.length);
         for (const entry of result.stored) {

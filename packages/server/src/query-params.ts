@@ -121,3 +121,46 @@ export function parsePaging(query: RawQuery): { page: number; size: number } {
     size: integer(query, 'size', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
   };
 }
+
+/** A task-id pattern of `tasks=`: the characters of a task id, and `*` for any run of them. */
+const TASK_PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
+/** Most results one search page returns. */
+export const MAX_SEARCH_RESULTS = 1000;
+const DEFAULT_SEARCH_RESULTS = 100;
+
+export interface SearchParams {
+  text: string;
+  regex: boolean;
+  taskPatterns?: string[];
+  levels?: LogLevel[];
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** GET /api/v1/search: `q` (required), `regex`, `tasks`, `level`, `from`, `to`, `limit`, `cursor`. */
+export function parseSearch(query: RawQuery): SearchParams {
+  const text = single(query, 'q');
+  if (text === undefined || text === '') throw invalid('q: is required (the text to look for)');
+  const regexValue = (single(query, 'regex') ?? 'false').toLowerCase();
+  if (regexValue !== 'true' && regexValue !== 'false') throw invalid(`regex: must be true or false, got ${JSON.stringify(regexValue)}`);
+  const filter = parseFilter({ ...query, q: undefined, source: undefined });
+  const result: SearchParams = { text, regex: regexValue === 'true', limit: integer(query, 'limit', DEFAULT_SEARCH_RESULTS, 1, MAX_SEARCH_RESULTS) };
+  const tasks = query.tasks;
+  if (tasks !== undefined) {
+    const patterns = (Array.isArray(tasks) ? tasks : [tasks]).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+    const bad = patterns.find((p) => !TASK_PATTERN.test(p));
+    if (bad !== undefined) throw invalid(`tasks: each pattern is 1-128 characters of A-Z, a-z, 0-9, ".", "_", "-" and "*", got ${JSON.stringify(bad)}`);
+    if (patterns.length > 0) result.taskPatterns = patterns;
+  }
+  put(result, 'levels', filter.levels?.slice());
+  put(result, 'fromMs', filter.fromMs);
+  put(result, 'toMs', filter.toMs);
+  const cursor = single(query, 'cursor');
+  if (cursor !== undefined && cursor !== '') {
+    if (!/^\d{1,16}$/.test(cursor)) throw invalid('cursor: must be the nextCursor of an earlier page');
+    result.cursor = cursor;
+  }
+  return result;
+}

@@ -41,6 +41,7 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'errors with context', method: 'GET', path: '/api/v1/tasks/job-1/errors', scope: 'logs:read', ok: 200 },
   { name: 'compare', method: 'GET', path: '/api/v1/tasks/job-1/compare?with=job-1', scope: 'logs:read', ok: 200 },
   { name: 'task list', method: 'GET', path: '/api/v1/tasks', scope: 'logs:read', anyTask: true, ok: 200 },
+  { name: 'search', method: 'GET', path: '/api/v1/search?q=line', scope: 'logs:read', anyTask: true, ok: 200 },
   { name: 'metrics', method: 'GET', path: '/metrics', scope: 'logs:read', anyTask: true, ok: 200 },
   { name: 'post', method: 'POST', path: '/api/v1/tasks/job-1/logs', scope: 'logs:write', body: { source: 'stdout', level: 'INFO', message: 'm' }, ok: 201 },
   { name: 'delete', method: 'DELETE', path: '/api/v1/tasks/job-1/logs?before=2000-01-01T00:00:00Z', scope: 'logs:delete', ok: 200 },

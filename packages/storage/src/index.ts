@@ -5,3 +5,4 @@ export { createSqliteLogStore, type SqliteLogStoreOptions } from './sqlite/sqlit
 export { createPostgresLogStore, type PostgresLogStoreOptions } from './postgres/postgres-log-store.js';
 export { filterOfQuery } from './entry-filter.js';
 export type { ErrorIndexCounts, ErrorIndexPage, ErrorIndexQuery } from './error-index-plan.js';
+export type { SearchHit, SearchIndex, SearchPage, SearchQuery } from './search/search-index.js';

@@ -11,6 +11,7 @@ import type {
   TaskSummary,
 } from '@keruta/protocol';
 import type { ErrorIndexPage, ErrorIndexQuery } from './error-index-plan.js';
+import type { SearchIndex } from './search/search-index.js';
 
 /** Which entries a read considers. Every field narrows; none given means all. */
 export interface EntryFilter {
@@ -112,6 +113,11 @@ export interface LogStore {
   listTasks(page: number, size: number, taskPatterns?: readonly string[]): Promise<TaskPage>;
   /** The task's highest `seq`, 0 for an unknown task. */
   lastSeq(taskId: string): Promise<number>;
+  /**
+   * The index that searches across tasks (GET /api/v1/search) read; the caller tells it when lines
+   * are stored, and closes it before the store.
+   */
+  openSearchIndex(): SearchIndex;
   /** Throws when the store cannot answer; for /health. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { KerutaError, assertTaskId, entryId } from '@keruta/protocol';
-import type { LogStore } from '@keruta/storage';
+import type { LogStore, SearchIndex } from '@keruta/storage';
 import { createTurnTaker } from '../event-loop.js';
 import { exportFileName, exportWriter } from '../export-format.js';
 import { batchAnswer, type Ingest } from '../ingest.js';
@@ -14,6 +14,8 @@ export interface LogRoutesDeps {
   store: LogStore;
   ingest: Ingest;
   metrics: ServerMetrics;
+  /** Told of deletes, so that it drops what it holds of the lines. */
+  search: SearchIndex;
 }
 
 /**
@@ -33,7 +35,7 @@ function notFound(taskId: string): KerutaError {
   return new KerutaError('TASK_NOT_FOUND', `task ${taskId} has no logs`);
 }
 
-export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics }: LogRoutesDeps): void {
+export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics, search }: LogRoutesDeps): void {
   app.get<{ Params: TaskParams; Querystring: RawQuery }>('/api/v1/tasks/:taskId/logs', { config: { scope: 'logs:read' } }, async (request) => {
     const taskId = assertTaskId(request.params.taskId);
     const query = parseLogQuery(request.query);
@@ -79,6 +81,7 @@ export function registerLogRoutes(app: FastifyInstance, { store, ingest, metrics
     const before = parseBefore(request.query);
     const deletedCount = await metrics.timeStore('delete', () => store.deleteLogs(taskId, before));
     if (deletedCount === undefined) throw notFound(taskId);
+    if (deletedCount > 0) search.deleted(taskId, before);
     const scope = before === undefined ? '' : ` older than ${new Date(before).toISOString()}`;
     return { deletedCount, message: `deleted ${deletedCount} log entries${scope} of task ${taskId}` };
   });

@@ -14,6 +14,7 @@ import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
 import { COUNT_MATCHING_TASKS, COUNT_TASKS, LIST_MATCHING_TASKS, LIST_TASKS, PING, SELECT_TASK } from './statements.js';
 import { toLikePattern } from '../task-patterns.js';
 import { READ_WRITE, SNAPSHOT, inTransaction, onOneConnection } from './transactions.js';
+import { openPostgresSearchIndex } from './search-index.js';
 
 export interface PostgresLogStoreOptions extends OpenPoolOptions {
   /** Longest message stored; a longer one is cut and marked `metadata.truncated`. */
@@ -40,7 +41,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
   const taskRow = async (p: Pool, taskId: string): Promise<TaskRow | undefined> =>
     (await p.query<TaskRow>({ ...SELECT_TASK, values: [taskId] })).rows[0];
 
-  return {
+  const store: LogStore = {
     kind: 'postgres',
     append: (taskId, entries, options) =>
       run('store the entries', async (p) => {
@@ -85,6 +86,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
         }),
       ),
     lastSeq: (taskId) => run('read the task', async (p) => (await taskRow(p, taskId))?.last_seq ?? 0),
+    openSearchIndex: () => openPostgresSearchIndex(pool, store),
     ping: () =>
       run('answer a ping', async (p) => {
         await p.query(PING);
@@ -96,6 +98,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
       await pool.end();
     },
   };
+  return store;
 }
 
 async function guard<T>(operation: string, body: () => Promise<T>): Promise<T> {

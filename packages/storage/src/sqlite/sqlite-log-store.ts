@@ -13,6 +13,7 @@ import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
 import { toGlobPattern } from '../task-patterns.js';
 import { prepareStatements } from './statements.js';
+import { openSqliteSearchIndex } from './search-index.js';
 
 export interface SqliteLogStoreOptions {
   /** A file path (its directory is created when missing) or ":memory:". */
@@ -53,7 +54,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     return readTransaction(body) as T;
   };
 
-  return {
+  const store: LogStore = {
     kind: 'sqlite',
     append: async (taskId, entries, options) =>
       guard('store the entries', () => {
@@ -113,6 +114,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         file.assertUnchanged();
         return statements.selectTask.get(taskId)?.last_seq ?? 0;
       }),
+    openSearchIndex: () => guard('open the search index', () => openSqliteSearchIndex(options.path, store)),
     ping: async () => {
       guard('answer a ping', () => {
         file.assertUnchanged();
@@ -127,6 +129,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
       if (db.open) db.close();
     },
   };
+  return store;
 }
 
 function guard<T>(operation: string, body: () => T): T {

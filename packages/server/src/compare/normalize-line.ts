@@ -10,9 +10,9 @@ const UUID = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 /**
  * One pass, one placeholder: a run of hex digits holding a decimal digit (a number, a commit, a
  * container id, a UUID's parts, a timestamp's fields), with its fraction and a time unit after
- * it (`12.3 s`, `850ms`). Words without a digit (`deadbeef`, `cafe`) stay. Measured: one pass of
- * this is ~8 times faster than a pass per kind (timestamps, UUIDs, hex, durations, numbers),
- * which took ~9 µs a line and most of a 100,000-line comparison.
+ * it (`12.3 s`, `850ms`). Words without a digit (`deadbeef`, `cafe`) stay. Measured (CPU time,
+ * 100,000 build-log lines): 57-85 ms, against 87-183 ms for one pass per kind (timestamps,
+ * UUIDs, hex, durations, numbers) with a placeholder each.
  */
 const VARYING = /(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*(?:[.,]\d+)?(?:\s?(?:ns|µs|us|ms|s|sec|secs|m|min|mins|h)\b)?/g;
 

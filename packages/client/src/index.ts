@@ -39,3 +39,4 @@ export {
 export type { Listener } from './listeners.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 export { reconnectDelay, type BackoffOptions } from './backoff.js';
+export { createSummaryClient, type CompareParams, type GetErrorContextParams, type GetSummaryParams, type SummaryClient } from './summary-client.js';

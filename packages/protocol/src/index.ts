@@ -6,3 +6,4 @@ export * from './messages.js';
 export * from './truncation.js';
 export * from './validate.js';
 export * from './terminal-line.js';
+export * from './log-summary.js';

@@ -23,6 +23,8 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerAdminPage } from './routes/admin-page.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerOperationRoutes } from './routes/operations.js';
+import { registerCompareRoutes } from './routes/compare.js';
+import { registerSummaryRoutes } from './routes/summary.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { startRetention, type Retention } from './retention.js';
@@ -132,6 +134,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   registerAuthenticatedMarker(app, connectionLimits);
   registerLogRoutes(app, { store, ingest, metrics, search });
   registerTaskRoutes(app, { store });
+  registerSummaryRoutes(app, { store });
+  registerCompareRoutes(app, { store });
   registerSearchRoutes(app, { search });
   registerOperationRoutes(app, { store, bus, metrics, writeHealth });
   registerAdminPage(app, { logger: app.log });

@@ -50,7 +50,7 @@ function list<T extends string>(query: RawQuery, name: string, allowed: readonly
   return chosen;
 }
 
-function integer(query: RawQuery, name: string, fallback: number, min: number, max: number): number {
+export function integer(query: RawQuery, name: string, fallback: number, min: number, max: number): number {
   const value = single(query, name);
   if (value === undefined || value === '') return fallback;
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;

@@ -37,6 +37,9 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'stats', method: 'GET', path: '/api/v1/tasks/job-1/logs/stats', scope: 'logs:read', ok: 200 },
   { name: 'export', method: 'GET', path: '/api/v1/tasks/job-1/logs/export?format=csv', scope: 'logs:read', ok: 200 },
   { name: 'task summary', method: 'GET', path: '/api/v1/tasks/job-1', scope: 'logs:read', ok: 200 },
+  { name: 'error summary', method: 'GET', path: '/api/v1/tasks/job-1/summary', scope: 'logs:read', ok: 200 },
+  { name: 'errors with context', method: 'GET', path: '/api/v1/tasks/job-1/errors', scope: 'logs:read', ok: 200 },
+  { name: 'compare', method: 'GET', path: '/api/v1/tasks/job-1/compare?with=job-1', scope: 'logs:read', ok: 200 },
   { name: 'task list', method: 'GET', path: '/api/v1/tasks', scope: 'logs:read', anyTask: true, ok: 200 },
   { name: 'search', method: 'GET', path: '/api/v1/search?q=line', scope: 'logs:read', anyTask: true, ok: 200 },
   { name: 'metrics', method: 'GET', path: '/metrics', scope: 'logs:read', anyTask: true, ok: 200 },
@@ -124,6 +127,17 @@ describe('auth mode jwt (HS256)', () => {
     expect(list).toMatchObject({ totalElements: 1, totalPages: 1 });
     const firstPage = await readJson(fetch(`${server.apiUrl}/tasks?size=1`, { headers: await jwtHeaders('other task', 'logs:read') }));
     expect(firstPage.content.map((t: { taskId: string }) => t.taskId)).toEqual(['other-1']);
+  });
+
+  it('compares only with a task the credential covers too', async () => {
+    await fetch(`${server.apiUrl}/tasks/other-2/logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await jwt({ scope: 'logs:write' })}` },
+      body: JSON.stringify({ source: 'stdout', level: 'INFO', message: 'x' }),
+    });
+    const response = await fetch(`${server.apiUrl}/tasks/job-1/compare?with=other-2`, { headers: await jwtHeaders('valid', 'logs:read') });
+    expect(response.status).toBe(403);
+    expect((await readJson(response)).code).toBe('FORBIDDEN');
   });
 
   const wsTable = (['subscribe', 'write'] as const).flatMap((action) => CREDENTIALS.map((credential) => [action, credential] as const));

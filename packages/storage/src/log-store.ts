@@ -10,6 +10,7 @@ import type {
   TaskPage,
   TaskSummary,
 } from '@keruta/protocol';
+import type { ErrorIndexPage, ErrorIndexQuery } from './error-index-plan.js';
 import type { SearchIndex } from './search/search-index.js';
 
 /** Which entries a read considers. Every field narrows; none given means all. */
@@ -96,6 +97,12 @@ export interface LogStore {
    */
   tailStart(taskId: string, count: number, upToSeq: number, filter?: EntryFilter): Promise<number>;
   stats(taskId: string): Promise<LogStats | undefined>;
+  /**
+   * The task's error index (errors, `::error::` annotations, `::group::` sections), kept by
+   * append as lines arrive: counts, the first error and one page of each list. Undefined for
+   * an unknown task.
+   */
+  errorIndex(query: ErrorIndexQuery): Promise<ErrorIndexPage | undefined>;
   /** Deletes the task's entries older than `beforeMs` (all without it); undefined for an unknown task. */
   deleteLogs(taskId: string, beforeMs?: number): Promise<number | undefined>;
   getTask(taskId: string): Promise<TaskSummary | undefined>;

@@ -102,7 +102,7 @@ describe('SQLite log store', () => {
     const tables = inspect(path, (db) =>
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
     );
-    expect(tables).toEqual(['logs', 'runs', 'tasks']);
+    expect(tables).toEqual(['logs', 'runs', 'task_errors', 'task_groups', 'tasks']);
     await second.close();
     await first.close();
     const third = open();

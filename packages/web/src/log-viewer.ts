@@ -22,6 +22,10 @@ export interface LogViewerOptions {
   onAutoScrollChange(on: boolean): void;
   /** The first rows were drawn. */
   onFirstRows?(): void;
+  /** After each drawing, with the absolute index of the line in the first row drawn (-1 for none). */
+  onRowsDrawn?(firstLine: number): void;
+  /** What the page knows of a section (its duration and status), for its header row. */
+  sectionInfo?: RowContext['sectionInfo'];
 }
 
 export type RevealResult = 'shown' | 'not-held' | 'filtered';
@@ -64,6 +68,8 @@ export interface LogViewer {
   /** Scrolls to the line with this seq and marks it as the addressed line. */
   reveal(seq: number): RevealResult;
   readonly targetSeq: number;
+  /** Draws every row again (what a row shows from outside the viewer changed). */
+  redraw(): void;
 }
 
 export function createLogViewer(options: LogViewerOptions): LogViewer {
@@ -91,6 +97,7 @@ export function createLogViewer(options: LogViewerOptions): LogViewer {
     currentMatch: search.current >= 0 && search.current < search.matches.length ? search.matches.at(search.current) : -1,
     targetSeq,
     folded: rules.folded,
+    sectionInfo: options.sectionInfo,
   });
   let rowContext = context();
 
@@ -112,6 +119,7 @@ export function createLogViewer(options: LogViewerOptions): LogViewer {
         options.onFirstRows?.();
       }
       if (first === 0 && rows.length > 0) options.onTopReached();
+      options.onRowsDrawn?.(first < rows.length ? rows.at(first) : -1);
     },
   });
 
@@ -344,6 +352,7 @@ export function createLogViewer(options: LogViewerOptions): LogViewer {
         options.onAutoScrollChange(true);
       }
     },
+    redraw: () => restyle(),
     reveal(seq) {
       const index = store.indexOfSeq(seq);
       if (index === undefined || index >= shownEnd) return 'not-held';

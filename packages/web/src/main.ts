@@ -1,15 +1,18 @@
 // The admin page: puts the log viewer, the live feed, the task list and the controls together.
 // Everything about a line goes through the viewer; this file only wires the page's elements.
 import './styles.css';
-import { createRestClient, type ConnectionStateChange } from 'keruta-client';
+import { createRestClient, createSummaryClient, type ConnectionStateChange } from 'keruta-client';
 import { LOG_LEVELS, LOG_SOURCES, type TaskSummary } from '@keruta/protocol';
 import { renderConnection, type ConnectionView } from './connection-badge.js';
 import { byId, element } from './dom.js';
 import { setUpDownloads } from './downloads.js';
+import { createCompareView } from './compare-view.js';
+import { createFailureNav, type FailureNav } from './failure-nav.js';
+import { createFailuresView } from './failures-view.js';
 import { createFilterControls } from './filter-controls.js';
 import { createLogViewer } from './log-viewer.js';
 import { OLDER_CHUNK, createOlderHistory } from './older-history.js';
-import { lineFromHash, readPageOptions, startForLine, type StartPoint } from './page-options.js';
+import { DEFAULT_TAIL, lineFromHash, readPageOptions, startForLine, type StartPoint } from './page-options.js';
 import { createSearchBox } from './search-box.js';
 import { createServerSearch } from './server-search.js';
 import { installShortcuts } from './shortcuts.js';
@@ -30,6 +33,7 @@ const options = readPageOptions(window.location);
 const token = takeToken();
 const taskId = options.taskId;
 const rest = createRestClient(token === undefined ? {} : { token });
+const summaries = createSummaryClient(token === undefined ? {} : { token });
 
 let theme: ThemeChoice = options.theme ?? savedTheme();
 applyTheme(theme);
@@ -68,6 +72,8 @@ let historyEnd: number | undefined;
 /** A line from the address (#L123) still to be shown once it arrives. */
 let pendingLine = options.lineSeq;
 
+/** What is made after the viewer that the viewer's callbacks use: the failure navigation, below. */
+const late: { failures?: FailureNav } = {};
 const viewer = createLogViewer({
   container,
   cap: MAX_LINES,
@@ -82,6 +88,8 @@ const viewer = createLogViewer({
   onFirstRows() {
     performance.mark('keruta:first-lines');
   },
+  onRowsDrawn: (firstLine) => late.failures?.drawn(firstLine),
+  sectionInfo: (seq) => late.failures?.sectionInfo(seq),
 });
 
 const pendingElement = element('div', 'pending-lines');
@@ -90,6 +98,24 @@ pendingElement.setAttribute('aria-label', 'Lines being written');
 container.after(pendingElement);
 // Shown for the sources the filter shows, as the stored lines are.
 const pending = createPendingLines(pendingElement, (source) => ((viewer.rules.sourceMask >> LOG_SOURCES.indexOf(source)) & 1) === 1);
+
+// The list, with the error minimap beside it and the sticky section header over it.
+const logFrame = element('div', 'log-frame');
+container.before(logFrame);
+const stickySection = element('div', 'sticky-section');
+stickySection.id = 'stickySection';
+stickySection.hidden = true;
+const minimap = element('canvas', 'error-minimap');
+minimap.id = 'errorMinimap';
+logFrame.append(container, stickySection, minimap);
+const failures = createFailureNav({
+  summaries,
+  taskId,
+  viewer,
+  elements: { previous: byId('prevErrorBtn'), next: byId('nextErrorBtn'), position: byId('errorPosition'), minimap, sticky: stickySection },
+  goToLine: (seq) => goToLine(seq),
+});
+late.failures = failures;
 
 const older = createOlderHistory({ rest, taskId, viewer, onChange: updateStatus });
 olderButton.addEventListener('click', () => void older.load());
@@ -141,6 +167,7 @@ function startFeed(start: StartPoint): void {
       if (mine !== feedGeneration) return;
       viewer.append(entries);
       pending.settle(entries);
+      failures.noteEntries(entries);
     },
     onPartial(message) {
       if (mine === feedGeneration) pending.show(message);
@@ -196,8 +223,9 @@ function revealPendingLine(): void {
     filters.set(LOG_SOURCES, LOG_LEVELS);
     result = viewer.reveal(seq);
   }
-  // A line not held yet may still arrive (history still loading, or a line not written yet).
-  if (result === 'not-held' && seq > viewer.store.lastSeq) pendingLine = seq;
+  // A line not held yet may still arrive (history still loading, or a line not written yet), and
+  // one held but not shown yet (it came in this frame) is shown in the next.
+  if (result === 'not-held' && (seq > viewer.store.lastSeq || viewer.store.indexOfSeq(seq) !== undefined)) pendingLine = seq;
 }
 
 /** Goes to line `seq`: at once when held, after loading older lines when close, else by starting there. */
@@ -271,6 +299,36 @@ const serverSearch = createServerSearch({
 });
 byId('serverSearchBtn').addEventListener('click', () => void serverSearch.run(searchInput.value));
 
+const failuresView = createFailuresView({
+  summaries,
+  taskId,
+  elements: {
+    panel: byId('failuresPanel'),
+    title: byId('failuresTitle'),
+    list: byId('failuresList'),
+    more: byId<HTMLButtonElement>('failuresMore'),
+    close: byId<HTMLButtonElement>('failuresClose'),
+    context: byId<HTMLInputElement>('failuresContext'),
+  },
+  onPick: (seq) => void goToLine(seq),
+});
+byId('failuresBtn').addEventListener('click', () => void failuresView.toggle());
+
+const compareView = createCompareView({
+  summaries,
+  taskId,
+  elements: {
+    panel: byId('comparePanel'),
+    title: byId('compareTitle'),
+    list: byId('compareList'),
+    close: byId<HTMLButtonElement>('compareClose'),
+    withInput: byId<HTMLInputElement>('compareWith'),
+    form: byId<HTMLFormElement>('compareForm'),
+  },
+  onPick: (seq) => void goToLine(seq),
+});
+byId('compareBtn').addEventListener('click', () => void compareView.toggle());
+
 container.addEventListener('click', (event) => {
   const target = event.target as HTMLElement;
   if (target.closest('a') !== null) return;
@@ -338,8 +396,9 @@ installShortcuts({
     searchInput.focus();
     searchInput.select();
   },
-  nextMatch: () => viewer.nextMatch(1),
-  previousMatch: () => viewer.nextMatch(-1),
+  // With a search, n and N move between its matches; without one, between the log's errors.
+  nextMatch: () => (viewer.search.pattern !== undefined ? viewer.nextMatch(1) : void failures.go(1)),
+  previousMatch: () => (viewer.search.pattern !== undefined ? viewer.nextMatch(-1) : void failures.go(-1)),
   togglePause: () => setPaused(!viewer.paused),
   top: () => viewer.goTop(),
   bottom: () => viewer.goBottom(),
@@ -360,10 +419,28 @@ installShortcuts({
 
 // --- Start -----------------------------------------------------------------------------------
 
+/**
+ * Where a failed task opens: at its first failure, its section unfolded and the line marked,
+ * unless the address names a place (#L123, since, tail). A failure within the default tail is
+ * reached in the tail; one further back starts the view there, as a line link does.
+ */
+async function openingStart(): Promise<StartPoint> {
+  const params = new URLSearchParams(window.location.search);
+  if (options.lineSeq > 0 || params.has('since') || params.has('tail')) {
+    void failures.load();
+    return options.start;
+  }
+  const [summary, task] = await Promise.all([failures.load(), rest.getTask(taskId).catch(() => undefined)]);
+  const first = summary?.firstFailure;
+  if (first === null || first === undefined || task?.status !== 'failed') return options.start;
+  pendingLine = first.seq;
+  return summary !== undefined && summary.lastSeq - first.seq < DEFAULT_TAIL ? options.start : startForLine(first.seq);
+}
+
 updateStatus();
 if (options.invalidTaskId === undefined) {
   renderConnection(connectionBadge, connection);
-  startFeed(options.start);
+  void openingStart().then((start) => startFeed(start));
 } else {
   connection.state = 'closed';
   connection.problem = `INVALID_TASK_ID: ${JSON.stringify(options.invalidTaskId)} is not a task id`;

@@ -19,6 +19,22 @@ export interface RowContext {
   /** Seq of the line named in the address (#L123), 0 for none. */
   targetSeq: number;
   folded: ReadonlySet<number>;
+  /** A section's duration and status, by the seq of its header, when the page knows them. */
+  sectionInfo: ((seq: number) => SectionInfo | undefined) | undefined;
+}
+
+export interface SectionInfo {
+  durationMs: number;
+  status: 'open' | 'failed' | 'succeeded';
+}
+
+/** `850 ms`, `12.3 s`, `4 m 05 s`: a section's duration as its header shows it. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
+  return `${minutes} m ${String(seconds).padStart(2, '0')} s`;
 }
 
 export function renderRow(index: number, ctx: RowContext): HTMLElement {
@@ -55,6 +71,14 @@ export function renderRow(index: number, ctx: RowContext): HTMLElement {
     row.prepend(element('span', 'fold', folded ? '▸' : '▾'));
     const name = flags & LINE_FLAGS.ansi ? printedText(groupName(message)) : withoutBidiControls(groupName(message));
     appendSegments(text, [{ text: name || '(section)' }], ctx.pattern);
+    const info = ctx.sectionInfo?.(seq);
+    if (info !== undefined) {
+      row.classList.add(`section-${info.status}`);
+      const duration = element('span', 'dur', info.status === 'open' ? `${formatDuration(info.durationMs)}…` : formatDuration(info.durationMs));
+      duration.title = `section ${info.status}, ${formatDuration(info.durationMs)}`;
+      row.append(text, duration);
+      return row;
+    }
   } else {
     if (store.groupAt(index) !== 0) row.classList.add('in-group');
     appendSegments(text, flags & LINE_FLAGS.ansi ? ansiSegments(message) : [{ text: withoutBidiControls(message) }], ctx.pattern);

@@ -6,6 +6,7 @@ import type { AppendResult } from '../log-store.js';
 import { checkRunOwner, runRanges, type RunRanges } from '../run-owners.js';
 import { stateOf, type TaskRow } from '../row-mapping.js';
 import { createCopyRows, storableText } from './copy-logs.js';
+import { indexAppended } from './error-index.js';
 import { CLAIM_RUN, CREATE_TASK, HELD_RUN_SEQS, LOCK_TASK, UPDATE_TASK, taskRowValues } from './statements.js';
 
 export interface AppendContext {
@@ -49,6 +50,8 @@ export async function appendEntries(
   // Nothing new (a resent batch): the task's activity time stays where it was.
   if (!plan.changed) return plan.result();
   await rows.write(client);
+  // In the same transaction as the lines it points to.
+  await indexAppended(client, taskId, plan.result().stored);
   await client.query({ ...UPDATE_TASK, values: taskRowValues(plan.finalRow(context.now)) });
   return plan.result();
 }

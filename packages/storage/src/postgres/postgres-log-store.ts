@@ -7,6 +7,7 @@ import { totalPages } from '../entry-filter.js';
 import type { LogStore } from '../log-store.js';
 import { appendEntries } from './append-entries.js';
 import { deleteLogs } from './delete-logs.js';
+import { readErrorIndex } from './error-index.js';
 import { openPool, type OpenPoolOptions } from './open-pool.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
@@ -58,6 +59,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
         const task = await taskRow(p, taskId);
         return task === undefined ? undefined : toLogStats(task);
       }),
+    errorIndex: (query) => run('read the error index', (p) => inTransaction(p, SNAPSHOT, (client) => readErrorIndex(client, query))),
     deleteLogs: (taskId, beforeMs) =>
       run('delete the logs', (p) => onOneConnection(p, (client) => deleteLogs(client, taskId, beforeMs))),
     getTask: (taskId) =>

@@ -2,6 +2,7 @@
 // tracked in the keruta_schema table.
 import type { Pool } from 'pg';
 import { KerutaError } from '@keruta/protocol';
+import { backfillSql } from '../error-index-plan.js';
 
 export interface Migration {
   version: number;
@@ -94,6 +95,34 @@ export const MIGRATIONS: readonly Migration[] = [
         writer  text NOT NULL,
         PRIMARY KEY (task_id, run_id)
       );
+    `,
+  },
+  // Version 3 is the block store's (another branch); the error index is a unit of its own.
+  {
+    version: 4,
+    description: 'the error index: error lines and ::group:: sections per task, filled from the stored lines',
+    sql: `
+      -- Kept by append (error-index.ts) in the same transaction as the lines, under the task's
+      -- row lock, so that a summary never scans the log. Rows of lines deleted since are left
+      -- out by the reads (seq before the task's first stored line).
+      CREATE TABLE task_errors (
+        task_id   text COLLATE "C" NOT NULL,
+        seq       bigint NOT NULL,
+        kind      text NOT NULL,
+        group_seq bigint NOT NULL,
+        PRIMARY KEY (task_id, seq)
+      );
+      CREATE TABLE task_groups (
+        task_id     text COLLATE "C" NOT NULL,
+        start_seq   bigint NOT NULL,
+        end_seq     bigint,
+        name        text NOT NULL,
+        start_ms    bigint NOT NULL,
+        end_ms      bigint,
+        error_count bigint NOT NULL,
+        PRIMARY KEY (task_id, start_seq)
+      );
+      ${backfillSql("rtrim(message, E' \\t\\r\\n')")}
     `,
   },
 ];

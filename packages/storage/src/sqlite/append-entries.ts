@@ -5,6 +5,7 @@ import type { AppendResult } from '../log-store.js';
 import { checkRunOwner, runRanges, type RunRanges } from '../run-owners.js';
 import { stateOf, type TaskRow } from '../row-mapping.js';
 import { UNKNOWN_TASK_STATE } from '../task-status.js';
+import type { ErrorIndex } from './error-index.js';
 import type { Statements } from './statements.js';
 
 /** Rows per INSERT statement; 10 parameters each, far below SQLite's limit. */
@@ -17,6 +18,7 @@ export interface AppendContext {
   now: number;
   /** Who writes; see AppendOptions. */
   writer: string | undefined;
+  errorIndex: ErrorIndex;
 }
 
 export function appendEntries(
@@ -50,6 +52,8 @@ export function appendEntries(
     if (planned !== undefined) insert.add(...planned);
   }
   insert.flush();
+  // In the same transaction as the lines it points to.
+  context.errorIndex.indexAppended(taskId, plan.result().stored);
   // Nothing new (a resent batch): the task's activity time stays where it was.
   if (plan.changed) statements.upsertTask.run(plan.finalRow(context.now));
   return plan.result();

@@ -1,6 +1,7 @@
 // The SQLite schema as numbered migrations, applied in order and tracked in PRAGMA user_version.
 import type { Database } from 'better-sqlite3';
 import { KerutaError } from '@keruta/protocol';
+import { backfillSql } from '../error-index-plan.js';
 
 export interface Migration {
   version: number;
@@ -75,6 +76,34 @@ export const MIGRATIONS: readonly Migration[] = [
         writer  TEXT NOT NULL,
         PRIMARY KEY (task_id, run_id)
       ) WITHOUT ROWID;
+    `,
+  },
+  // Version 3 is the block store's (another branch); the error index is a unit of its own.
+  {
+    version: 4,
+    description: 'the error index: error lines and ::group:: sections per task, filled from the stored lines',
+    sql: `
+      -- Kept by append (error-index.ts) in the same transaction as the lines, so that a summary
+      -- never scans the log. Rows of lines deleted since are left out by the reads (seq before
+      -- the task's first stored line).
+      CREATE TABLE task_errors (
+        task_id   TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        group_seq INTEGER NOT NULL,
+        PRIMARY KEY (task_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE task_groups (
+        task_id     TEXT NOT NULL,
+        start_seq   INTEGER NOT NULL,
+        end_seq     INTEGER,
+        name        TEXT NOT NULL,
+        start_ms    INTEGER NOT NULL,
+        end_ms      INTEGER,
+        error_count INTEGER NOT NULL,
+        PRIMARY KEY (task_id, start_seq)
+      ) WITHOUT ROWID;
+      ${backfillSql("rtrim(message, ' ' || char(9) || char(10) || char(13))")}
     `,
   },
 ];

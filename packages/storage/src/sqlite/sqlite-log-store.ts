@@ -6,6 +6,7 @@ import { totalPages } from '../entry-filter.js';
 import { appendEntries } from './append-entries.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { deleteChunk, startDelete, type DeleteProgress } from './delete-logs.js';
+import { prepareErrorIndex } from './error-index.js';
 import { captureFileIdentity } from './file-identity.js';
 import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
@@ -30,6 +31,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     ),
   );
   const statements = guard('prepare its statements', () => prepareStatements(db));
+  const errorIndex = guard('prepare its statements', () => prepareErrorIndex(db));
   const file = guard('open the database', () => captureFileIdentity(options.path));
   const maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
   let checkpointer: Checkpointer | undefined;
@@ -41,7 +43,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
   // IMMEDIATE takes the write lock at BEGIN, so a second process waits (busy_timeout) there
   // instead of failing when it upgrades a read lock halfway through.
   const appendTransaction = db.transaction((taskId: string, entries: readonly NormalizedLogRequest[], writer: string | undefined) =>
-    appendEntries({ statements, maxMessageLength, now: Date.now(), writer }, taskId, entries),
+    appendEntries({ statements, maxMessageLength, now: Date.now(), writer, errorIndex }, taskId, entries),
   );
   const deleteChunkTransaction = db.transaction((progress: DeleteProgress) => deleteChunk(statements, progress));
   // Reads of several statements (task row, count, page) see one snapshot.
@@ -63,6 +65,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
     readRange: async (query: RangeQuery) => guard('read the logs', () => read(() => readRange(statements, query))),
     tailStart: async (taskId: string, count: number, upToSeq: number, filter?: EntryFilter) =>
       guard('read the logs', () => read(() => tailStart(statements, taskId, count, upToSeq, filter))),
+    errorIndex: async (query) => guard('read the error index', () => read(() => errorIndex.read(query))),
     stats: async (taskId) =>
       guard('read the task', () => {
         file.assertUnchanged();

@@ -24,6 +24,7 @@ export {
   CLIENT_ERROR_CODES,
   KerutaClientError,
   isKerutaClientError,
+  isRetryableClientError,
   type ClientErrorCode,
   type KerutaClientErrorOptions,
 } from './client-error.js';
@@ -37,4 +38,4 @@ export {
 } from './urls.js';
 export type { Listener } from './listeners.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
-export { reconnectDelay, type BackoffOptions } from './backoff.js';
+export { backoffDelay as reconnectDelay, type BackoffOptions } from '@keruta/protocol';

@@ -4,9 +4,8 @@
 // everything after the last acknowledgement; the server drops what it already stored (same runId
 // and runSeq), so nothing is lost and nothing is stored twice. It never blocks the caller: all of
 // it runs on callbacks and timers, and a dead server only makes the spool grow.
-import { MAX_BATCH_ENTRIES, type AppendBatchResult } from '@keruta/protocol';
+import { backoffDelay, MAX_BATCH_ENTRIES, type AppendBatchResult } from '@keruta/protocol';
 import type { AgentLog } from './agent-log.js';
-import { backoffDelay } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import type { RunSpool } from './spool.js';
 import { isPermanent, type DeliveryFailure, type Transport, type TransportHandlers } from './transport.js';
@@ -21,6 +20,8 @@ const INITIAL_BATCH_BYTES = 1024 * 1024;
 const POOL_BUFFER_BYTES = INITIAL_BATCH_BYTES + 64 * 1024;
 const MIN_BATCH_BYTES = 64 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Reconnect waits double per failed attempt up to this many times the configured interval. */
+const MAX_BACKOFF_FACTOR = 8;
 
 export type DeliveryEvent = 'reconnected' | 'spooled' | 'delivered' | 'conflict';
 
@@ -181,7 +182,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       const max = websocket.maxReconnectAttempts;
       if (max > 0 && attempts >= max) return giveUp(failure, false);
     }
-    const wait = delayMs ?? backoffDelay(attempts, websocket.reconnectIntervalMs);
+    const wait = delayMs ?? backoffDelay(attempts, { baseMs: websocket.reconnectIntervalMs, maxMs: MAX_BACKOFF_FACTOR * websocket.reconnectIntervalMs });
     log.info(`${failure.code}: ${failure.message}; retrying in ${wait} ms`);
     state = 'waiting';
     retryTimer = clearTimer(retryTimer);

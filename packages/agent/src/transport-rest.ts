@@ -2,8 +2,8 @@
 // `{"entries":[…]}`, one request at a time. Network failures and 5xx answers without a protocol
 // code are repeated `api.retryCount` times before the server counts as unreachable.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppendBatchResultSchema, createValidator } from '@keruta/protocol';
-import { describeError, readErrorBody, type DeliveryFailure, type Transport, type TransportHandlers } from './transport.js';
+import { AppendBatchResultSchema, createValidator, parseRetryAfter, readErrorBody } from '@keruta/protocol';
+import { describeError, type DeliveryFailure, type Transport, type TransportHandlers } from './transport.js';
 
 export interface RestTransportOptions {
   readonly apiUrl: string;
@@ -49,11 +49,12 @@ export function createRestTransport(options: RestTransportOptions): Transport {
       return { kind: 'retry', failure: { code: `HTTP_${response.status}`, message: 'answer is not a batch result' } };
     }
     const error = readErrorBody(payload);
-    const retryAfter = Number(response.headers.get('retry-after'));
+    // Absent (as on DATABASE_ERROR): undefined, so that the retry interval applies, not a 0 ms wait.
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
     const failure: DeliveryFailure = {
       code: error?.code ?? `HTTP_${response.status}`,
       message: error?.message ?? `HTTP ${response.status}`,
-      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter * 1000 }),
     };
     if (response.status >= 500 && error === undefined) return { kind: 'retry', failure };
     return { kind: 'reject', failure };

@@ -1,8 +1,8 @@
 // The agent's WebSocket to `${websocket.url}/${taskId}`: sends `logs` batches, hears `ack` and
 // `error` answers (PROTOCOL.md §4). Server pings need no answer; they only show the line is alive.
 import { createRequire } from 'node:module';
-import { createValidator, ServerMessageSchemas } from '@keruta/protocol';
-import { describeError, readErrorBody, type OpenResult, type TransportHandlers } from './transport.js';
+import { createValidator, readErrorBody, ServerMessageSchemas } from '@keruta/protocol';
+import { describeError, type OpenResult, type TransportHandlers } from './transport.js';
 
 export interface WebSocketTransportOptions {
   readonly url: string;

@@ -1,6 +1,6 @@
 // What the delivery state machine needs from a way of reaching keruta-api: send a batch, hear its
 // acknowledgement or rejection, hear that the connection is gone. WebSocket and REST both fit.
-import type { AppendBatchResult } from '@keruta/protocol';
+import { isFinalError, type AppendBatchResult } from '@keruta/protocol';
 
 export interface DeliveryFailure {
   /** A protocol ErrorCode (UNAUTHORIZED, DATABASE_ERROR …) or NETWORK, TIMEOUT, CLOSED, HTTP_<status>. */
@@ -36,19 +36,9 @@ export interface Transport {
 
 export type OpenResult = { ok: true; transport: Transport } | { ok: false; failure: DeliveryFailure };
 
-/** Refusals that sending again cannot fix until someone changes the configuration or the server. */
-const PERMANENT = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'INVALID_TASK_ID', 'INVALID_LOG_FORMAT', 'INVALID_MESSAGE_FORMAT']);
-
+/** Refusals that sending again cannot fix until someone changes the configuration or the server (the protocol's table decides). */
 export function isPermanent(failure: DeliveryFailure): boolean {
-  return PERMANENT.has(failure.code);
-}
-
-/** The protocol's error body, when `value` is one. */
-export function readErrorBody(value: unknown): { code: string; message: string } | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { code, message } = value as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string') return undefined;
-  return { code, message: typeof message === 'string' ? message : code };
+  return isFinalError(failure.code);
 }
 
 export function describeError(error: unknown): DeliveryFailure {

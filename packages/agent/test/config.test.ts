@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '@keruta/testing';
+import { makeTempDir } from '@keruta/testing/base';
 import { describeDefault, loadConfig, SETTINGS, type SettingName } from '../src/config.js';
 
 const temp = await makeTempDir('keruta-agent-config-');

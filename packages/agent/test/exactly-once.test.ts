@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, makeTempDir, spawnServer, type TempDir } from '@keruta/testing';
-import { cleanEnv, countLossAndDuplicates, fetchAllLogs, runAgent, sleep, startAgent, waitUntil, writeScript } from './helpers.js';
+import { cleanEnv, countLossAndDuplicates, fetchAllLogs, runAgent, startAgent, writeScript } from './helpers.js';
+import { sleep, waitUntil } from '@keruta/testing/base';
 
 const LINES = 100_000;
 let temp: TempDir;
@@ -80,7 +81,7 @@ describe('exactly once through failures', () => {
     const agent = startAgent(['execute', '--task-id', 'killed-server', '--script', script, '--verbose'], env);
 
     for (const threshold of [15_000, 50_000]) {
-      await waitUntil(async () => (await storedCount(server.apiUrl, 'killed-server')) >= threshold, 30_000, `${threshold} lines stored`);
+      await waitUntil(async () => (await storedCount(server.apiUrl, 'killed-server')) >= threshold, `${threshold} lines stored`, 30_000);
       await server.kill('SIGKILL');
       await sleep(300);
       await server.restart();
@@ -109,10 +110,10 @@ describe('exactly once through failures', () => {
     const agent = startAgent(['execute', '--task-id', 'killed-agent', '--script', script], env);
 
     // Freeze the server mid-delivery so that the agent holds unacknowledged lines when it dies.
-    await waitUntil(async () => (await storedCount(server.apiUrl, 'killed-agent')) >= 20_000, 30_000, '20,000 lines stored');
+    await waitUntil(async () => (await storedCount(server.apiUrl, 'killed-agent')) >= 20_000, '20,000 lines stored', 30_000);
     process.kill(server.pid as number, 'SIGSTOP');
     try {
-      await waitUntil(() => existsSync(doneFile), 30_000, 'the script to print everything');
+      await waitUntil(() => existsSync(doneFile), 'the script to print everything', 30_000);
       // The agent reads its pipes at once and spools within milliseconds; leave it a moment.
       await sleep(500);
       agent.child.kill('SIGKILL');
@@ -149,7 +150,7 @@ describe('exactly once through failures', () => {
     const spoolDir = join(temp.path, 'spool-unprocessed');
     const env = agentEnv(`ws://127.0.0.1:${port}/ws/tasks`, `http://127.0.0.1:${port}/api/v1`, 'spool-unprocessed');
     const agent = startAgent(['execute', '--task-id', 'killed-processing', '--script', script], env);
-    await waitUntil(() => existsSync(doneFile), 30_000, 'the script to print everything');
+    await waitUntil(() => existsSync(doneFile), 'the script to print everything', 30_000);
     agent.child.kill('SIGKILL');
     await agent.done;
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');

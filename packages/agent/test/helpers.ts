@@ -94,16 +94,3 @@ export function countLossAndDuplicates(messages: readonly string[], expected: nu
   for (let n = 1; n <= expected; n++) if (seen[n] === 0) lost++;
   return { lost, duplicated, outOfOrder };
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}

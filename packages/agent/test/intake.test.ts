@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '@keruta/testing';
+import { makeTempDir } from '@keruta/testing/base';
 import {
   createIntakeWriter,
   INTAKE_END,

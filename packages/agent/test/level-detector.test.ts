@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogLevel } from '@keruta/protocol';
-import { makeTempDir } from '@keruta/testing';
+import { makeTempDir } from '@keruta/testing/base';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, openIntakeReader, unlinkQuietly } from '../src/intake.js';
 import { createIntakeProcessor, saveProcessingState, type ProcessingSettings } from '../src/intake-processor.js';
 import { replayIntake } from '../src/intake-replay.js';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { makeTempDir, type TempDir } from '@keruta/testing';
+import { makeTempDir, type TempDir } from '@keruta/testing/base';
 import { cleanEnv, countLossAndDuplicates, runAgent, writeScript } from './helpers.js';
 
 const LINES = 200_000;

@@ -5,7 +5,8 @@ import { copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnServer, type SpawnedServer, type TempDir } from '@keruta/testing';
-import { cleanEnv, fetchAllLogs, runAgent, startAgent, waitUntil, writeScript } from './helpers.js';
+import { cleanEnv, fetchAllLogs, runAgent, startAgent, writeScript } from './helpers.js';
+import { waitUntil } from '@keruta/testing/base';
 
 let server: SpawnedServer;
 let temp: TempDir;
@@ -47,13 +48,13 @@ describe('signals reach all the script started', () => {
       const agent = startAgent(['execute', '--task-id', `group-${signal}`, '--script', script, '--disable-log-streaming'], env);
       let said = '';
       agent.child.stdout?.on('data', (chunk: Buffer) => (said += chunk.toString()));
-      await waitUntil(() => /background \d+\n/.test(said), 20_000, 'the background pid');
+      await waitUntil(() => /background \d+\n/.test(said), 'the background pid', 20_000);
       const sleeper = Number(/background (\d+)/.exec(said)?.[1]);
       leftovers.push(sleeper);
       agent.child.kill(signal);
       const run = await agent.done;
       expect(run.status).toBe(status);
-      await waitUntil(() => !alive(sleeper), 5000, `the background sleep ${sleeper} to end`);
+      await waitUntil(() => !alive(sleeper), `the background sleep ${sleeper} to end`, 5000);
     });
   }
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, writeApiKeysFile } from 'keruta-api';
 import { makeTempDir, spawnServer, type SpawnedServer, type TempDir } from '@keruta/testing';
-import { cleanEnv, fetchAllLogs, startAgent, waitUntil, writeScript } from './helpers.js';
+import { cleanEnv, fetchAllLogs, startAgent, writeScript } from './helpers.js';
+import { waitUntil } from '@keruta/testing/base';
 
 const LINES = 30;
 let temp: TempDir;
@@ -45,8 +46,8 @@ async function forge(apiUrl: string, taskId: string, headers: Record<string, str
       startedRunSeq = started?.runSeq ?? 0;
       return runId !== undefined;
     },
-    20_000,
     'the agent to start its run',
+    20_000,
   );
   const entries = Array.from({ length: count }, (_, i) => ({
     source: 'stdout',

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '@keruta/testing';
+import { makeTempDir } from '@keruta/testing/base';
 import { cleanEnv, runAgent, startAgent, writeScript } from './helpers.js';
 
 const temp = await makeTempDir('keruta-agent-runner-');

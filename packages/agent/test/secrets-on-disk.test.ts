@@ -6,7 +6,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnServer, type SpawnedServer, type TempDir } from '@keruta/testing';
-import { cleanEnv, fetchAllLogs, runAgent, startAgent, waitUntil, writeScript } from './helpers.js';
+import { cleanEnv, fetchAllLogs, runAgent, startAgent, writeScript } from './helpers.js';
+import { waitUntil } from '@keruta/testing/base';
 
 let server: SpawnedServer;
 let temp: TempDir;
@@ -66,9 +67,9 @@ describe('secrets and the disk', () => {
     let during: ReturnType<typeof check> | undefined;
     try {
       // Mid-line: the first line is stored, the split one is half printed.
-      await waitUntil(async () => (await fetchAllLogs(server.apiUrl, 'secret')).some((e) => e.message === '[REDACTED] first'), 20_000, 'the first line');
+      await waitUntil(async () => (await fetchAllLogs(server.apiUrl, 'secret')).some((e) => e.message === '[REDACTED] first'), 'the first line', 20_000);
       during = check(spool);
-      await waitUntil(async () => (await fetchAllLogs(server.apiUrl, 'secret')).some((e) => e.message === 'line 20 [REDACTED]'), 20_000, 'the last line');
+      await waitUntil(async () => (await fetchAllLogs(server.apiUrl, 'secret')).some((e) => e.message === 'line 20 [REDACTED]'), 'the last line', 20_000);
     } finally {
       agent.child.kill('SIGKILL');
     }

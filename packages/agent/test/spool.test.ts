@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '@keruta/testing';
+import { makeTempDir } from '@keruta/testing/base';
 import { claimRun, createRunSpool, listSpooledRuns, type RunSpool } from '../src/spool.js';
 
 const temp = await makeTempDir('keruta-agent-spool-');

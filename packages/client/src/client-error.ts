@@ -1,6 +1,6 @@
 // The one error type keruta-client throws: a code from protocol's table when the server answered
 // with one, or a client-side code when no keruta answer arrived at all.
-import { isErrorCode, type ErrorCode } from '@keruta/protocol';
+import { isErrorCode, isFinalError, parseRetryAfter, readErrorBody, type ErrorCode } from '@keruta/protocol';
 
 /**
  * Conditions the server's table cannot name, because no keruta answer came back:
@@ -40,13 +40,15 @@ export function isKerutaClientError(error: unknown): error is KerutaClientError 
   return error instanceof KerutaClientError;
 }
 
-/** `Retry-After` as seconds: either a number of seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+/**
+ * Whether asking again may get a different answer: the protocol's table decides for its codes;
+ * a network failure may pass, and so may an answer that is not keruta's when it is a 5xx (a proxy
+ * while the server restarts).
+ */
+export function isRetryableClientError(error: KerutaClientError): boolean {
+  if (error.code === 'NETWORK_ERROR') return true;
+  if (error.code === 'UNEXPECTED_RESPONSE') return error.status !== undefined && error.status >= 500;
+  return !isFinalError(error.code);
 }
 
 /** The KerutaClientError a non-2xx response stands for, read from its `{code, message, timestamp}` body. */
@@ -66,11 +68,10 @@ export async function errorFromResponse(response: Response, what: string): Promi
   } catch {
     body = undefined;
   }
-  if (typeof body === 'object' && body !== null) {
-    const { code, message, timestamp } = body as { code?: unknown; message?: unknown; timestamp?: unknown };
-    if (isErrorCode(code) && typeof message === 'string') {
-      return new KerutaClientError(code, message, { ...extra, ...(typeof timestamp === 'string' ? { timestamp } : {}) });
-    }
+  const fields = readErrorBody(body);
+  if (fields !== undefined && isErrorCode(fields.code)) {
+    const { code, message, timestamp } = fields;
+    return new KerutaClientError(code, message, { ...extra, ...(timestamp === undefined ? {} : { timestamp }) });
   }
   const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
   return new KerutaClientError(

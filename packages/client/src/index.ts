@@ -25,6 +25,7 @@ export {
   CLIENT_ERROR_CODES,
   KerutaClientError,
   isKerutaClientError,
+  isRetryableClientError,
   type ClientErrorCode,
   type KerutaClientErrorOptions,
 } from './client-error.js';
@@ -38,5 +39,5 @@ export {
 } from './urls.js';
 export type { Listener } from './listeners.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
-export { reconnectDelay, type BackoffOptions } from './backoff.js';
+export { backoffDelay as reconnectDelay, type BackoffOptions } from '@keruta/protocol';
 export { createSummaryClient, type CompareParams, type GetErrorContextParams, type GetSummaryParams, type SummaryClient } from './summary-client.js';

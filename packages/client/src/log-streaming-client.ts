@@ -6,6 +6,8 @@
 import {
   ERROR_CODES,
   MAX_TAIL,
+  backoffDelay,
+  isFinalError,
   SubscribeOptionsSchema,
   createValidator,
   type ErrorCode,
@@ -25,7 +27,6 @@ import {
   type TaskMessage,
   type UnsubscribedMessage,
 } from '@keruta/protocol';
-import { reconnectDelay } from './backoff.js';
 import { createListeners, type Listener } from './listeners.js';
 import { parseFrameText, parseServerMessage } from './server-message.js';
 import { checkTaskId, defaultWebSocketUrl, normalizeWebSocketUrl, taskSocketUrl } from './urls.js';
@@ -147,11 +148,11 @@ export const LOG_STREAMING_DEFAULTS = {
   heartbeatInterval: 30_000,
 } as const;
 
-/** Close codes after which reconnecting cannot help: the request itself is refused. */
+/** Close codes after which reconnecting cannot help: the request itself is refused (the protocol's table decides). */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set(
-  (['INVALID_TASK_ID', 'INVALID_MESSAGE_FORMAT', 'UNAUTHORIZED', 'FORBIDDEN', 'TASK_NOT_FOUND'] as const).map(
-    (code) => ERROR_CODES[code].closeCode,
-  ),
+  Object.entries(ERROR_CODES)
+    .filter(([code]) => isFinalError(code))
+    .map(([, { closeCode }]) => closeCode),
 );
 const SLOW_CONSUMER_CLOSE = ERROR_CODES.SLOW_CONSUMER.closeCode;
 /** Our own close code when the heartbeat finds a dead connection. */
@@ -477,7 +478,7 @@ export class LogStreamingClient {
     const delayMs =
       code === SLOW_CONSUMER_CLOSE && attempt === 1
         ? 0
-        : reconnectDelay(attempt, {
+        : backoffDelay(attempt, {
             baseMs: this.options.reconnectInterval,
             maxMs: Math.max(this.options.maxReconnectInterval, this.options.reconnectInterval),
           });

@@ -2,20 +2,11 @@
 // (idempotently, with runId/runSeq, so it can retry through a restart), and waiting helpers.
 import { randomUUID } from 'node:crypto';
 import type { LogEntry, LogLevel, LogRequest, LogSource } from '@keruta/protocol';
+import { sleep } from '@keruta/testing/base';
 import { createRestClient, isKerutaClientError, type LogStreamingClient } from '../src/index.js';
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `done`; on timeout the error says what was awaited (`what` may be a function, read then). */
-export async function waitUntil(done: () => boolean, what: string | (() => string), timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(10);
-  }
-}
+// The shared waiting helpers, under the names this package's tests import from here.
+export { sleep, waitUntil } from '@keruta/testing/base';
 
 /** 1, 2, … n. */
 export function range(from: number, to: number): number[] {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startServer, type TestServer } from '@keruta/testing';
 import { ERROR_CODES, type LogEntry } from '@keruta/protocol';
-import { KerutaClientError, createRestClient, type RestClient } from '../src/index.js';
+import { KerutaClientError, createRestClient, isRetryableClientError, type RestClient } from '../src/index.js';
 import { errorFromResponse } from '../src/client-error.js';
 import { lines, range } from './helpers.js';
 
@@ -200,6 +200,18 @@ describe('typed errors', () => {
     expect(limited.status).toBe(429);
     expect(limited.retryAfter).toBeGreaterThanOrEqual(28);
     expect(limited.retryAfter).toBeLessThanOrEqual(30);
+  });
+
+  it('tells a final refusal from a failure worth another try, by the protocol table', () => {
+    const retryable = (code: KerutaClientError['code'], status?: number) =>
+      isRetryableClientError(new KerutaClientError(code, 'x', status === undefined ? {} : { status }));
+    expect(retryable('NETWORK_ERROR')).toBe(true);
+    expect(retryable('DATABASE_ERROR', 500)).toBe(true);
+    expect(retryable('RATE_LIMIT_EXCEEDED', 429)).toBe(true);
+    expect(retryable('UNEXPECTED_RESPONSE', 502)).toBe(true);
+    expect(retryable('UNEXPECTED_RESPONSE', 404)).toBe(false);
+    expect(retryable('UNAUTHORIZED', 401)).toBe(false);
+    expect(retryable('TASK_NOT_FOUND', 404)).toBe(false);
   });
 
   it('sends the token as Authorization: Bearer and the API key as X-API-Key', async () => {

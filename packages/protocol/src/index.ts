@@ -1,5 +1,6 @@
 // The public entry of @keruta/protocol: the data model, messages, error codes and validators.
 export * from './errors.js';
+export * from './retry.js';
 export * from './log-entry.js';
 export * from './rest.js';
 export * from './messages.js';

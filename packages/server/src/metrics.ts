@@ -35,6 +35,11 @@ const INGEST_WINDOW_S = 10;
 export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keruta_' });
+  // prom-client adds gauges named `…_total`, which Prometheus reserves for counters (promtool
+  // check metrics refuses them); each is the sum of its per-type gauge, which stays.
+  for (const name of ['keruta_nodejs_active_resources_total', 'keruta_nodejs_active_handles_total', 'keruta_nodejs_active_requests_total']) {
+    registry.removeSingleMetric(name);
+  }
   const storeLatency = new Histogram({
     name: 'keruta_store_latency_seconds',
     help: 'Time spent in the log store, by operation',

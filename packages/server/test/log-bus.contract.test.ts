@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
-import { TEST_REDIS_URL, redisAnswers, warnRedisMissing } from '@keruta/testing';
+import { TEST_REDIS_URL, redisAnswers, waitUntil, warnRedisMissing } from '@keruta/testing';
 import { createBus } from '../src/bus/create-bus.js';
 import type { BusEvent, BusResync, LogBus } from '../src/bus/log-bus.js';
 
@@ -69,14 +69,6 @@ function recorder() {
   };
 }
 
-async function until(done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 for (const kind of BUSES) {
   describe.skipIf(!kind.available)(`LogBus contract: ${kind.name}`, () => {
     const opened: LogBus[] = [];
@@ -129,7 +121,7 @@ for (const kind of BUSES) {
       };
       a.publish(partial);
       expect(here.events).toEqual([partial]);
-      await until(() => there.events.length === 1, 'the partial on the other instance');
+      await waitUntil(() => there.events.length === 1, 'the partial on the other instance');
       expect(there.events).toEqual([partial]);
     });
 
@@ -209,7 +201,7 @@ for (const kind of BUSES) {
       for (let seq = 1; seq <= 1000; seq += 10) sent.push(entries(t, seq, 10));
       sent.push(taskEvent(t, 'succeeded'));
       for (const event of sent) a.publish(event);
-      await until(() => onB.events.length === sent.length && allOnB.events.length === sent.length, 'the events on instance b');
+      await waitUntil(() => onB.events.length === sent.length && allOnB.events.length === sent.length, 'the events on instance b');
       expect(onB.events).toEqual(sent);
       expect(allOnB.events).toEqual(sent);
     });
@@ -242,7 +234,7 @@ for (const kind of BUSES) {
       const unsubscribe = b.subscribe(t, onB.listener);
       await settle();
       a.publish(entries(t, 1, 1));
-      await until(() => onB.events.length === 1, 'the first event');
+      await waitUntil(() => onB.events.length === 1, 'the first event');
       unsubscribe();
       await settle();
       a.publish(entries(t, 2, 1));

@@ -1,5 +1,6 @@
-// The public entry of @keruta/testing.
+// The public entry of @keruta/testing (it starts keruta-api; `@keruta/testing/base` is the part that does not).
 export { makeTempDir, type TempDir } from './temp-dir.js';
+export { waitUntil } from './wait-until.js';
 export { startServer, type TestServer, type StartServerOptions } from './start-server.js';
 export { spawnServer, freePort, type SpawnedServer, type SpawnServerOptions } from './spawn-server.js';
 export { connectClient, type RecordingClient } from './ws-client.js';

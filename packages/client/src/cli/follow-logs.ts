@@ -8,7 +8,7 @@
 // the script is still writing is shown in place on the last row.
 import WebSocket from 'ws';
 import type { LogEntry, PartialMessage, TaskStatus, TaskSummary } from '@keruta/protocol';
-import { isKerutaClientError } from '../client-error.js';
+import { isKerutaClientError, isRetryableClientError } from '../client-error.js';
 import { LogStreamingClient } from '../log-streaming-client.js';
 import type { RestClient } from '../rest-client.js';
 import type { WebSocketConstructor } from '../websocket-like.js';
@@ -82,10 +82,10 @@ async function seqBeforeTime(rest: RestClient, scope: HistoryScope, known: TaskS
   return first === undefined ? known.lastSeq : first.seq - 1;
 }
 
-/** A failure a moment later may not repeat: the server restarting, or briefly unable to serve. */
-function isTransient(error: unknown): boolean {
-  if (!isKerutaClientError(error)) return false;
-  return error.code === 'NETWORK_ERROR' || (error.status !== undefined && error.status >= 500);
+/** A failure a moment later may not repeat (a restart, a store briefly down, a rate limit): how long to wait, or undefined if final. */
+function retryWaitMs(error: unknown): number | undefined {
+  if (!isKerutaClientError(error) || !isRetryableClientError(error)) return undefined;
+  return Math.max(RETRY_READ_MS, (error.retryAfter ?? 0) * 1000);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -145,8 +145,9 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
         await printRange(rest, printer, { taskId: scope.taskId, filter: scope.filter, afterSeq, upToSeq }, signal);
         return;
       } catch (error) {
-        if (!isTransient(error) || signal.aborted) throw error;
-        await sleep(RETRY_READ_MS, signal);
+        const wait = retryWaitMs(error);
+        if (wait === undefined || signal.aborted) throw error;
+        await sleep(wait, signal);
       }
     }
   };

@@ -20,6 +20,7 @@ import { startLiveFeed, type LiveFeed } from './live-feed.js';
 import { createPendingLines } from './pending-lines.js';
 import { createStatusView } from './status-view.js';
 import { startTaskList } from './task-list.js';
+import { setUpTaskSearch } from './task-search.js';
 import { setStatusBadge } from './task-status.js';
 import { applyTheme, cycleTheme, savedTheme, themeLabel, type ThemeChoice } from './theme.js';
 import { saveToken, takeToken } from './token.js';
@@ -357,6 +358,14 @@ const taskList = startTaskList({
   count: byId('taskCount'),
   error: byId('taskListError'),
   onCurrent: showSummary,
+});
+
+setUpTaskSearch({
+  rest,
+  form: byId<HTMLFormElement>('taskSearchForm'),
+  input: byId<HTMLInputElement>('taskSearchInput'),
+  results: byId<HTMLUListElement>('taskSearchResults'),
+  status: byId('taskSearchStatus'),
 });
 
 rest.getTask(taskId).then(showSummary, () => {

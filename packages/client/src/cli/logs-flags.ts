@@ -1,9 +1,8 @@
 // `keruta logs`' flags, one row each: how it is written, its help, how its value is read; then
 // the checks between flags, and the settings the command runs with. The command is built from
-// the table, so a new flag (`--errors`, `--summary`, `--compare [OTHER]`) is a row, a field of
-// LogsFlags and, where it clashes with another, a check.
-import { Option } from 'commander';
-import type { LogLevel, LogSource } from '@keruta/protocol';
+// the table, so a new flag is a row, a field of LogsFlags and, where it clashes with another, a check.
+import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_SUMMARY_CONTEXT, MAX_SUMMARY_CONTEXT, type LogLevel, type LogSource } from '@keruta/protocol';
 import type { LogFilter } from '../log-query.js';
 import {
   UsageError,
@@ -12,10 +11,12 @@ import {
   parseSeqArgument,
   parseSourcesArgument,
   parseTailArgument,
+  parseTaskIdArgument,
   parseTimeArgument,
   type ColorChoice,
   type ConnectionFlags,
 } from './config.js';
+import type { FailureView } from './failure-views.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
 
 export interface LogsFlags extends ConnectionFlags {
@@ -31,6 +32,11 @@ export interface LogsFlags extends ConnectionFlags {
   raw?: boolean;
   timestamps?: boolean;
   exitStatus?: boolean;
+  summary?: boolean;
+  errors?: boolean;
+  /** `--compare` alone: true (the last succeeded run); `--compare OTHER`: that task. */
+  compare?: string | true;
+  context?: number;
   color: ColorChoice;
 }
 
@@ -66,7 +72,21 @@ export const LOGS_FLAGS: readonly FlagSpec[] = [
   { flags: '--no-timestamps', help: 'lines without their timestamp (the default with -o raw)' },
   { flags: '--exit-status', help: "exit 3 when the task failed, 4 when it has not finished (the default with -f, which waits for the end)" },
   { flags: '--no-exit-status', help: 'exit 0 however the task ended' },
+  { flags: '--summary', help: "where it broke: the error and section counts, the first failure with the lines around it, each section's status and duration" },
+  { flags: '--errors', help: 'only the failures (ERROR lines, ::error:: annotations), each with the lines around it (--context), windows apart by --' },
+  {
+    flags: '--compare [other]',
+    help: 'the lines that differ from another run (default: the last succeeded task whose id shares the part before the last "-"), as a unified diff by section; timestamps, ids, numbers and durations ignored',
+    parse: (value) => parseTaskIdArgument(value),
+  },
+  { flags: '--context <n>', help: `lines before and after each failure with --summary and --errors (0-${MAX_SUMMARY_CONTEXT}, default ${DEFAULT_SUMMARY_CONTEXT})`, parse: parseContextArgument },
 ];
+
+function parseContextArgument(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_SUMMARY_CONTEXT) throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_SUMMARY_CONTEXT}.`);
+  return n;
+}
 
 export function optionFrom(spec: FlagSpec): Option {
   const option = new Option(spec.flags, spec.help);
@@ -90,6 +110,16 @@ export interface LogsSettings {
   readonly color: boolean;
   /** The exit status says how the task ended: 3 failed, 4 not finished. */
   readonly exitStatus: boolean;
+  /** --summary, --errors or --compare: one of the views of where the task broke, instead of its lines. */
+  readonly failureView: FailureView | undefined;
+  readonly context: number | undefined;
+}
+
+function failureViewOf(flags: LogsFlags): FailureView | undefined {
+  if (flags.summary === true) return { kind: 'summary' };
+  if (flags.errors === true) return { kind: 'errors' };
+  if (flags.compare !== undefined) return { kind: 'compare', with: flags.compare === true ? undefined : flags.compare };
+  return undefined;
 }
 
 /** Checks between flags; a clash is a UsageError naming both (exit status 2). */
@@ -102,6 +132,15 @@ export function logsSettings(flags: LogsFlags, stdout: { isTTY?: boolean }): Log
   const output = [...outputs][0] ?? 'text';
   if (output === 'json' && flags.timestamps === false) throw new UsageError('--no-timestamps: -o json always has the timestamp field');
   const follow = flags.follow === true;
+  const views = [flags.summary === true ? '--summary' : '', flags.errors === true ? '--errors' : '', flags.compare !== undefined ? '--compare' : ''].filter((v) => v !== '');
+  if (views.length > 1) throw new UsageError(`${views.join(' and ')}: choose one`);
+  const view = views[0];
+  if (view !== undefined) {
+    const clash = [follow ? '-f' : '', flags.tail !== undefined ? '--tail' : '', flags.since !== undefined ? '--since' : '', flags.until !== undefined ? '--until' : '', flags.afterSeq !== undefined ? '--after-seq' : '', flags.source !== undefined ? '--source' : '', flags.level !== undefined ? '--level' : ''].filter((v) => v !== '');
+    if (clash.length > 0) throw new UsageError(`${view}: cannot be used with ${clash.join(', ')} (it reads the task's whole error index)`);
+    if (output === 'raw') throw new UsageError(`${view}: prints text or -o json, not -o raw`);
+  }
+  if (flags.context !== undefined && view !== '--summary' && view !== '--errors') throw new UsageError('--context: goes with --summary or --errors');
   if (follow && flags.until !== undefined) {
     throw new UsageError('--until: cannot be used with -f, which prints lines as they come (read up to a time without -f)');
   }
@@ -123,5 +162,7 @@ export function logsSettings(flags: LogsFlags, stdout: { isTTY?: boolean }): Log
     timestamps: flags.timestamps ?? output === 'text',
     color: output === 'text' && colorEnabled(flags.color, stdout),
     exitStatus: flags.exitStatus ?? follow,
+    failureView: failureViewOf(flags),
+    context: flags.context,
   });
 }

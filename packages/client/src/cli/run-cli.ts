@@ -6,7 +6,9 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import type { PartialMessage } from '@keruta/protocol';
 import { isKerutaClientError } from '../client-error.js';
-import { createRestClient, type RestClient } from '../rest-client.js';
+import { createRestClient, type RestClient, type RestClientOptions } from '../rest-client.js';
+import { createSummaryClient } from '../summary-client.js';
+import { printFailureView } from './failure-views.js';
 import {
   COLOR_CHOICES,
   UsageError,
@@ -41,12 +43,16 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
-function restClientFor(settings: ConnectionSettings): RestClient {
-  return createRestClient({
+function clientOptionsFor(settings: ConnectionSettings): RestClientOptions {
+  return {
     baseUrl: settings.apiUrl,
     ...(settings.token === undefined ? {} : { token: settings.token }),
     ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
-  });
+  };
+}
+
+function restClientFor(settings: ConnectionSettings): RestClient {
+  return createRestClient(clientOptionsFor(settings));
 }
 
 function addCommonOptions(command: Command): Command {
@@ -121,6 +127,11 @@ async function runLogs(taskId: string, flags: LogsFlags, io: CliIo, notice: (tex
     const rest = restClientFor(settings);
     const terminal = io.stdout.isTTY === true;
     const format = { output: logs.output, color: logs.color, terminal, timestamps: logs.timestamps };
+    if (logs.failureView !== undefined) {
+      const summaries = createSummaryClient(clientOptionsFor(settings));
+      await printFailureView({ summaries, taskId, view: logs.failureView, context: logs.context, format, out: io.stdout, notice });
+      return logs.exitStatus ? taskExitCode(await rest.getTask(taskId)) : EXIT_OK;
+    }
     const { sources, levels, from } = logs.filter;
     const printer = createEntryPrinter(io.stdout, { ...format, checkGaps: sources === undefined && levels === undefined && from === undefined, notice });
     const scope = { taskId, filter: logs.filter, since: logs.afterSeq, tail: logs.tail };

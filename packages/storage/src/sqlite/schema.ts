@@ -1,6 +1,7 @@
 // The SQLite schema as numbered migrations, applied in order and tracked in PRAGMA user_version.
 import type { Database } from 'better-sqlite3';
 import { KerutaError } from '@keruta/protocol';
+import { SPANS_OF_STORED_LINES } from '../run-spans.js';
 
 export interface Migration {
   version: number;
@@ -75,6 +76,25 @@ export const MIGRATIONS: readonly Migration[] = [
         writer  TEXT NOT NULL,
         PRIMARY KEY (task_id, run_id)
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    description: "runs' stored lines as spans of runSeqs instead of a unique index entry per line",
+    sql: `
+      -- run-spans.ts: one row per stretch of a run's lines whose runSeq and seq both step by one
+      -- (one per agent batch, extended by the next), in place of logs_run_once, which cost every
+      -- stored line an index insert.
+      CREATE TABLE run_spans (
+        task_id       TEXT NOT NULL,
+        run_id        TEXT NOT NULL,
+        first_run_seq INTEGER NOT NULL,
+        last_run_seq  INTEGER NOT NULL,
+        first_seq     INTEGER NOT NULL,
+        PRIMARY KEY (task_id, run_id, first_run_seq)
+      ) WITHOUT ROWID;
+      ${SPANS_OF_STORED_LINES};
+      DROP INDEX logs_run_once;
     `,
   },
 ];

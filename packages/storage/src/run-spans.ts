@@ -1,0 +1,129 @@
+// How both stores tell a resend from a new line without an index entry per line: a run's stored
+// lines are kept as spans, each a stretch where runSeq and seq both step by one (an agent's batch
+// is one span, and the next batch of the run extends it). The last span's end is the run's
+// high-water mark, as Kafka's idempotent producer keeps a sequence per producer: a batch past it
+// needs no look-up at all; only runSeqs at or below it are looked for, through the spans, in the
+// few stored lines they cover.
+import type { HeldLine } from './append-plan.js';
+
+/** runSeqs firstRunSeq..lastRunSeq of one run, stored at seqs firstSeq.. in the same order. */
+export interface RunSpan {
+  firstRunSeq: number;
+  lastRunSeq: number;
+  firstSeq: number;
+}
+
+/**
+ * What a runSeq that a span covers said when its line has since been deleted: it was stored once,
+ * so a resend is a duplicate (the spans stay disjoint, and retention does not bring lines back).
+ */
+export const DELETED_LINE: HeldLine = Object.freeze({ source: '', message: '' });
+
+/** The seqs at which the span holds the runSeqs of [min, max], or undefined when it holds none. */
+export function seqsWithin(span: RunSpan, min: number, max: number): { fromRunSeq: number; toRunSeq: number; fromSeq: number; toSeq: number } | undefined {
+  const fromRunSeq = Math.max(min, span.firstRunSeq);
+  const toRunSeq = Math.min(max, span.lastRunSeq);
+  if (fromRunSeq > toRunSeq) return undefined;
+  return {
+    fromRunSeq,
+    toRunSeq,
+    fromSeq: span.firstSeq + (fromRunSeq - span.firstRunSeq),
+    toSeq: span.firstSeq + (toRunSeq - span.firstRunSeq),
+  };
+}
+
+/** A stored line of the task, as the look-up reads it by seq. */
+export interface SpanLine {
+  seq: number;
+  run_id: string | null;
+  run_seq: number | null;
+  source: string;
+  message: string;
+}
+
+/**
+ * The runSeqs of [min, max] that `spans` cover, with what each said: from `lines` (the task's
+ * lines at the spans' seqs), or DELETED_LINE for a covered runSeq whose line is gone.
+ */
+export function heldOfSpans(
+  runId: string,
+  spans: readonly RunSpan[],
+  lines: Iterable<SpanLine>,
+  min: number,
+  max: number,
+): Map<number, HeldLine> {
+  const held = new Map<number, HeldLine>();
+  for (const line of lines) {
+    if (line.run_id === runId && line.run_seq !== null) held.set(line.run_seq, { source: line.source, message: line.message });
+  }
+  for (const span of spans) {
+    const within = seqsWithin(span, min, max);
+    if (within === undefined) continue;
+    for (let runSeq = within.fromRunSeq; runSeq <= within.toRunSeq; runSeq++) {
+      if (!held.has(runSeq)) held.set(runSeq, DELETED_LINE);
+    }
+  }
+  return held;
+}
+
+/** Collects the spans of the rows a batch stores, per run, in seq order. */
+export function createSpanBuilder() {
+  const byRun = new Map<string, RunSpan[]>();
+  return {
+    add(runId: string, runSeq: number, seq: number): void {
+      let spans = byRun.get(runId);
+      if (spans === undefined) {
+        spans = [];
+        byRun.set(runId, spans);
+      }
+      const last = spans[spans.length - 1];
+      if (last !== undefined && runSeq === last.lastRunSeq + 1 && seq === last.firstSeq + (runSeq - last.firstRunSeq)) {
+        last.lastRunSeq = runSeq;
+      } else {
+        spans.push({ firstRunSeq: runSeq, lastRunSeq: runSeq, firstSeq: seq });
+      }
+    },
+    get spans(): ReadonlyMap<string, RunSpan[]> {
+      return byRun;
+    },
+  };
+}
+
+export type SpanBuilder = ReturnType<typeof createSpanBuilder>;
+
+/**
+ * How a run's new spans are written: the first one extends the run's last stored span when it
+ * goes on from it (the common case: one UPDATE per batch), every other one is a new row.
+ */
+export function spanWrites(last: RunSpan | undefined, spans: readonly RunSpan[]): { extend?: RunSpan; insert: RunSpan[] } {
+  const [first, ...rest] = spans;
+  if (
+    first !== undefined &&
+    last !== undefined &&
+    first.firstRunSeq === last.lastRunSeq + 1 &&
+    first.firstSeq === last.firstSeq + (first.firstRunSeq - last.firstRunSeq)
+  ) {
+    return { extend: { ...last, lastRunSeq: first.lastRunSeq }, insert: rest };
+  }
+  return { insert: [...spans] };
+}
+
+/**
+ * The migration's SQL (both dialects) that builds the spans of the lines already stored: a new
+ * span starts wherever runSeq or seq does not step by one from the run's previous line.
+ */
+export const SPANS_OF_STORED_LINES = `
+  INSERT INTO run_spans (task_id, run_id, first_run_seq, last_run_seq, first_seq)
+  SELECT task_id, run_id, MIN(run_seq), MAX(run_seq), MIN(seq)
+    FROM (
+      SELECT task_id, run_id, run_seq, seq,
+             SUM(starts) OVER (PARTITION BY task_id, run_id ORDER BY run_seq ROWS UNBOUNDED PRECEDING) AS span
+        FROM (
+          SELECT task_id, run_id, run_seq, seq,
+                 CASE WHEN run_seq = LAG(run_seq) OVER w + 1 AND seq = LAG(seq) OVER w + 1 THEN 0 ELSE 1 END AS starts
+            FROM logs
+           WHERE run_id IS NOT NULL AND run_seq IS NOT NULL
+          WINDOW w AS (PARTITION BY task_id, run_id ORDER BY run_seq)
+        ) AS marked
+    ) AS numbered
+   GROUP BY task_id, run_id, span`;

@@ -3,7 +3,8 @@
 // is one span, and the next batch of the run extends it). The last span's end is the run's
 // high-water mark, as Kafka's idempotent producer keeps a sequence per producer: a batch past it
 // needs no look-up at all; only runSeqs at or below it are looked for, through the spans, in the
-// few stored lines they cover.
+// few stored lines they cover. The SQLite store also writes a run's lines without their runId and
+// runSeq: the span says them once for the whole stretch, and a read puts them back (attachRuns).
 import type { HeldLine } from './append-plan.js';
 
 /** runSeqs firstRunSeq..lastRunSeq of one run, stored at seqs firstSeq.. in the same order. */
@@ -35,35 +36,56 @@ export function seqsWithin(span: RunSpan, min: number, max: number): { fromRunSe
 /** A stored line of the task, as the look-up reads it by seq. */
 export interface SpanLine {
   seq: number;
-  run_id: string | null;
-  run_seq: number | null;
   source: string;
   message: string;
 }
 
 /**
- * The runSeqs of [min, max] that `spans` cover, with what each said: from `lines` (the task's
- * lines at the spans' seqs), or DELETED_LINE for a covered runSeq whose line is gone.
+ * The runSeqs of [min, max] that `spans` (of one run) cover, with what each said: from `lines`
+ * (the task's lines at the spans' seqs; a span says which runSeq each seq holds), or
+ * DELETED_LINE for a covered runSeq whose line is gone.
  */
-export function heldOfSpans(
-  runId: string,
-  spans: readonly RunSpan[],
-  lines: Iterable<SpanLine>,
-  min: number,
-  max: number,
-): Map<number, HeldLine> {
+export function heldOfSpans(spans: readonly RunSpan[], lines: readonly SpanLine[], min: number, max: number): Map<number, HeldLine> {
+  const bySeq = new Map<number, SpanLine>();
+  for (const line of lines) bySeq.set(line.seq, line);
   const held = new Map<number, HeldLine>();
-  for (const line of lines) {
-    if (line.run_id === runId && line.run_seq !== null) held.set(line.run_seq, { source: line.source, message: line.message });
-  }
   for (const span of spans) {
     const within = seqsWithin(span, min, max);
     if (within === undefined) continue;
     for (let runSeq = within.fromRunSeq; runSeq <= within.toRunSeq; runSeq++) {
-      if (!held.has(runSeq)) held.set(runSeq, DELETED_LINE);
+      const line = bySeq.get(within.fromSeq + (runSeq - within.fromRunSeq));
+      held.set(runSeq, line === undefined ? DELETED_LINE : { source: line.source, message: line.message });
     }
   }
   return held;
+}
+
+/** A span with its run, as a read finds the runs of the lines it returns. */
+export interface SeqSpan extends RunSpan {
+  runId: string;
+}
+
+/**
+ * Gives each row that has no run of its own (run_id NULL: a store writes a run's lines without
+ * it, the span says it once) the run and runSeq of the span that holds its seq. `rows` in seq
+ * order; `spans` the task's spans that hold any of their seqs, in seq order (disjoint in seq).
+ */
+export function attachRuns(rows: readonly { seq: number; run_id: string | null; run_seq: number | null }[], spans: readonly SeqSpan[]): void {
+  let at = 0;
+  for (const row of rows) {
+    if (row.run_id !== null) continue;
+    while (at < spans.length && lastSeqOf(spans[at]!) < row.seq) at++;
+    const span = spans[at];
+    if (span === undefined) return;
+    if (span.firstSeq <= row.seq) {
+      row.run_id = span.runId;
+      row.run_seq = span.firstRunSeq + (row.seq - span.firstSeq);
+    }
+  }
+}
+
+export function lastSeqOf(span: RunSpan): number {
+  return span.firstSeq + (span.lastRunSeq - span.firstRunSeq);
 }
 
 /** Collects the spans of the rows a batch stores, per run, in seq order. */

@@ -303,6 +303,27 @@ for (const storeUnderTest of STORES) {
         expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[5, 5]]);
       });
 
+      it('reads back every entry with its own runId and runSeq, whatever the page or range cuts', async () => {
+        const store = await open();
+        await store.append('build-1', lines(5, (i) => ({ runId: 'run-a', runSeq: i + 1 })));
+        await store.append('build-1', [line({ message: 'no run' }), line({ runId: 'run-b', runSeq: 7 }), line({ runId: 'run-a', runSeq: 6 })]);
+        await store.append('build-1', lines(3, (i) => ({ runId: 'run-a', runSeq: i + 7, level: i === 1 ? 'ERROR' : 'INFO' })));
+        const expected = [
+          ...range(1, 5).map((n) => ['run-a', n]),
+          [undefined, undefined],
+          ['run-b', 7],
+          ['run-a', 6],
+          ...range(7, 9).map((n) => ['run-a', n]),
+        ];
+        const runsOf = (entries: readonly { runId?: string; runSeq?: number }[]) => entries.map((e) => [e.runId, e.runSeq]);
+        expect(runsOf((await store.queryLogs('build-1', page()))?.content ?? [])).toEqual(expected);
+        expect(runsOf((await store.queryLogs('build-1', page({ page: 1, size: 3 })))?.content ?? [])).toEqual(expected.slice(3, 6));
+        expect(runsOf((await store.queryLogs('build-1', page({ afterSeq: 6, size: 4 })))?.content ?? [])).toEqual(expected.slice(6, 10));
+        expect(runsOf((await store.queryLogs('build-1', page({ levels: ['ERROR'] })))?.content ?? [])).toEqual([['run-a', 8]]);
+        const { entries } = await store.readRange({ taskId: 'build-1', afterSeq: 2, upToSeq: 9, limit: 100 });
+        expect(runsOf(entries)).toEqual(expected.slice(2, 9));
+      });
+
       it('stores an entry without a runId every time it is sent', async () => {
         const store = await open();
         await store.append('build-1', [line({ message: 'same' })]);

@@ -145,10 +145,14 @@ describe('SQLite log store', () => {
     expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[7, 6]]);
   });
 
-  it('keeps one span per run while its batches go on from each other', async () => {
+  it('keeps one span per run while its batches go on from each other, and its lines without the run', async () => {
     const store = open();
     for (let i = 0; i < 5; i++) await store.append('build-1', lines(100, i * 100 + 1));
     expect(inspect(path, (db) => db.prepare('SELECT first_run_seq, last_run_seq, first_seq FROM run_spans').raw().all())).toEqual([[1, 500, 1]]);
+    // The span says the run once: its lines are stored without it, and read back with it.
+    expect(inspect(path, (db) => db.prepare('SELECT COUNT(*) FROM logs WHERE run_id IS NOT NULL OR run_seq IS NOT NULL').pluck().get())).toBe(0);
+    const read = await store.queryLogs('build-1', { page: 4, size: 100 });
+    expect(read?.content.map((e) => [e.seq, e.runId, e.runSeq])).toEqual(Array.from({ length: 100 }, (_, i) => [401 + i, 'run-a', 401 + i]));
   });
 
   it('never hands out one seq twice when two stores write to one file', async () => {

@@ -113,7 +113,7 @@ async function heldRunSeqs(
       if (within === undefined) continue;
       lines.push(...(await client.query<SpanLine>({ ...SPAN_LINES, values: [taskId, within.fromSeq, within.toSeq] })).rows);
     }
-    held.set(runId, heldOfSpans(runId, overlapping, lines, min, max));
+    held.set(runId, heldOfSpans(overlapping, lines, min, max));
   }
   return held;
 }

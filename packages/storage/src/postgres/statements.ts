@@ -53,7 +53,7 @@ export const SPANS_WITHIN = statement(
 /** The task's lines of seqs [$2, $3], as the span look-up compares them: a primary-key range. */
 export const SPAN_LINES = statement(
   'span_lines',
-  'SELECT seq, run_id, run_seq, source, message FROM logs WHERE task_id = $1 AND seq BETWEEN $2 AND $3',
+  'SELECT seq, source, message FROM logs WHERE task_id = $1 AND seq BETWEEN $2 AND $3',
 );
 
 /** New spans of run $2: firsts, lasts and first seqs as three arrays. */

@@ -51,9 +51,14 @@ export function appendEntries(
   for (const request of entries) {
     const planned = plan.admit(request);
     if (planned === undefined) continue;
-    insert.add(...planned);
     const [, seq, , , , , , , runId, runSeq] = planned;
-    if (runId !== null && runSeq !== null) spans.add(runId, runSeq, seq);
+    if (runId !== null && runSeq !== null) {
+      spans.add(runId, runSeq, seq);
+      // The span says the run and runSeq once for the stretch; a read puts them back (attachRuns).
+      planned[8] = null;
+      planned[9] = null;
+    }
+    insert.add(...planned);
   }
   insert.flush();
   for (const [runId, runSpans] of spans.spans) {
@@ -123,7 +128,7 @@ function heldRunSeqs(
       const within = seqsWithin(span, min, max);
       if (within !== undefined) lines.push(...statements.spanLines.all(taskId, within.fromSeq, within.toSeq));
     }
-    held.set(runId, heldOfSpans(runId, overlapping, lines, min, max));
+    held.set(runId, heldOfSpans(overlapping, lines, min, max));
   }
   return held;
 }

@@ -1,10 +1,11 @@
 // The reads of the SQLite store: pages by number or by keyset, ranges for catch-up and
 // export, and where a tail begins. Each runs inside one read transaction (a consistent snapshot).
-import type { LogPage, LogQuery } from '@keruta/protocol';
+import type { LogEntry, LogPage, LogQuery } from '@keruta/protocol';
 import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, totalPages } from '../entry-filter.js';
 import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
 import { conditionOfFilter } from './filters.js';
 import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from '../row-mapping.js';
+import { attachRuns, lastSeqOf, type SeqSpan } from '../run-spans.js';
 import type { Statements } from './statements.js';
 
 /**
@@ -46,7 +47,7 @@ export function queryLogs(statements: Statements, taskId: string, query: LogQuer
         : pageAfterSeq(statements, taskId, seqBound, size, filter);
   }
   return {
-    content: rows.map((row) => toLogEntry(taskId, row)),
+    content: entriesOf(statements, taskId, rows),
     totalElements,
     totalPages: totalPages(totalElements, size),
     size,
@@ -98,10 +99,10 @@ export function readRange(statements: Statements, query: RangeQuery): RangeResul
     )
     .all(taskId, afterSeq, bound, ...condition.params, limit + 1);
   if (rows.length > limit) {
-    const entries = rows.slice(0, limit).map((row) => toLogEntry(taskId, row));
+    const entries = entriesOf(statements, taskId, rows.slice(0, limit));
     return { entries, scannedTo: entries[entries.length - 1]?.seq ?? afterSeq, done: false };
   }
-  return { entries: rows.map((row) => toLogEntry(taskId, row)), scannedTo: bound, done: bound >= upper };
+  return { entries: entriesOf(statements, taskId, rows), scannedTo: bound, done: bound >= upper };
 }
 
 export function tailStart(
@@ -132,4 +133,23 @@ export function tailStart(
     .pluck()
     .get(taskId, upper, ...condition.params, count - 1);
   return firstOfTail === undefined ? 0 : firstOfTail - 1;
+}
+
+/**
+ * The rows (in seq order) as entries, with the run and runSeq that the task's spans hold for
+ * those stored without them: one look-up of the spans by seq per read.
+ */
+function entriesOf(statements: Statements, taskId: string, rows: LogRow[]): LogEntry[] {
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first === undefined || last === undefined) return [];
+  const spans: SeqSpan[] = [];
+  // Disjoint in seq, last first: the first one that ends before the rows ends the look-up.
+  for (const span of statements.spansUpToSeq.iterate(taskId, last.seq)) {
+    if (lastSeqOf(span) < first.seq) break;
+    spans.push(span);
+  }
+  spans.reverse();
+  attachRuns(rows, spans);
+  return rows.map((row) => toLogEntry(taskId, row));
 }

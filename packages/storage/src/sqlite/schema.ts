@@ -84,7 +84,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- run-spans.ts: one row per stretch of a run's lines whose runSeq and seq both step by one
       -- (one per agent batch, extended by the next), in place of logs_run_once, which cost every
-      -- stored line an index insert.
+      -- stored line an index insert. New lines of a run are stored with run_id and run_seq NULL
+      -- (a UUID and a number less in every row): a read finds them here by seq.
       CREATE TABLE run_spans (
         task_id       TEXT NOT NULL,
         run_id        TEXT NOT NULL,
@@ -93,6 +94,7 @@ export const MIGRATIONS: readonly Migration[] = [
         first_seq     INTEGER NOT NULL,
         PRIMARY KEY (task_id, run_id, first_run_seq)
       ) WITHOUT ROWID;
+      CREATE INDEX run_spans_by_seq ON run_spans (task_id, first_seq);
       ${SPANS_OF_STORED_LINES};
       DROP INDEX logs_run_once;
     `,

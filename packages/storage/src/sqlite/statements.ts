@@ -1,7 +1,7 @@
 // Every statement the SQLite store runs, prepared once per connection.
 import type Database from 'better-sqlite3';
 import { TASK_COLUMNS, type TaskRow } from '../row-mapping.js';
-import type { RunSpan, SpanLine } from '../run-spans.js';
+import type { RunSpan, SeqSpan, SpanLine } from '../run-spans.js';
 
 /** A run_spans row, named as RunSpan. */
 export type SpanRow = RunSpan;
@@ -21,6 +21,8 @@ export interface Statements {
   spansBefore: Database.Statement<[string, string, number], SpanRow>;
   /** The task's lines of seqs [?2, ?3], as the span look-up compares them. */
   spanLines: Database.Statement<[string, number, number], SpanLine>;
+  /** The task's spans that begin at or before seq ?2, last first. */
+  spansUpToSeq: Database.Statement<[string, number], SeqSpan>;
   insertSpan: Database.Statement<[string, string, number, number, number]>;
   /** Sets the end of the span of run ?3 of task ?2 that begins at ?4 to ?1. */
   extendSpan: Database.Statement<[number, string, string, number]>;
@@ -72,7 +74,8 @@ export function prepareStatements(db: Database.Database): Statements {
       ),
     lastSpan: db.prepare(`SELECT ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND run_id = ? ORDER BY first_run_seq DESC LIMIT 1`),
     spansBefore: db.prepare(`SELECT ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND run_id = ? AND first_run_seq <= ? ORDER BY first_run_seq DESC`),
-    spanLines: db.prepare('SELECT seq, run_id, run_seq, source, message FROM logs WHERE task_id = ? AND seq BETWEEN ? AND ?'),
+    spanLines: db.prepare('SELECT seq, source, message FROM logs WHERE task_id = ? AND seq BETWEEN ? AND ?'),
+    spansUpToSeq: db.prepare(`SELECT run_id AS runId, ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND first_seq <= ? ORDER BY first_seq DESC`),
     insertSpan: db.prepare('INSERT INTO run_spans (task_id, run_id, first_run_seq, last_run_seq, first_seq) VALUES (?, ?, ?, ?, ?)'),
     extendSpan: db.prepare('UPDATE run_spans SET last_run_seq = ? WHERE task_id = ? AND run_id = ? AND first_run_seq = ?'),
     claimRun: db.prepare('INSERT INTO runs (task_id, run_id, writer) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),

@@ -5,6 +5,7 @@
 // needs no look-up at all; only runSeqs at or below it are looked for, through the spans, in the
 // few stored lines they cover. The SQLite store also writes a run's lines without their runId and
 // runSeq: the span says them once for the whole stretch, and a read puts them back (attachRuns).
+import type { LogEntry } from '@keruta/protocol';
 import type { HeldLine } from './append-plan.js';
 
 /** runSeqs firstRunSeq..lastRunSeq of one run, stored at seqs firstSeq.. in the same order. */
@@ -66,20 +67,22 @@ export interface SeqSpan extends RunSpan {
 }
 
 /**
- * Gives each row that has no run of its own (run_id NULL: a store writes a run's lines without
- * it, the span says it once) the run and runSeq of the span that holds its seq. `rows` in seq
- * order; `spans` the task's spans that hold any of their seqs, in seq order (disjoint in seq).
+ * Gives each entry that has no run of its own (its row has run_id NULL: a store writes a run's
+ * lines without it, the span says it once) the runId and runSeq of the span that holds its seq.
+ * `entries` in seq order; `spans` the task's spans that hold any of their seqs, in seq order
+ * (disjoint in seq).
  */
-export function attachRuns(rows: readonly { seq: number; run_id: string | null; run_seq: number | null }[], spans: readonly SeqSpan[]): void {
+export function attachRuns(entries: readonly LogEntry[], spans: readonly SeqSpan[]): void {
+  if (spans.length === 0) return;
   let at = 0;
-  for (const row of rows) {
-    if (row.run_id !== null) continue;
-    while (at < spans.length && lastSeqOf(spans[at]!) < row.seq) at++;
+  for (const entry of entries) {
+    if (entry.runId !== undefined) continue;
+    while (at < spans.length && lastSeqOf(spans[at]!) < entry.seq) at++;
     const span = spans[at];
     if (span === undefined) return;
-    if (span.firstSeq <= row.seq) {
-      row.run_id = span.runId;
-      row.run_seq = span.firstRunSeq + (row.seq - span.firstSeq);
+    if (span.firstSeq <= entry.seq) {
+      entry.runId = span.runId;
+      entry.runSeq = span.firstRunSeq + (entry.seq - span.firstSeq);
     }
   }
 }

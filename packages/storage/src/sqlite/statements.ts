@@ -47,6 +47,8 @@ export interface Statements {
   ping: Database.Statement<[], number>;
   /** A statement whose SQL depends on the filter, prepared on first use and kept. */
   cached<Result>(sql: string): Database.Statement<SqlValue[], Result>;
+  /** The same, answering raw rows (arrays in the SELECT's column order); kept apart from `cached`. */
+  cachedRaw<Row extends unknown[]>(sql: string): Database.Statement<SqlValue[], Row>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
@@ -58,6 +60,15 @@ export function prepareStatements(db: Database.Database): Statements {
       cache.set(sql, statement);
     }
     return statement as Database.Statement<SqlValue[], Result>;
+  };
+  const rawCache = new Map<string, Database.Statement<SqlValue[], unknown>>();
+  const cachedRaw = <Row extends unknown[]>(sql: string): Database.Statement<SqlValue[], Row> => {
+    let statement = rawCache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<SqlValue[], unknown>(sql).raw(true);
+      rawCache.set(sql, statement);
+    }
+    return statement as Database.Statement<SqlValue[], Row>;
   };
   return {
     selectTask: db.prepare('SELECT * FROM tasks WHERE task_id = ?'),
@@ -103,5 +114,6 @@ export function prepareStatements(db: Database.Database): Statements {
       .pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     cached,
+    cachedRaw,
   };
 }

@@ -3,6 +3,7 @@
 // counters and the status, and answer the append. Each dialect only reads and writes.
 import { KerutaError, MAX_SAFE_COUNTER, entryId, type LogEntry, type NormalizedLogRequest } from '@keruta/protocol';
 import type { AppendResult } from './log-store.js';
+import { DELETED_LINE } from './run-spans.js';
 import { LEVEL_COUNT_COLUMN, NEXT_LINE_COLUMN, SOURCE_COUNT_COLUMN, toTaskSummary, type TaskRow } from './row-mapping.js';
 import { applyStatusEvent, sameTaskState, type TaskState } from './task-status.js';
 
@@ -26,7 +27,7 @@ export interface HeldLine {
   message: string;
 }
 
-/** Per runId of the batch, the runSeqs the task already holds and what each said. */
+/** Per runId of the batch, the runSeqs the task already holds (or held: DELETED_LINE) and what each said. */
 export type HeldRunSeqs = Map<string, Map<number, HeldLine>>;
 
 export interface AppendPlanInput {
@@ -70,7 +71,8 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
         const seen = held.get(runId);
         const before = seen?.get(request.runSeq);
         if (before !== undefined) {
-          if (before.source === request.source && before.message === message) duplicates += 1;
+          // A deleted line was stored once: its resend is a duplicate, whatever it says.
+          if (before === DELETED_LINE || (before.source === request.source && before.message === message)) duplicates += 1;
           else conflicts += 1;
           return undefined;
         }

@@ -93,6 +93,42 @@ export function toLogEntry(taskId: string, row: LogRow): LogEntry {
   return entry;
 }
 
+/**
+ * A LogRow as an array in the order of LOG_COLUMNS: better-sqlite3's raw rows, which cost about
+ * half as much to read as one object per row (measured: 200,000 rows in pages of 1,000,
+ * 351-367 ms as objects, 201-205 ms as arrays).
+ */
+export type RawLogRow = [
+  seq: number,
+  time_ms: number,
+  source: string,
+  level: string,
+  message: string,
+  line_number: number,
+  metadata: string | null,
+  run_id: string | null,
+  run_seq: number | null,
+];
+
+/** The same entry as toLogEntry, from a raw row. */
+export function toLogEntryOfRaw(taskId: string, row: RawLogRow): LogEntry {
+  const [seq, timeMs, source, level, message, lineNumber, metadata, runId, runSeq] = row;
+  const entry: LogEntry = {
+    id: entryId(taskId, seq),
+    seq,
+    taskId,
+    timestamp: isoOfMs(timeMs),
+    source: source as LogSource,
+    level: level as LogLevel,
+    message,
+    lineNumber,
+    metadata: metadata === null ? {} : (JSON.parse(metadata) as Record<string, unknown>),
+  };
+  if (runId !== null) entry.runId = runId;
+  if (runSeq !== null) entry.runSeq = runSeq;
+  return entry;
+}
+
 export function countersOf(row: TaskRow): TaskCounters {
   return {
     total: row.total_logs,

@@ -18,7 +18,7 @@ interface StoreUnderTest {
   name: string;
   unavailable?: string;
   create(dir: string): LogStore | Promise<LogStore>;
-  /** Takes the database back to before the error index (schema version 2), keeping the lines. */
+  /** Takes the database back to before the error index (schema version 3), keeping the lines. */
   forgetErrorIndex(dir: string): void | Promise<void>;
 }
 
@@ -29,7 +29,7 @@ const STORES: StoreUnderTest[] = [
     forgetErrorIndex(dir) {
       const db = new Database(join(dir, 'keruta.db'));
       try {
-        db.exec('DROP TABLE task_errors; DROP TABLE task_groups; PRAGMA user_version = 2;');
+        db.exec('DROP TABLE task_errors; DROP TABLE task_groups; PRAGMA user_version = 3;');
       } finally {
         db.close();
       }

@@ -256,6 +256,74 @@ for (const storeUnderTest of STORES) {
         expect(otherTask.duplicates).toBe(0);
       });
 
+      it('tells resends from conflicts across batches of several runs and lines without a run in between', async () => {
+        const store = await open();
+        const runA = (from: number, to: number) => range(from, to).map((n) => line({ runId: 'run-a', runSeq: n, message: `a${n}` }));
+        await store.append('build-1', runA(1, 3));
+        await store.append('build-1', [line({ message: 'no run' }), line({ runId: 'run-b', runSeq: 1, message: 'b1' })]);
+        await store.append('build-1', runA(4, 6));
+        // Interleaved in one batch: every line of run-a a stretch of its own.
+        await store.append('build-1', [
+          line({ runId: 'run-a', runSeq: 7, message: 'a7' }),
+          line({ runId: 'run-b', runSeq: 2, message: 'b2' }),
+          line({ runId: 'run-a', runSeq: 8, message: 'a8' }),
+        ]);
+        const resent = await store.append('build-1', [
+          ...runA(2, 8).map((e) => (e.runSeq === 5 ? { ...e, message: 'not a5' } : e)),
+          line({ runId: 'run-b', runSeq: 2, message: 'b2' }),
+          line({ runId: 'run-a', runSeq: 9, message: 'a9' }),
+        ]);
+        expect(resent).toMatchObject({ duplicates: 7, conflicts: 1 });
+        expect(resent.stored.map((e) => [e.seq, e.message])).toEqual([[12, 'a9']]);
+      });
+
+      it('stores a runSeq below the run\'s highest that it never held, and holds it from then on', async () => {
+        const store = await open();
+        const runA = (from: number, to: number) => range(from, to).map((n) => line({ runId: 'run-a', runSeq: n, message: `a${n}` }));
+        await store.append('build-1', runA(1, 3));
+        await store.append('build-1', runA(7, 9));
+        const filled = await store.append('build-1', runA(4, 6));
+        expect(filled).toMatchObject({ duplicates: 0, conflicts: 0 });
+        expect(filled.stored.map((e) => [e.seq, e.runSeq])).toEqual([
+          [7, 4],
+          [8, 5],
+          [9, 6],
+        ]);
+        const resent = await store.append('build-1', runA(1, 10));
+        expect(resent).toMatchObject({ duplicates: 9, conflicts: 0 });
+        expect(resent.stored.map((e) => e.runSeq)).toEqual([10]);
+      });
+
+      it('counts the resend of a line since deleted as a duplicate: a runSeq is stored once', async () => {
+        const store = await open();
+        await store.append('build-1', lines(4, (i) => ({ runId: 'run-a', runSeq: i + 1, timeMs: T0 + i * 10 })));
+        await store.deleteLogs('build-1', T0 + 15);
+        const resent = await store.append('build-1', lines(5, (i) => ({ runId: 'run-a', runSeq: i + 1, message: `again ${i}`, timeMs: T0 + i * 10 })));
+        expect(resent).toMatchObject({ duplicates: 2, conflicts: 2 });
+        expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[5, 5]]);
+      });
+
+      it('reads back every entry with its own runId and runSeq, whatever the page or range cuts', async () => {
+        const store = await open();
+        await store.append('build-1', lines(5, (i) => ({ runId: 'run-a', runSeq: i + 1 })));
+        await store.append('build-1', [line({ message: 'no run' }), line({ runId: 'run-b', runSeq: 7 }), line({ runId: 'run-a', runSeq: 6 })]);
+        await store.append('build-1', lines(3, (i) => ({ runId: 'run-a', runSeq: i + 7, level: i === 1 ? 'ERROR' : 'INFO' })));
+        const expected = [
+          ...range(1, 5).map((n) => ['run-a', n]),
+          [undefined, undefined],
+          ['run-b', 7],
+          ['run-a', 6],
+          ...range(7, 9).map((n) => ['run-a', n]),
+        ];
+        const runsOf = (entries: readonly { runId?: string; runSeq?: number }[]) => entries.map((e) => [e.runId, e.runSeq]);
+        expect(runsOf((await store.queryLogs('build-1', page()))?.content ?? [])).toEqual(expected);
+        expect(runsOf((await store.queryLogs('build-1', page({ page: 1, size: 3 })))?.content ?? [])).toEqual(expected.slice(3, 6));
+        expect(runsOf((await store.queryLogs('build-1', page({ afterSeq: 6, size: 4 })))?.content ?? [])).toEqual(expected.slice(6, 10));
+        expect(runsOf((await store.queryLogs('build-1', page({ levels: ['ERROR'] })))?.content ?? [])).toEqual([['run-a', 8]]);
+        const { entries } = await store.readRange({ taskId: 'build-1', afterSeq: 2, upToSeq: 9, limit: 100 });
+        expect(runsOf(entries)).toEqual(expected.slice(2, 9));
+      });
+
       it('stores an entry without a runId every time it is sent', async () => {
         const store = await open();
         await store.append('build-1', [line({ message: 'same' })]);

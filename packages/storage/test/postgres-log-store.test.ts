@@ -7,7 +7,7 @@ import { createPostgresLogStore, type LogStore } from '../src/index.js';
 import { DELETE_CHUNK_SIZE } from '../src/delete-chunks.js';
 import { MAX_FILTERED_SCAN } from '../src/postgres/read-logs.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/postgres/schema.js';
-import { HELD_RUN_SEQS } from '../src/postgres/statements.js';
+import { LAST_SPAN } from '../src/postgres/statements.js';
 import { createTestDatabase } from './postgres-database.js';
 
 const postgres = await createTestDatabase('the PostgreSQL store');
@@ -255,15 +255,53 @@ describe.skipIf(postgres === undefined)('PostgreSQL log store', () => {
     expect(await store.lastSeq('build-1')).toBe(total + 10);
   });
 
-  it('looks duplicates up by the run index, also for a task the planner has no statistics for', async () => {
+  it('keeps one span per run while its batches go on from each other, read through its primary key', async () => {
     const store = await open();
-    await store.append('fresh', run('run-a', 1, 5_000));
+    for (let i = 0; i < 5; i++) await store.append('fresh', run('run-a', i * 1_000 + 1, 1_000));
+    const spans = await db.query(`SELECT first_run_seq::int, last_run_seq::int, first_seq::int FROM ${schema}.run_spans`);
+    expect(spans).toEqual([{ first_run_seq: 1, last_run_seq: 5_000, first_seq: 1 }]);
     const plan = await db.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN ${HELD_RUN_SEQS.text.replace(/\$1/, "'run-a'").replace(/\$2/, '4001').replace(/\$3/, '5000').replaceAll('logs', `${schema}.logs`)}`,
+      `EXPLAIN ${LAST_SPAN.text.replace(/\$1/, "'fresh'").replace(/\$2/, "'run-a'").replaceAll('run_spans', `${schema}.run_spans`)}`,
     );
     const text = plan.map((line) => line['QUERY PLAN']).join('\n');
-    expect(text).toMatch(/logs_run_once/);
-    expect(text).not.toMatch(/logs_pkey|Seq Scan/);
+    expect(text).toMatch(/run_spans_pkey/);
+    expect(text).not.toMatch(/Seq Scan|Sort/);
+  });
+
+  it("migrates a version 2 database's run index to spans, and still tells its resends apart", async () => {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // The test's one admin connection is shared: the search_path is set for this transaction only.
+    const inSchema = (sql: string) => `BEGIN; SET LOCAL search_path TO ${schema}; ${sql}; COMMIT;`;
+    await db.query(
+      inSchema(`
+        CREATE TABLE keruta_schema (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+        ${MIGRATIONS.filter((m) => m.version <= 2).map((m) => m.sql).join(';\n')};
+        INSERT INTO keruta_schema (version, description) VALUES (1, 'one'), (2, 'two');
+        INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, run_id, run_seq)
+        SELECT 'build-1', seq, ${T0} + seq, 'stdout', 'INFO', 'line ' || seq, seq,
+               CASE WHEN seq = 4 THEN NULL ELSE 'run-a' END,
+               CASE WHEN seq = 4 THEN NULL WHEN seq < 4 THEN seq ELSE seq - 1 END
+          FROM generate_series(1, 6) AS seq;
+        INSERT INTO tasks (task_id, last_seq, total_logs, count_stdout, count_info, min_time_ms, max_time_ms, next_line_stdout, updated_at)
+        VALUES ('build-1', 6, 6, 6, 6, ${T0 + 1}, ${T0 + 6}, 7, ${T0});
+      `),
+    );
+    const store = await open();
+    const spans = await db.query(`SELECT first_run_seq::int, last_run_seq::int, first_seq::int FROM ${schema}.run_spans ORDER BY 1`);
+    expect(spans).toEqual([
+      { first_run_seq: 1, last_run_seq: 3, first_seq: 1 },
+      { first_run_seq: 4, last_run_seq: 5, first_seq: 5 },
+    ]);
+    expect(await db.query(`SELECT 1 FROM pg_indexes WHERE schemaname = '${schema}' AND indexname = 'logs_run_once'`)).toEqual([]);
+    const resent = await store.append(
+      'build-1',
+      [1, 2, 3, 4, 5, 6].map((runSeq) => {
+        const seq = runSeq <= 3 ? runSeq : runSeq + 1;
+        return { ...lines(1)[0]!, message: runSeq === 2 ? 'forged' : `line ${seq}`, runId: 'run-a', runSeq };
+      }),
+    );
+    expect(resent).toMatchObject({ duplicates: 4, conflicts: 1 });
+    expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[7, 6]]);
   });
 
   it('stores U+0000, which PostgreSQL text cannot hold, as U+FFFD, and reads back what it returned', async () => {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedLogRequest } from '@keruta/protocol';
 import { createSqliteLogStore, type LogStore } from '../src/index.js';
 import { MAX_FILTERED_SCAN } from '../src/sqlite/read-logs.js';
-import { SCHEMA_VERSION } from '../src/sqlite/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/sqlite/schema.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 
@@ -102,11 +102,57 @@ describe('SQLite log store', () => {
     const tables = inspect(path, (db) =>
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
     );
-    expect(tables).toEqual(['logs', 'runs', 'task_errors', 'task_groups', 'tasks']);
+    expect(tables).toEqual(['logs', 'run_spans', 'runs', 'task_errors', 'task_groups', 'tasks']);
     await second.close();
     await first.close();
     const third = open();
     expect(await third.lastSeq('build-1')).toBe(2);
+  });
+
+  it("migrates a version 2 file's run index to spans, and still tells its resends apart", async () => {
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) old.exec(migration.sql);
+    old.pragma('user_version = 2');
+    const insert = old.prepare(
+      "INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq) VALUES ('build-1', ?, ?, 'stdout', 'INFO', ?, ?, NULL, ?, ?)",
+    );
+    // runSeqs 1-3 at seqs 1-3, a line of no run, then runSeqs 4-5 at seqs 5-6.
+    for (const [seq, runSeq] of [[1, 1], [2, 2], [3, 3], [4, null], [5, 4], [6, 5]] as const) {
+      insert.run(seq, T0 + seq, `line ${seq}`, seq, runSeq === null ? null : 'run-a', runSeq);
+    }
+    old
+      .prepare(
+        `INSERT INTO tasks (task_id, last_seq, total_logs, count_stdout, count_info, min_time_ms, max_time_ms, next_line_stdout, updated_at)
+         VALUES ('build-1', 6, 6, 6, 6, ?, ?, 7, ?)`,
+      )
+      .run(T0 + 1, T0 + 6, T0);
+    old.close();
+
+    const store = open();
+    expect(inspect(path, (db) => db.prepare('SELECT first_run_seq, last_run_seq, first_seq FROM run_spans ORDER BY first_run_seq').raw().all())).toEqual([
+      [1, 3, 1],
+      [4, 5, 5],
+    ]);
+    expect(inspect(path, (db) => db.prepare("SELECT name FROM sqlite_master WHERE name = 'logs_run_once'").all())).toEqual([]);
+    const resent = await store.append(
+      'build-1',
+      [1, 2, 3, 4, 5, 6].map((runSeq) => {
+        const seq = runSeq <= 3 ? runSeq : runSeq + 1;
+        return { ...lines(1)[0]!, message: runSeq === 2 ? 'forged' : `line ${seq}`, runId: 'run-a', runSeq };
+      }),
+    );
+    expect(resent).toMatchObject({ duplicates: 4, conflicts: 1 });
+    expect(resent.stored.map((e) => [e.seq, e.runSeq])).toEqual([[7, 6]]);
+  });
+
+  it('keeps one span per run while its batches go on from each other, and its lines without the run', async () => {
+    const store = open();
+    for (let i = 0; i < 5; i++) await store.append('build-1', lines(100, i * 100 + 1));
+    expect(inspect(path, (db) => db.prepare('SELECT first_run_seq, last_run_seq, first_seq FROM run_spans').raw().all())).toEqual([[1, 500, 1]]);
+    // The span says the run once: its lines are stored without it, and read back with it.
+    expect(inspect(path, (db) => db.prepare('SELECT COUNT(*) FROM logs WHERE run_id IS NOT NULL OR run_seq IS NOT NULL').pluck().get())).toBe(0);
+    const read = await store.queryLogs('build-1', { page: 4, size: 100 });
+    expect(read?.content.map((e) => [e.seq, e.runId, e.runSeq])).toEqual(Array.from({ length: 100 }, (_, i) => [401 + i, 'run-a', 401 + i]));
   });
 
   it('never hands out one seq twice when two stores write to one file', async () => {

@@ -3,6 +3,7 @@
 import type { Pool } from 'pg';
 import { KerutaError } from '@keruta/protocol';
 import { backfillSql } from '../error-index-plan.js';
+import { SPANS_OF_STORED_LINES } from '../run-spans.js';
 
 export interface Migration {
   version: number;
@@ -97,7 +98,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-  // Version 3 is the block store's (another branch); the error index is a unit of its own.
+  {
+    version: 3,
+    description: "runs' stored lines as spans of runSeqs instead of a unique index entry per line",
+    sql: `
+      -- run-spans.ts: one row per stretch of a run's lines whose runSeq and seq both step by one
+      -- (one per agent batch, extended by the next), in place of logs_run_once, which cost every
+      -- stored line an index insert. Written under the task's row lock, as the logs are.
+      CREATE TABLE run_spans (
+        task_id       text COLLATE "C" NOT NULL,
+        run_id        text COLLATE "C" NOT NULL,
+        first_run_seq bigint NOT NULL,
+        last_run_seq  bigint NOT NULL,
+        first_seq     bigint NOT NULL,
+        PRIMARY KEY (task_id, run_id, first_run_seq)
+      );
+      ${SPANS_OF_STORED_LINES};
+      DROP INDEX logs_run_once;
+    `,
+  },
   {
     version: 4,
     description: 'the error index: error lines and ::group:: sections per task, filled from the stored lines',

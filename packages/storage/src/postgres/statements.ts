@@ -1,6 +1,6 @@
 // Every fixed statement the PostgreSQL store runs. Those with a name are prepared once per
 // connection, and after five runs PostgreSQL may keep one generic plan for all parameters: only
-// statements whose every plan is a primary-key or run-index lookup get a name. The others are
+// statements whose every plan is a primary-key lookup get a name. The others are
 // planned for their parameters each time (a generic plan of TIME_RANGE_AFTER, say, is a parallel
 // seq scan of the whole table: measured 480 ms against 0.1 ms).
 import { LOG_COLUMNS, TASK_COLUMNS, type TaskRow } from '../row-mapping.js';
@@ -35,16 +35,38 @@ export const UPDATE_TASK = statement(
     .join(', ')} WHERE task_id = $1`,
 );
 
-/**
- * The (task, runSeq) pairs stored for one run between two runSeqs; the caller keeps its task's.
- * No task_id in the WHERE on purpose: with `task_id = $1` the planner may take the primary key
- * for a task that its statistics do not know yet (estimated one row, so the cheaper index) and
- * filter every row of the task, batch after batch: measured 45 ms per batch at 200,000 lines
- * instead of 0.2. A runId is one agent execution, so the rows of other tasks are none or few.
- */
-export const HELD_RUN_SEQS = statement(
-  'held_run_seqs',
-  'SELECT task_id, run_seq, source, message FROM logs WHERE run_id = $1 AND run_seq BETWEEN $2 AND $3',
+const SPAN_COLUMNS = 'first_run_seq AS "firstRunSeq", last_run_seq AS "lastRunSeq", first_seq AS "firstSeq"';
+
+/** The last span of run $2 (run-spans.ts): its end is the run's high-water mark. */
+export const LAST_SPAN = statement(
+  'last_span',
+  `SELECT ${SPAN_COLUMNS} FROM run_spans WHERE task_id = $1 AND run_id = $2 ORDER BY first_run_seq DESC LIMIT 1`,
+);
+
+/** The spans of run $2 that hold any runSeq of [$3, $4] (spans are disjoint). */
+export const SPANS_WITHIN = statement(
+  'spans_within',
+  `SELECT ${SPAN_COLUMNS} FROM run_spans
+    WHERE task_id = $1 AND run_id = $2 AND first_run_seq <= $4 AND last_run_seq >= $3 ORDER BY first_run_seq`,
+);
+
+/** The task's lines of seqs [$2, $3], as the span look-up compares them: a primary-key range. */
+export const SPAN_LINES = statement(
+  'span_lines',
+  'SELECT seq, source, message FROM logs WHERE task_id = $1 AND seq BETWEEN $2 AND $3',
+);
+
+/** New spans of run $2: firsts, lasts and first seqs as three arrays. */
+export const INSERT_SPANS = statement(
+  'insert_spans',
+  `INSERT INTO run_spans (task_id, run_id, first_run_seq, last_run_seq, first_seq)
+   SELECT $1, $2, f, l, s FROM unnest($3::bigint[], $4::bigint[], $5::bigint[]) AS t (f, l, s)`,
+);
+
+/** Sets the end of the span of run $2 that begins at $3 to $4. */
+export const EXTEND_SPAN = statement(
+  'extend_span',
+  'UPDATE run_spans SET last_run_seq = $4 WHERE task_id = $1 AND run_id = $2 AND first_run_seq = $3',
 );
 
 /** Records $3 as the writer of run $2 unless the run has one, and answers the run's writer. */

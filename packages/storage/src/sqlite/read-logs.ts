@@ -1,10 +1,11 @@
 // The reads of the SQLite store: pages by number or by keyset, ranges for catch-up and
 // export, and where a tail begins. Each runs inside one read transaction (a consistent snapshot).
-import type { LogPage, LogQuery } from '@keruta/protocol';
+import type { LogEntry, LogPage, LogQuery } from '@keruta/protocol';
 import { countFromCounters, filterOfQuery, isEmptyFilter, narrowingFilter, totalPages } from '../entry-filter.js';
 import type { EntryFilter, RangeQuery, RangeResult } from '../log-store.js';
 import { conditionOfFilter } from './filters.js';
-import { LOG_COLUMNS, countersOf, toLogEntry, type LogRow, type TaskRow } from '../row-mapping.js';
+import { LOG_COLUMNS, countersOf, toLogEntryOfRaw, type RawLogRow, type TaskRow } from '../row-mapping.js';
+import { attachRuns, lastSeqOf, type SeqSpan } from '../run-spans.js';
 import type { Statements } from './statements.js';
 
 /**
@@ -28,7 +29,7 @@ export function queryLogs(statements: Statements, taskId: string, query: LogQuer
       .pluck()
       .get(taskId, ...condition.params) ?? 0);
 
-  let rows: LogRow[];
+  let rows: RawLogRow[];
   if (size <= 0 || totalElements === 0 || (query.afterSeq === undefined && page * size >= totalElements)) {
     // Past the end: no need to step an OFFSET over every match to find nothing.
     rows = [];
@@ -39,14 +40,14 @@ export function queryLogs(statements: Statements, taskId: string, query: LogQuer
     rows =
       seqBound === undefined
         ? statements
-            .cached<LogRow>(
+            .cachedRaw<RawLogRow>(
               `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = ?${condition.sql} ORDER BY seq LIMIT ? OFFSET ?`,
             )
             .all(taskId, ...condition.params, size, page * size)
         : pageAfterSeq(statements, taskId, seqBound, size, filter);
   }
   return {
-    content: rows.map((row) => toLogEntry(taskId, row)),
+    content: entriesOf(statements, taskId, rows),
     totalElements,
     totalPages: totalPages(totalElements, size),
     size,
@@ -72,10 +73,10 @@ function pageAfterSeq(
   afterSeq: number,
   size: number,
   filter: EntryFilter,
-): LogRow[] {
+): RawLogRow[] {
   const condition = conditionOfFilter(filter);
   return statements
-    .cached<LogRow>(`SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = ? AND seq > ?${condition.sql} ORDER BY seq LIMIT ?`)
+    .cachedRaw<RawLogRow>(`SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = ? AND seq > ?${condition.sql} ORDER BY seq LIMIT ?`)
     .all(taskId, afterSeq, ...condition.params, size);
 }
 
@@ -93,15 +94,15 @@ export function readRange(statements: Statements, query: RangeQuery): RangeResul
   const condition = conditionOfFilter(filter);
   // One row more than asked tells whether anything matching remains before the bound.
   const rows = statements
-    .cached<LogRow>(
+    .cachedRaw<RawLogRow>(
       `SELECT ${LOG_COLUMNS} FROM logs WHERE task_id = ? AND seq > ? AND seq <= ?${condition.sql} ORDER BY seq LIMIT ?`,
     )
     .all(taskId, afterSeq, bound, ...condition.params, limit + 1);
   if (rows.length > limit) {
-    const entries = rows.slice(0, limit).map((row) => toLogEntry(taskId, row));
+    const entries = entriesOf(statements, taskId, rows.slice(0, limit));
     return { entries, scannedTo: entries[entries.length - 1]?.seq ?? afterSeq, done: false };
   }
-  return { entries: rows.map((row) => toLogEntry(taskId, row)), scannedTo: bound, done: bound >= upper };
+  return { entries: entriesOf(statements, taskId, rows), scannedTo: bound, done: bound >= upper };
 }
 
 export function tailStart(
@@ -132,4 +133,24 @@ export function tailStart(
     .pluck()
     .get(taskId, upper, ...condition.params, count - 1);
   return firstOfTail === undefined ? 0 : firstOfTail - 1;
+}
+
+/**
+ * The rows (in seq order) as entries, with the run and runSeq that the task's spans hold for
+ * those stored without them: one look-up of the spans by seq per read.
+ */
+function entriesOf(statements: Statements, taskId: string, rows: RawLogRow[]): LogEntry[] {
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first === undefined || last === undefined) return [];
+  const spans: SeqSpan[] = [];
+  // Disjoint in seq, last first: the first one that ends before the rows ends the look-up.
+  for (const span of statements.spansUpToSeq.iterate(taskId, last[0])) {
+    if (lastSeqOf(span) < first[0]) break;
+    spans.push(span);
+  }
+  const entries = rows.map((row) => toLogEntryOfRaw(taskId, row));
+  spans.reverse();
+  attachRuns(entries, spans);
+  return entries;
 }

@@ -2,6 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import { KerutaError } from '@keruta/protocol';
 import { backfillSql } from '../error-index-plan.js';
+import { SPANS_OF_STORED_LINES } from '../run-spans.js';
 
 export interface Migration {
   version: number;
@@ -78,7 +79,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
-  // Version 3 is the block store's (another branch); the error index is a unit of its own.
+  {
+    version: 3,
+    description: "runs' stored lines as spans of runSeqs instead of a unique index entry per line",
+    sql: `
+      -- run-spans.ts: one row per stretch of a run's lines whose runSeq and seq both step by one
+      -- (one per agent batch, extended by the next), in place of logs_run_once, which cost every
+      -- stored line an index insert. New lines of a run are stored with run_id and run_seq NULL
+      -- (a UUID and a number less in every row): a read finds them here by seq.
+      CREATE TABLE run_spans (
+        task_id       TEXT NOT NULL,
+        run_id        TEXT NOT NULL,
+        first_run_seq INTEGER NOT NULL,
+        last_run_seq  INTEGER NOT NULL,
+        first_seq     INTEGER NOT NULL,
+        PRIMARY KEY (task_id, run_id, first_run_seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_spans_by_seq ON run_spans (task_id, first_seq);
+      ${SPANS_OF_STORED_LINES};
+      DROP INDEX logs_run_once;
+    `,
+  },
   {
     version: 4,
     description: 'the error index: error lines and ::group:: sections per task, filled from the stored lines',

@@ -1,6 +1,11 @@
 // Every statement the SQLite store runs, prepared once per connection.
 import type Database from 'better-sqlite3';
 import { TASK_COLUMNS, type TaskRow } from '../row-mapping.js';
+import type { RunSpan, SeqSpan, SpanLine } from '../run-spans.js';
+
+/** A run_spans row, named as RunSpan. */
+export type SpanRow = RunSpan;
+const SPAN_COLUMNS = 'first_run_seq AS firstRunSeq, last_run_seq AS lastRunSeq, first_seq AS firstSeq';
 
 type SqlValue = string | number | null;
 
@@ -10,8 +15,17 @@ export interface Statements {
   upsertTask: Database.Statement<[TaskRow], unknown>;
   /** INSERT of `rows` log rows, 10 parameters each in the column order of the logs table. */
   insertLogs(rows: number): Database.Statement<SqlValue[]>;
-  /** The runSeqs of run ?2 between ?3 and ?4, with what each said. */
-  heldRunSeqs: Database.Statement<[string, string, number, number], { run_seq: number; source: string; message: string }>;
+  /** The last span of run ?2 (run-spans.ts): its end is the run's high-water mark. */
+  lastSpan: Database.Statement<[string, string], SpanRow>;
+  /** The spans of run ?2 that begin at or before runSeq ?3, last first. */
+  spansBefore: Database.Statement<[string, string, number], SpanRow>;
+  /** The task's lines of seqs [?2, ?3], as the span look-up compares them. */
+  spanLines: Database.Statement<[string, number, number], SpanLine>;
+  /** The task's spans that begin at or before seq ?2, last first. */
+  spansUpToSeq: Database.Statement<[string, number], SeqSpan>;
+  insertSpan: Database.Statement<[string, string, number, number, number]>;
+  /** Sets the end of the span of run ?3 of task ?2 that begins at ?4 to ?1. */
+  extendSpan: Database.Statement<[number, string, string, number]>;
   /** Records ?3 as the writer of run ?2 unless the run has one. */
   claimRun: Database.Statement<[string, string, string]>;
   runWriter: Database.Statement<[string, string], string>;
@@ -33,6 +47,8 @@ export interface Statements {
   ping: Database.Statement<[], number>;
   /** A statement whose SQL depends on the filter, prepared on first use and kept. */
   cached<Result>(sql: string): Database.Statement<SqlValue[], Result>;
+  /** The same, answering raw rows (arrays in the SELECT's column order); kept apart from `cached`. */
+  cachedRaw<Row extends unknown[]>(sql: string): Database.Statement<SqlValue[], Row>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
@@ -44,6 +60,15 @@ export function prepareStatements(db: Database.Database): Statements {
       cache.set(sql, statement);
     }
     return statement as Database.Statement<SqlValue[], Result>;
+  };
+  const rawCache = new Map<string, Database.Statement<SqlValue[], unknown>>();
+  const cachedRaw = <Row extends unknown[]>(sql: string): Database.Statement<SqlValue[], Row> => {
+    let statement = rawCache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<SqlValue[], unknown>(sql).raw(true);
+      rawCache.set(sql, statement);
+    }
+    return statement as Database.Statement<SqlValue[], Row>;
   };
   return {
     selectTask: db.prepare('SELECT * FROM tasks WHERE task_id = ?'),
@@ -58,7 +83,12 @@ export function prepareStatements(db: Database.Database): Statements {
         `INSERT INTO logs (task_id, seq, time_ms, source, level, message, line_number, metadata, run_id, run_seq)
          VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       ),
-    heldRunSeqs: db.prepare('SELECT run_seq, source, message FROM logs WHERE task_id = ? AND run_id = ? AND run_seq BETWEEN ? AND ?'),
+    lastSpan: db.prepare(`SELECT ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND run_id = ? ORDER BY first_run_seq DESC LIMIT 1`),
+    spansBefore: db.prepare(`SELECT ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND run_id = ? AND first_run_seq <= ? ORDER BY first_run_seq DESC`),
+    spanLines: db.prepare('SELECT seq, source, message FROM logs WHERE task_id = ? AND seq BETWEEN ? AND ?'),
+    spansUpToSeq: db.prepare(`SELECT run_id AS runId, ${SPAN_COLUMNS} FROM run_spans WHERE task_id = ? AND first_seq <= ? ORDER BY first_seq DESC`),
+    insertSpan: db.prepare('INSERT INTO run_spans (task_id, run_id, first_run_seq, last_run_seq, first_seq) VALUES (?, ?, ?, ?, ?)'),
+    extendSpan: db.prepare('UPDATE run_spans SET last_run_seq = ? WHERE task_id = ? AND run_id = ? AND first_run_seq = ?'),
     claimRun: db.prepare('INSERT INTO runs (task_id, run_id, writer) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     runWriter: db.prepare<[string, string], string>('SELECT writer FROM runs WHERE task_id = ? AND run_id = ?').pluck(),
     firstSeq: db.prepare<[string], number>('SELECT seq FROM logs WHERE task_id = ? ORDER BY seq LIMIT 1').pluck(),
@@ -84,5 +114,6 @@ export function prepareStatements(db: Database.Database): Statements {
       .pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     cached,
+    cachedRaw,
   };
 }

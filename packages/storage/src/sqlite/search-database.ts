@@ -102,9 +102,19 @@ export function createSearchWriter(db: Database.Database): SearchWriter {
 
 export interface SearchReader {
   tasks(): { num: number; task_id: string }[];
+  /**
+   * The `most` trigrams of `trigrams` that are rarest among the lines below `beforeId`: looking up
+   * all of a long text's trigrams costs more than it narrows (every line holds "mod", "ule", …),
+   * and a few rare ones find the same candidates ~50 times faster (the rest is checked on the line).
+   */
+  rarest(trigrams: readonly string[], beforeId: number, most: number): string[];
   /** Up to `limit` refs below `beforeId`, newest first, whose line holds every trigram (all refs without any). */
   candidates(trigrams: readonly string[], beforeId: number, limit: number): Ref[];
 }
+
+/** Lines a rarity probe looks at per trigram. */
+const PROBE = 500;
+const quoted = (trigram: string): string => `"${trigram.replaceAll('"', '""')}"`;
 
 /** Reads from the index: candidates newest first, below a rowid. */
 export function createSearchReader(db: Database.Database): SearchReader {
@@ -123,12 +133,25 @@ export function createSearchReader(db: Database.Database): SearchReader {
     }
     return statement;
   };
+  /** Where the PROBE-th newest line holding a trigram is: the further down, the rarer the trigram. */
+  const probe = db.prepare<[string, number], { lowest: number | null; n: number }>(
+    `SELECT min(rowid) AS lowest, count(*) AS n FROM (SELECT rowid FROM lines WHERE lines MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ${PROBE})`,
+  );
   return {
     tasks: () => tasks.all(),
-    /** Up to `limit` refs below `beforeId` whose line holds every trigram (all refs without any). */
-    candidates(trigrams: readonly string[], beforeId: number, limit: number): Ref[] {
+    rarest(trigrams, beforeId, most) {
+      if (trigrams.length <= most) return [...trigrams];
+      // Rarer first: held by fewer than PROBE lines (fewest first), else the PROBE-th holder furthest down.
+      const rarity = trigrams.map((trigram) => {
+        const found = probe.get(quoted(trigram), beforeId) ?? { lowest: null, n: 0 };
+        return { trigram, few: found.n < PROBE, n: found.n, reach: beforeId - (found.lowest ?? 0) };
+      });
+      rarity.sort((a, b) => (a.few !== b.few ? (a.few ? -1 : 1) : a.few ? a.n - b.n : b.reach - a.reach));
+      return rarity.slice(0, most).map((r) => r.trigram);
+    },
+    candidates(trigrams, beforeId, limit) {
       if (trigrams.length === 0) return matching(0).all(beforeId, limit);
-      const match = trigrams.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
+      const match = trigrams.map(quoted).join(' AND ');
       return matching(1).all(match, beforeId, limit);
     },
   };

@@ -12,6 +12,11 @@ import { createIndexer, INDEX_BATCH } from './search-indexer.js';
 import type { SearchWorkerData, SearchWorkerMessage, SearchWorkerReport } from './search-worker.js';
 import { MEMORY_PATH } from './open-database.js';
 
+/** Trigrams a search looks up: the rarest few of its text's. */
+const RAREST = 4;
+/** Trigrams probed for their rarity, spread over the text (a 256-character text has 254). */
+const PROBED = 24;
+
 export function searchIndexPath(storePath: string): string {
   return `${storePath}.search`;
 }
@@ -37,9 +42,17 @@ export function openSqliteSearchIndex(storePath: string, store: LogStore): Searc
     return names.get(num);
   };
 
+  /** The trigrams one search looks up, chosen at its first look and kept for its later ones. */
+  let chosen: { key: string; terms: string[] } | undefined;
+  const termsFor = (required: readonly string[], beforeId: number): string[] => {
+    const key = required.join('\u0000');
+    if (chosen?.key !== key) chosen = { key, terms: reader.rarest(trigramsOf(required, PROBED), beforeId, RAREST) };
+    return chosen.terms;
+  };
+
   const source: CandidateSource = {
     async candidates(required, beforeId, limit) {
-      const refs = reader.candidates(trigramsOf(required), beforeId, limit);
+      const refs = reader.candidates(termsFor(required, beforeId), beforeId, limit);
       const found: Candidate[] = [];
       for (const ref of refs) {
         const taskId = nameOf(ref.task_num);

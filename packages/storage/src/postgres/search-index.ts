@@ -5,10 +5,8 @@
 // instance was indexing). Two instances indexing the same lines store them once.
 import type { Pool } from 'pg';
 import type { LogStore } from '../log-store.js';
-import { levelNumber, levelOfNumber } from '../sqlite/search-database.js';
-import { runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
+import { entryAt, levelNumber, levelOfNumber, runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
 import type { SearchIndex } from '../search/search-index.js';
-import { entryAt } from '../sqlite/search-index.js';
 
 /** "keruts": the advisory lock under which the index's tables are created. */
 const SCHEMA_LOCK_KEY = 0x6b_65_72_75_74_73;

@@ -2,7 +2,8 @@
 // level and time, each checked on its own text, until the page is full, the index has no more,
 // or the time budget is spent (then a cursor says where to go on). Each chunk of candidates is
 // its own turn of the event loop.
-import type { LogEntry, LogLevel } from '@keruta/protocol';
+import { LOG_LEVELS, type LogEntry, type LogLevel } from '@keruta/protocol';
+import type { LogStore } from '../log-store.js';
 import { toDatabaseError } from '../database-error.js';
 import { compileMatcher, type Matcher } from './matcher.js';
 import { taskMatcher, type SearchPage, type SearchQuery } from './search-index.js';
@@ -88,3 +89,14 @@ async function searchWith(source: CandidateSource, query: SearchQuery, matcher: 
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/** The stored line a candidate names; undefined when it has been deleted since. */
+export async function entryAt(store: LogStore, candidate: Candidate): Promise<LogEntry | undefined> {
+  const range = await store.readRange({ taskId: candidate.taskId, afterSeq: candidate.seq - 1, upToSeq: candidate.seq, limit: 1 });
+  const entry = range.entries[0];
+  return entry?.seq === candidate.seq ? entry : undefined;
+}
+
+/** A level as the indexes store it: its place in LOG_LEVELS. */
+export const levelNumber = (level: LogLevel): number => LOG_LEVELS.indexOf(level);
+export const levelOfNumber = (n: number): LogLevel => LOG_LEVELS[n] ?? 'INFO';

@@ -4,8 +4,8 @@
 // `detail=none` (the smallest index: a match of the trigrams, checked on the line itself).
 // The rowid is the order lines were indexed in, i.e. stored: newest first is rowid descending.
 import Database from 'better-sqlite3';
-import type { LogEntry, LogLevel } from '@keruta/protocol';
-import { LOG_LEVELS } from '@keruta/protocol';
+import type { LogEntry } from '@keruta/protocol';
+import { levelNumber } from '../search/run-search.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS tasks (
@@ -46,8 +46,6 @@ export function openSearchDatabase(path: string): Database.Database {
   }
 }
 
-export const levelNumber = (level: LogLevel): number => LOG_LEVELS.indexOf(level);
-export const levelOfNumber = (n: number): LogLevel => LOG_LEVELS[n] ?? 'INFO';
 
 export interface SearchWriter {
   /** The highest seq of the task already in the index. */

@@ -3,11 +3,10 @@
 // memory, written on this thread between other work.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { LogEntry } from '@keruta/protocol';
 import type { LogStore } from '../log-store.js';
-import { runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
+import { entryAt, levelOfNumber, runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
 import { trigramsOf, type SearchIndex } from '../search/search-index.js';
-import { createSearchReader, createSearchWriter, levelOfNumber, openSearchDatabase } from './search-database.js';
+import { createSearchReader, createSearchWriter, openSearchDatabase } from './search-database.js';
 import { createIndexer, INDEX_BATCH } from './search-indexer.js';
 import type { SearchWorkerData, SearchWorkerMessage, SearchWorkerReport } from './search-worker.js';
 import { MEMORY_PATH } from './open-database.js';
@@ -177,11 +176,4 @@ function writeHere(db: ReturnType<typeof openSearchDatabase>, store: LogStore): 
       await running;
     },
   };
-}
-
-/** The stored line a candidate names; undefined when it has been deleted since. */
-export async function entryAt(store: LogStore, candidate: Candidate): Promise<LogEntry | undefined> {
-  const range = await store.readRange({ taskId: candidate.taskId, afterSeq: candidate.seq - 1, upToSeq: candidate.seq, limit: 1 });
-  const entry = range.entries[0];
-  return entry?.seq === candidate.seq ? entry : undefined;
 }

@@ -2,6 +2,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+/** A task-id pattern (a credential's `tasks`, a search's `tasks=`): a task id's characters, and `*` for any run of them. */
+export const TASK_GLOB_PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
+
+const globCache = new Map<string, RegExp>();
+
+/** True when `taskId` matches one of the task-id patterns (`*` any run of characters, nothing else special). */
+export function matchesTaskGlob(globs: readonly string[], taskId: string): boolean {
+  return globs.some((glob) => {
+    let regex = globCache.get(glob);
+    if (regex === undefined) {
+      regex = new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+      if (globCache.size < 10_000) globCache.set(glob, regex);
+    }
+    return regex.test(taskId);
+  });
+}
 export const MAX_RUN_ID_LENGTH = 128;
 /** Longest message stored, in characters; longer ones are cut and marked `metadata.truncated`. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 8192;

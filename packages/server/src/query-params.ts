@@ -6,6 +6,7 @@ import {
   LOG_LEVELS,
   LOG_SOURCES,
   MAX_PAGE_SIZE,
+  TASK_GLOB_PATTERN,
   isLogLevel,
   isLogSource,
   parseTimestamp,
@@ -122,8 +123,6 @@ export function parsePaging(query: RawQuery): { page: number; size: number } {
   };
 }
 
-/** A task-id pattern of `tasks=`: the characters of a task id, and `*` for any run of them. */
-const TASK_PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
 /** Most results one search page returns. */
 export const MAX_SEARCH_RESULTS = 1000;
 const DEFAULT_SEARCH_RESULTS = 100;
@@ -150,7 +149,7 @@ export function parseSearch(query: RawQuery): SearchParams {
   const tasks = query.tasks;
   if (tasks !== undefined) {
     const patterns = (Array.isArray(tasks) ? tasks : [tasks]).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '');
-    const bad = patterns.find((p) => !TASK_PATTERN.test(p));
+    const bad = patterns.find((p) => !TASK_GLOB_PATTERN.test(p));
     if (bad !== undefined) throw invalid(`tasks: each pattern is 1-128 characters of A-Z, a-z, 0-9, ".", "_", "-" and "*", got ${JSON.stringify(bad)}`);
     if (patterns.length > 0) result.taskPatterns = patterns;
   }

@@ -2,10 +2,9 @@
 // key's entry, failing closed: a claim of any shape but the one documented rejects the credential,
 // naming the claim, instead of being read as "no limit" (a `tasks: "build-*"` string once granted
 // every task).
+import { TASK_GLOB_PATTERN } from '@keruta/protocol';
 import { SCOPES, isScope, type Scope } from './principal.js';
 
-/** A task-id pattern: the characters of a task id, and `*` for any run of them. */
-const TASK_PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
 
 export type ClaimResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -36,7 +35,7 @@ export function readTaskPatterns(name: string, value: unknown): ClaimResult<stri
   if (value === undefined) return { ok: true, value: undefined };
   if (!Array.isArray(value)) return fail(`${name}: must be a list of task-id patterns such as ["build-*"], got ${shown(value)}`);
   if (value.length === 0) return fail(`${name}: is an empty list; leave it out for every task, or name the tasks`);
-  const bad = value.filter((item) => typeof item !== 'string' || !TASK_PATTERN.test(item));
+  const bad = value.filter((item) => typeof item !== 'string' || !TASK_GLOB_PATTERN.test(item));
   if (bad.length > 0) {
     return fail(`${name}: ${bad.map(shown).join(', ')} is not a task-id pattern (1-128 of A-Z, a-z, 0-9, ".", "_", "-" and "*")`);
   }

@@ -1,5 +1,5 @@
 // Who is asking, and what they may do: scopes and, optionally, the task ids they are limited to.
-import { KerutaError } from '@keruta/protocol';
+import { KerutaError, matchesTaskGlob } from '@keruta/protocol';
 
 export const SCOPES = ['logs:read', 'logs:write', 'logs:delete'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -26,20 +26,8 @@ export const LOOPBACK_PRINCIPAL: Principal = Object.freeze({
   expiresAt: undefined,
 });
 
-const patternCache = new Map<string, RegExp>();
-
-function patternOf(glob: string): RegExp {
-  let regex = patternCache.get(glob);
-  if (regex === undefined) {
-    const source = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
-    regex = new RegExp(`^${source}$`);
-    if (patternCache.size < 10_000) patternCache.set(glob, regex);
-  }
-  return regex;
-}
-
 export function mayAccessTask(principal: Principal, taskId: string): boolean {
-  return principal.tasks === undefined || principal.tasks.some((glob) => patternOf(glob).test(taskId));
+  return principal.tasks === undefined || matchesTaskGlob(principal.tasks, taskId);
 }
 
 /** Throws FORBIDDEN unless the principal holds `scope` (for `taskId`, when given). */

@@ -2,11 +2,11 @@
 // level and time, each checked on its own text, until the page is full, the index has no more,
 // or the time budget is spent (then a cursor says where to go on). Each chunk of candidates is
 // its own turn of the event loop.
-import { LOG_LEVELS, type LogEntry, type LogLevel } from '@keruta/protocol';
+import { LOG_LEVELS, matchesTaskGlob, type LogEntry, type LogLevel } from '@keruta/protocol';
 import type { LogStore } from '../log-store.js';
 import { toDatabaseError } from '../database-error.js';
 import { compileMatcher, type Matcher } from './matcher.js';
-import { taskMatcher, type SearchPage, type SearchQuery } from './search-index.js';
+import type { SearchPage, SearchQuery } from './search-index.js';
 
 /** A line the index holds: where it is, and what the index knows of it without the store. */
 export interface Candidate {
@@ -61,8 +61,9 @@ export async function runSearch(source: CandidateSource, query: SearchQuery): Pr
 }
 
 async function searchWith(source: CandidateSource, query: SearchQuery, matcher: Matcher): Promise<SearchPage> {
-  const allowed = taskMatcher(query.allowedTasks);
-  const wanted = taskMatcher(query.taskPatterns);
+  const within = (globs: readonly string[] | undefined) => (taskId: string): boolean => globs === undefined || matchesTaskGlob(globs, taskId);
+  const allowed = within(query.allowedTasks);
+  const wanted = within(query.taskPatterns);
   const narrowed = query.allowedTasks !== undefined || query.taskPatterns !== undefined;
   const taskIds = narrowed ? (await source.taskIds()).filter((t) => allowed(t) && wanted(t)) : undefined;
   const results: LogEntry[] = [];

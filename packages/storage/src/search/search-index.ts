@@ -44,13 +44,6 @@ export interface SearchIndex {
   close(): Promise<void>;
 }
 
-/** `*` matches any run of characters; nothing else is special. */
-export function taskMatcher(patterns: readonly string[] | undefined): (taskId: string) => boolean {
-  if (patterns === undefined) return () => true;
-  const expressions = patterns.map((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
-  return (taskId) => expressions.some((e) => e.test(taskId));
-}
-
 /** The trigrams to look up for texts a match must contain: spread over each text, at most `most` in all. */
 export function trigramsOf(required: readonly string[], most = 12): string[] {
   const all = new Set<string>();

@@ -6,11 +6,11 @@
 import type { Pool } from 'pg';
 import type { LogStore } from '../log-store.js';
 import { entryAt, levelNumber, levelOfNumber, runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
+import { createIndexer, indexInBackground, INDEX_BATCH, type IndexWriter } from '../search/indexer.js';
 import type { SearchIndex } from '../search/search-index.js';
 
 /** "keruts": the advisory lock under which the index's tables are created. */
 const SCHEMA_LOCK_KEY = 0x6b_65_72_75_74_73;
-const BATCH = 2000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS search_tasks (
@@ -31,9 +31,30 @@ const SCHEMA = `
 /** LIKE's wildcards and escape, escaped: the text is looked for as it is. */
 const likeOf = (text: string): string => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
+const writer = (pool: Pool): IndexWriter => ({
+  async indexedSeq(taskId) {
+    const { rows } = await pool.query<{ indexed_seq: number }>('SELECT indexed_seq FROM search_tasks WHERE task_id = $1', [taskId]);
+    return rows[0]?.indexed_seq ?? 0;
+  },
+  async store(taskId, entries, throughSeq) {
+    await pool.query(
+      `WITH added AS (
+         INSERT INTO search_lines (task_id, seq, time_ms, level, message)
+         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::smallint[], $5::text[])
+         ON CONFLICT (task_id, seq) DO NOTHING
+       )
+       INSERT INTO search_tasks (task_id, indexed_seq) VALUES ($1, $6)
+       ON CONFLICT (task_id) DO UPDATE SET indexed_seq = GREATEST(search_tasks.indexed_seq, EXCLUDED.indexed_seq)`,
+      [taskId, entries.map((e) => e.seq), entries.map((e) => Date.parse(e.timestamp)), entries.map((e) => levelNumber(e.level)), entries.map((e) => e.message), throughSeq],
+    );
+  },
+});
+
 export function openPostgresSearchIndex(pool: Pool, store: LogStore): SearchIndex {
-  /** Tasks with lines to index: the seq the store holds lines up to. */
-  const wanted = new Map<string, number>();
+  const indexer = createIndexer(writer(pool), async (taskId, afterSeq, upToSeq) => {
+    const range = await store.readRange({ taskId, afterSeq, upToSeq, limit: INDEX_BATCH });
+    return { entries: range.entries, through: range.done ? upToSeq : range.scannedTo };
+  });
   const ready = (async () => {
     const client = await pool.connect();
     try {
@@ -59,71 +80,22 @@ export function openPostgresSearchIndex(pool: Pool, store: LogStore): SearchInde
     const { rows } = await pool.query<{ task_id: string; last_seq: number }>(
       'SELECT t.task_id, t.last_seq FROM tasks t LEFT JOIN search_tasks s USING (task_id) WHERE t.last_seq > COALESCE(s.indexed_seq, 0)',
     );
-    for (const row of rows) wanted.set(row.task_id, row.last_seq);
+    for (const row of rows) indexer.advanced(row.task_id, row.last_seq);
   })();
   // A failure shows in the first search; the store's own calls say what is wrong meanwhile.
   ready.catch(() => undefined);
 
-  const indexed = new Map<string, number>();
-  let running: Promise<void> | undefined;
-  let closed = false;
-
-  const indexedSeq = async (taskId: string): Promise<number> => {
-    const known = indexed.get(taskId);
-    if (known !== undefined) return known;
-    const { rows } = await pool.query<{ indexed_seq: number }>('SELECT indexed_seq FROM search_tasks WHERE task_id = $1', [taskId]);
-    return rows[0]?.indexed_seq ?? 0;
-  };
-
-  const step = async (): Promise<boolean> => {
-    const next = wanted.entries().next().value;
-    if (next === undefined) return false;
-    const [taskId, upTo] = next;
-    const from = await indexedSeq(taskId);
-    const range = await store.readRange({ taskId, afterSeq: from, upToSeq: upTo, limit: BATCH });
-    const through = range.done ? upTo : range.scannedTo;
-    const e = range.entries;
-    await pool.query(
-      `WITH added AS (
-         INSERT INTO search_lines (task_id, seq, time_ms, level, message)
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::smallint[], $5::text[])
-         ON CONFLICT (task_id, seq) DO NOTHING
-       )
-       INSERT INTO search_tasks (task_id, indexed_seq) VALUES ($1, $6)
-       ON CONFLICT (task_id) DO UPDATE SET indexed_seq = GREATEST(search_tasks.indexed_seq, EXCLUDED.indexed_seq)`,
-      [taskId, e.map((x) => x.seq), e.map((x) => Date.parse(x.timestamp)), e.map((x) => levelNumber(x.level)), e.map((x) => x.message), through],
-    );
-    indexed.set(taskId, through);
-    wanted.delete(taskId);
-    if (through < upTo) wanted.set(taskId, upTo);
-    return true;
-  };
-
-  const run = (): Promise<void> =>
-    (running ??= (async () => {
-      try {
-        await ready;
-        while (!closed && (await step())) await new Promise((resolve) => setImmediate(resolve));
-      } catch {
-        // The database failed under the indexer: the next append tries again.
-      } finally {
-        running = undefined;
-      }
-    })());
-
-  const pending = (): number => {
-    let n = 0;
-    for (const [taskId, upTo] of wanted) n += Math.max(0, upTo - (indexed.get(taskId) ?? 0));
-    return n;
-  };
+  const background = indexInBackground(indexer, ready);
 
   const source: CandidateSource = {
-    async candidates(required, beforeId, limit, taskIds) {
+    // ILIKE looks for the texts themselves, through the trigram index when there is one.
+    terms: (required) => required,
+    async candidates(terms, beforeId, limit, taskIds) {
       await ready;
       const values: unknown[] = [beforeId, limit];
       let where = 'id < $1';
-      if (required.length > 0) {
-        values.push(required.map(likeOf));
+      if (terms.length > 0) {
+        values.push(terms.map(likeOf));
         where += ` AND message ILIKE ALL($${values.length})`;
       }
       if (taskIds !== undefined) {
@@ -142,13 +114,13 @@ export function openPostgresSearchIndex(pool: Pool, store: LogStore): SearchInde
       await ready;
       return (await pool.query<{ task_id: string }>('SELECT task_id FROM search_tasks')).rows.map((r) => r.task_id);
     },
-    pending,
+    pending: () => indexer.pending(),
   };
 
   return {
     advanced(taskId, lastSeq) {
-      if (lastSeq > (wanted.get(taskId) ?? indexed.get(taskId) ?? 0)) wanted.set(taskId, lastSeq);
-      void run();
+      indexer.advanced(taskId, lastSeq);
+      background.kick();
     },
     deleted(taskId, beforeMs) {
       void ready
@@ -161,17 +133,7 @@ export function openPostgresSearchIndex(pool: Pool, store: LogStore): SearchInde
         .catch(() => undefined);
     },
     search: (query) => runSearch(source, query),
-    async settled() {
-      await ready;
-      for (let left = pending(); !closed && left > 0; ) {
-        await run();
-        if (pending() >= left) return;
-        left = pending();
-      }
-    },
-    async close() {
-      closed = true;
-      await running;
-    },
+    settled: () => background.settled(),
+    close: () => background.close(),
   };
 }

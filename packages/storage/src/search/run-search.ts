@@ -31,10 +31,15 @@ export interface CandidateChunk {
 
 export interface CandidateSource {
   /**
-   * Up to `limit` lines below `beforeId`, newest first, of `taskIds` (all tasks when undefined),
-   * whose text may contain every one of `required` (case-insensitively): an index may give more.
+   * What the index looks up for a search whose every match contains each of `required`
+   * (case-insensitively), chosen once per page: the texts themselves, or some of their trigrams.
    */
-  candidates(required: readonly string[], beforeId: number, limit: number, taskIds: readonly string[] | undefined): Promise<CandidateChunk>;
+  terms(required: readonly string[], beforeId: number): readonly string[];
+  /**
+   * Up to `limit` lines below `beforeId`, newest first, of `taskIds` (all tasks when undefined),
+   * that hold every one of `terms`: a superset of the matches, each checked on its line.
+   */
+  candidates(terms: readonly string[], beforeId: number, limit: number, taskIds: readonly string[] | undefined): Promise<CandidateChunk>;
   /** The stored line (undefined when it has been deleted since). */
   entry(candidate: Candidate): Promise<LogEntry | undefined>;
   /** Task ids the index knows. */
@@ -71,8 +76,9 @@ async function searchWith(source: CandidateSource, query: SearchQuery, matcher: 
   if (taskIds !== undefined && taskIds.length === 0) return page();
   const deadline = performance.now() + query.budgetMs;
   let before = cursorOf(query.cursor);
+  const terms = source.terms(matcher.required, before);
   for (;;) {
-    const chunk = await source.candidates(matcher.required, before, CHUNK, taskIds);
+    const chunk = await source.candidates(terms, before, CHUNK, taskIds);
     for (const candidate of chunk.found) {
       before = candidate.id;
       if (taskIds !== undefined && !(allowed(candidate.taskId) && wanted(candidate.taskId))) continue;

@@ -5,6 +5,7 @@
 // The rowid is the order lines were indexed in, i.e. stored: newest first is rowid descending.
 import Database from 'better-sqlite3';
 import type { LogEntry } from '@keruta/protocol';
+import type { IndexWriter } from '../search/indexer.js';
 import { levelNumber } from '../search/run-search.js';
 
 const SCHEMA = `
@@ -47,10 +48,8 @@ export function openSearchDatabase(path: string): Database.Database {
 }
 
 
-export interface SearchWriter {
-  /** The highest seq of the task already in the index. */
+export interface SearchWriter extends IndexWriter {
   indexedSeq(taskId: string): number;
-  /** Indexes the task's entries and records it indexed through `throughSeq`, in one transaction. */
   store(taskId: string, entries: readonly LogEntry[], throughSeq: number): void;
   /** Every task's indexed seq. */
   all(): Map<string, number>;

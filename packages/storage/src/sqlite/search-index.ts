@@ -7,7 +7,7 @@ import type { LogStore } from '../log-store.js';
 import { entryAt, levelOfNumber, runSearch, type Candidate, type CandidateSource } from '../search/run-search.js';
 import { trigramsOf, type SearchIndex } from '../search/search-index.js';
 import { createSearchReader, createSearchWriter, openSearchDatabase } from './search-database.js';
-import { createIndexer, INDEX_BATCH } from './search-indexer.js';
+import { createIndexer, indexInBackground, INDEX_BATCH } from '../search/indexer.js';
 import type { SearchWorkerData, SearchWorkerMessage, SearchWorkerReport } from './search-worker.js';
 import { MEMORY_PATH } from './open-database.js';
 
@@ -41,17 +41,11 @@ export function openSqliteSearchIndex(storePath: string, store: LogStore): Searc
     return names.get(num);
   };
 
-  /** The trigrams one search looks up, chosen at its first look and kept for its later ones. */
-  let chosen: { key: string; terms: string[] } | undefined;
-  const termsFor = (required: readonly string[], beforeId: number): string[] => {
-    const key = required.join('\u0000');
-    if (chosen?.key !== key) chosen = { key, terms: reader.rarest(trigramsOf(required, PROBED), beforeId, RAREST) };
-    return chosen.terms;
-  };
-
   const source: CandidateSource = {
-    async candidates(required, beforeId, limit) {
-      const refs = reader.candidates(termsFor(required, beforeId), beforeId, limit);
+    // The rarest few of the text's trigrams: all of them cost more than they narrow.
+    terms: (required, beforeId) => reader.rarest(trigramsOf(required, PROBED), beforeId, RAREST),
+    async candidates(terms, beforeId, limit) {
+      const refs = reader.candidates(terms, beforeId, limit);
       const found: Candidate[] = [];
       for (const ref of refs) {
         const taskId = nameOf(ref.task_num);
@@ -133,47 +127,26 @@ function writeOnThread(storePath: string): IndexWriting {
 }
 
 function writeHere(db: ReturnType<typeof openSearchDatabase>, store: LogStore): IndexWriting {
-  const indexer = createIndexer(createSearchWriter(db), async (taskId, afterSeq, upToSeq) => {
+  const writer = createSearchWriter(db);
+  const indexer = createIndexer(writer, async (taskId, afterSeq, upToSeq) => {
     const range = await store.readRange({ taskId, afterSeq, upToSeq, limit: INDEX_BATCH });
     return { entries: range.entries, through: range.done ? upToSeq : range.scannedTo };
   });
-  let running: Promise<void> | undefined;
-  let closed = false;
-  const run = (): Promise<void> =>
-    (running ??= (async () => {
-      try {
-        // One batch per turn of the event loop: appends and reads go on in between.
-        while (!closed && (await indexer.step())) await new Promise((resolve) => setImmediate(resolve));
-      } catch {
-        // The store failed under the indexer: the next append tries again.
-      } finally {
-        running = undefined;
-      }
-    })());
+  const background = indexInBackground(indexer);
   return {
     advanced(taskId, lastSeq) {
       indexer.advanced(taskId, lastSeq);
-      void run();
+      background.kick();
     },
     forget(taskId, beforeMs) {
       try {
-        indexer.forget(taskId, beforeMs);
+        writer.forget(taskId, beforeMs);
       } catch {
         // Left in the index, a deleted line is skipped when read back from the store.
       }
     },
     pending: () => indexer.pending(),
-    async settled() {
-      // Until nothing is left, or a run got no further (the store failing).
-      for (let left = indexer.pending(); !closed && left > 0; ) {
-        await run();
-        if (indexer.pending() >= left) return;
-        left = indexer.pending();
-      }
-    },
-    async close() {
-      closed = true;
-      await running;
-    },
+    settled: () => background.settled(),
+    close: () => background.close(),
   };
 }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { readRange } from './read-logs.js';
 import { createSearchWriter, openSearchDatabase } from './search-database.js';
-import { createIndexer, INDEX_BATCH } from './search-indexer.js';
+import { createIndexer, INDEX_BATCH } from '../search/indexer.js';
 import { prepareStatements } from './statements.js';
 
 export interface SearchWorkerData {
@@ -46,10 +46,15 @@ const storeDb = new Database(storePath, { fileMustExist: true });
 storeDb.pragma('busy_timeout = 5000');
 const statements = prepareStatements(storeDb);
 const indexDb = openSearchDatabase(indexPath);
-const indexer = createIndexer(createSearchWriter(indexDb), (taskId, afterSeq, upToSeq) => {
-  const range = readRange(statements, { taskId, afterSeq, upToSeq, limit: INDEX_BATCH });
-  return { entries: range.entries, through: range.done ? upToSeq : range.scannedTo };
-});
+const writer = createSearchWriter(indexDb);
+const indexer = createIndexer(
+  writer,
+  (taskId, afterSeq, upToSeq) => {
+    const range = readRange(statements, { taskId, afterSeq, upToSeq, limit: INDEX_BATCH });
+    return { entries: range.entries, through: range.done ? upToSeq : range.scannedTo };
+  },
+  writer.all(),
+);
 for (const row of storeDb.prepare<[], { task_id: string; last_seq: number }>('SELECT task_id, last_seq FROM tasks').all()) {
   indexer.advanced(row.task_id, row.last_seq);
 }
@@ -94,7 +99,7 @@ port.on('message', (message: SearchWorkerMessage) => {
   }
   if ('forget' in message) {
     try {
-      indexer.forget(message.forget, message.beforeMs);
+      writer.forget(message.forget, message.beforeMs);
     } catch {
       // Left in the index, a deleted line is skipped when read back from the store.
     }

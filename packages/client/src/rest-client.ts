@@ -25,9 +25,8 @@ import {
   type SearchPage,
   type TaskPage,
   type TaskSummary,
-  type Validator,
 } from '@keruta/protocol';
-import { KerutaClientError, errorFromResponse } from './client-error.js';
+import { createRequests } from './http-requests.js';
 import {
   exportQueryParams,
   logQueryParams,
@@ -38,7 +37,6 @@ import {
   type LogFilter,
   type TimeBound,
 } from './log-query.js';
-import { checkTaskId, defaultApiUrl } from './urls.js';
 
 export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -130,56 +128,9 @@ const validators = {
   search: createValidator(SearchPageSchema),
 };
 
-interface RequestSpec<T> {
-  method: 'GET' | 'POST' | 'DELETE';
-  url: string;
-  what: string;
-  validator?: Validator<T>;
-  body?: unknown;
-  /** Statuses other than 2xx whose body is still the answer (GET /health's 503). */
-  acceptStatus?: number;
-}
 
 export function createRestClient(options: RestClientOptions = {}): RestClient {
-  const baseUrl = (options.baseUrl ?? defaultApiUrl()).replace(/\/+$/, '');
-  const rootUrl = baseUrl.replace(/\/api\/v1$/, '');
-  const fetchFn: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-  if (options.token !== undefined) headers['Authorization'] = `Bearer ${options.token}`;
-  if (options.apiKey !== undefined) headers['X-API-Key'] = options.apiKey;
-
-  const taskPath = (taskId: string, rest = ''): string => `${baseUrl}/tasks/${encodeURIComponent(checkTaskId(taskId))}${rest}`;
-
-  const send = async (spec: Omit<RequestSpec<unknown>, 'validator'>): Promise<Response> => {
-    const init: RequestInit = { method: spec.method, headers };
-    if (spec.body !== undefined) {
-      init.headers = { ...headers, 'Content-Type': 'application/json' };
-      init.body = JSON.stringify(spec.body);
-    }
-    let response: Response;
-    try {
-      response = await fetchFn(spec.url, init);
-    } catch (error) {
-      throw new KerutaClientError('NETWORK_ERROR', `${spec.what}: cannot reach ${spec.url}: ${networkReason(error)}`, { cause: error });
-    }
-    if (!response.ok && response.status !== spec.acceptStatus) throw await errorFromResponse(response, spec.what);
-    return response;
-  };
-
-  const request = async <T>(spec: RequestSpec<T> & { validator: Validator<T> }): Promise<T> => {
-    const response = await send(spec);
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch (error) {
-      throw new KerutaClientError('UNEXPECTED_RESPONSE', `${spec.what}: the answer is not JSON`, { status: response.status, cause: error });
-    }
-    const problem = spec.validator.explain(body);
-    if (problem !== undefined) {
-      throw new KerutaClientError('UNEXPECTED_RESPONSE', `${spec.what}: the answer does not fit its schema (${problem})`, { status: response.status });
-    }
-    return body as T;
-  };
+  const { baseUrl, rootUrl, taskPath, send, request } = createRequests(options);
 
   const getLogs = async (taskId: string, params: GetLogsParams = {}): Promise<LogPage> => {
     const url = withQuery(taskPath(taskId, '/logs'), logQueryParams(params));
@@ -253,13 +204,4 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
 
 function isBatch(body: LogRequest | readonly LogRequest[]): body is readonly LogRequest[] {
   return Array.isArray(body);
-}
-
-/** Node's fetch hides the reason (ECONNREFUSED …) in `cause`. */
-function networkReason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  if (cause !== undefined && typeof cause.code === 'string') return `${error.message} (${cause.code})`;
-  if (cause !== undefined && typeof cause.message === 'string') return `${error.message} (${cause.message})`;
-  return error.message;
 }

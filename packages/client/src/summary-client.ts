@@ -13,10 +13,10 @@ import {
   type TaskLogSummary,
   type Validator,
 } from '@keruta/protocol';
-import { KerutaClientError, errorFromResponse } from './client-error.js';
+import { createRequests } from './http-requests.js';
 import { withQuery } from './log-query.js';
-import type { FetchFunction, RestClientOptions } from './rest-client.js';
-import { checkTaskId, defaultApiUrl } from './urls.js';
+import type { RestClientOptions } from './rest-client.js';
+import { checkTaskId } from './urls.js';
 
 export interface GetSummaryParams {
   /** Lines before and after the first failure, 0–200 (server default 5). */
@@ -61,36 +61,11 @@ const errorContextValidator = createValidator(ErrorContextPageSchema);
 const compareValidator = createValidator(TaskCompareSchema);
 
 export function createSummaryClient(options: RestClientOptions = {}): SummaryClient {
-  const baseUrl = (options.baseUrl ?? defaultApiUrl()).replace(/\/+$/, '');
-  const fetchFn: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-  if (options.token !== undefined) headers['Authorization'] = `Bearer ${options.token}`;
-  if (options.apiKey !== undefined) headers['X-API-Key'] = options.apiKey;
-  const taskPath = (taskId: string, rest: string): string => `${baseUrl}/tasks/${encodeURIComponent(checkTaskId(taskId))}${rest}`;
-
-  const getJson = async (url: string, what: string): Promise<unknown> => {
-    let response: Response;
-    try {
-      response = await fetchFn(url, { method: 'GET', headers });
-    } catch (error) {
-      throw new KerutaClientError('NETWORK_ERROR', `${what}: cannot reach ${url}: ${(error as Error).message}`, { cause: error });
-    }
-    if (!response.ok) throw await errorFromResponse(response, what);
-    try {
-      return await response.json();
-    } catch (error) {
-      throw new KerutaClientError('UNEXPECTED_RESPONSE', `${what}: the answer is not JSON`, { status: response.status, cause: error });
-    }
-  };
-
+  const { taskPath, request } = createRequests(options);
   const getChecked = async <T>(taskId: string, path: string, params: Record<string, number | string | undefined>, validator: Validator<T>): Promise<T> => {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
-    const what = `GET ${path.slice(1)} of ${taskId}`;
-    const body = await getJson(withQuery(taskPath(taskId, path), search), what);
-    const problem = validator.explain(body);
-    if (problem !== undefined) throw new KerutaClientError('UNEXPECTED_RESPONSE', `${what}: the answer does not fit its schema (${problem})`);
-    return body as T;
+    return request({ method: 'GET', url: withQuery(taskPath(taskId, path), search), what: `GET ${path.slice(1)} of ${taskId}`, validator });
   };
   const getSummary = (taskId: string, params: GetSummaryParams = {}): Promise<TaskLogSummary> =>
     getChecked(taskId, '/summary', { ...params }, summaryValidator);

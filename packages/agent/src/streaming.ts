@@ -22,6 +22,7 @@ import {
 import { createPartialLines, type PartialLines } from './progress-line.js';
 import { createRedactor } from './redactor.js';
 import { createRunDirectory, openNewRunSpool, type RunInfo, type RunSpool } from './spool.js';
+import { createWakeSignalBuffer } from './wake-signal.js';
 
 export interface Streaming {
   readonly dir: string;
@@ -72,7 +73,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   const dir = makeRunDirectory(config, log, info);
   if (dir === undefined) return undefined;
 
-  const signalBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const signalBuffer = createWakeSignalBuffer();
   const spool = openNewRunSpool(dir, info);
   const processor = createIntakeProcessor({ runId: info.runId, spool, settings: processing });
   const leftovers = claimSpooledRuns(dirname(dir), { skip: new Set([info.runId]) });

@@ -6,7 +6,8 @@ import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { createDelivery, type Delivery, type FinishResult } from './delivery.js';
 import { replayIntake } from './intake-replay.js';
-import { claimRun, listSpooledRuns, type RunSpool } from './spool.js';
+import { listSpooledRuns } from './run-directory.js';
+import { claimRun, type RunSpool } from './spool.js';
 
 /** Tasks whose leftovers are sent at the same time. */
 const PARALLEL_TASKS = 4;

@@ -2,11 +2,8 @@
 // numbering. The same code runs live, in the processing thread, and in a replay after a kill -9;
 // given the same settings, state and records it writes the same entries with the same runSeq, so
 // a replay can pick up anywhere and the server drops whatever was already sent.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PRIVATE_FILE } from './file-modes.js';
 import type { AgentEvent, LogLevel } from '@keruta/protocol';
-import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, unlinkQuietly, type IntakeRecord } from './intake.js';
+import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeRecord } from './intake.js';
 import { createLineSplitter, type LineSplitter, type LineSplitterState } from './line-splitter.js';
 import { createRecorder, type Recorder, type RecorderPosition } from './recorder.js';
 import { createRedactor } from './redactor.js';
@@ -154,26 +151,4 @@ export function createIntakeProcessor(options: {
       return exited;
     },
   };
-}
-
-const stateFile = (dir: string): string => join(dir, 'intake-state.json');
-
-/** Saves the processing state at a segment boundary, whole or not at all (rename). */
-export function saveProcessingState(dir: string, state: ProcessingState): void {
-  writeFileSync(`${stateFile(dir)}.tmp`, JSON.stringify(state), { mode: PRIVATE_FILE });
-  renameSync(`${stateFile(dir)}.tmp`, stateFile(dir));
-}
-
-/** The last saved state; undefined when none was saved (the intake starts at offset 0). */
-export function readProcessingState(dir: string): ProcessingState | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFile(dir), 'utf8')) as ProcessingState;
-  } catch {
-    // None saved yet: the processing of this run never left its first segment.
-    return undefined;
-  }
-}
-
-export function removeProcessingState(dir: string): void {
-  unlinkQuietly(stateFile(dir));
 }

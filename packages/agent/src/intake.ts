@@ -8,11 +8,11 @@
 //
 // A record is a 16-byte header — payload length (u32 LE), kind (u8), 3 spare bytes, the time it
 // was read (f64 LE, ms since the epoch) — and its payload. Segment files are named by the journal
-// offset of their first byte and hold whole records only; the processing thread deletes a segment
+// offset of their first byte (run-directory.ts) and hold whole records only; the processing thread deletes a segment
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { PRIVATE_FILE } from './file-modes.js';
+import { intakeSegmentPath } from './run-directory.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;
@@ -42,29 +42,6 @@ const HEADER_BYTES = 16;
 /** The writer starts a new segment past this size, so that processed intake is freed as it goes. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const READ_BUFFER_BYTES = 256 * 1024;
-const SEGMENT_NAME = /^intake-(\d{15})\.bin$/;
-
-export const intakeSegmentName = (offset: number): string => `intake-${String(offset).padStart(15, '0')}.bin`;
-
-/** The intake segments in `dir`, by their first offset. */
-export function listIntakeSegments(dir: string): { offset: number; path: string }[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    // The run directory is gone: no intake.
-    return [];
-  }
-  return names
-    .map((name) => ({ name, match: SEGMENT_NAME.exec(name) }))
-    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
-    .map((f) => ({ offset: Number(f.match[1]), path: join(dir, f.name) }))
-    .sort((a, b) => a.offset - b.offset);
-}
-
-export function removeIntake(dir: string): void {
-  for (const { path } of listIntakeSegments(dir)) unlinkQuietly(path);
-}
 
 export interface IntakeWriter {
   /** Appends one record (`timeMs`: when it was read; now by default); fails only on a disk error (the record is then not in the journal at all). */
@@ -79,7 +56,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
   const empty = Buffer.alloc(0);
   let segmentStart = 0;
   let segmentBytes = 0;
-  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a', PRIVATE_FILE);
+  let fd: number | undefined = openSync(intakeSegmentPath(dir, 0), 'a', PRIVATE_FILE);
 
   return {
     append(kind, payload = empty, timeMs = Date.now()) {
@@ -89,7 +66,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
           fd = undefined;
           segmentStart += segmentBytes;
           segmentBytes = 0;
-          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a', PRIVATE_FILE);
+          fd = openSync(intakeSegmentPath(dir, segmentStart), 'a', PRIVATE_FILE);
         }
         if (fd === undefined) return { ok: false, reason: 'closed' };
         header.writeUInt32LE(payload.length, 0);
@@ -140,7 +117,7 @@ export interface IntakeReader {
 /** Reads the journal in `dir` from `fromOffset`, the start of a segment (or 0). */
 export function openIntakeReader(dir: string, fromOffset: number): IntakeReader {
   let segmentStart = fromOffset;
-  let path = join(dir, intakeSegmentName(segmentStart));
+  let path = intakeSegmentPath(dir, segmentStart);
   let fd: number | undefined;
   /** Bytes of the current segment read into `buffer` so far. */
   let filePosition = 0;
@@ -202,7 +179,7 @@ export function openIntakeReader(dir: string, fromOffset: number): IntakeReader 
         // one for good; what it wrote before moving on is readable now, so read to the end once more.
         // (An empty segment is the writer's current one: it moves on only past SEGMENT_BYTES.)
         if (filePosition === 0) return undefined;
-        const nextPath = join(dir, intakeSegmentName(segmentStart + filePosition));
+        const nextPath = intakeSegmentPath(dir, segmentStart + filePosition);
         if (!existsSync(nextPath)) return undefined;
         if (fill()) continue;
         if (fd !== undefined) closeSync(fd);
@@ -225,12 +202,4 @@ export function openIntakeReader(dir: string, fromOffset: number): IntakeReader 
       fd = undefined;
     },
   };
-}
-
-export function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
 }

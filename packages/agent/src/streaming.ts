@@ -4,24 +4,16 @@
 // behind. However busy this gets, the reading thread keeps reading: a burst or a slow server costs
 // disk here, never the script's time.
 import { randomUUID } from 'node:crypto';
-import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { createDelivery, type Delivery, type DeliveryOptions, type FinishResult } from './delivery.js';
 import { claimSpooledRuns, sendLeftovers, type Leftovers, type SpooledRunsResult } from './flush.js';
 import { createIntakeDrain, type IntakeDrain } from './intake-drain.js';
-import { removeIntake } from './intake.js';
-import {
-  createIntakeProcessor,
-  removeProcessingState,
-  splitterLengthOf,
-  type EventPayload,
-  type ProcessingSettings,
-} from './intake-processor.js';
+import { createIntakeProcessor, splitterLengthOf, type EventPayload, type ProcessingSettings } from './intake-processor.js';
 import { createPartialLines, type PartialLines } from './progress-line.js';
 import { createRedactor } from './redactor.js';
-import { createRunDirectory, openNewRunSpool, type RunInfo, type RunSpool } from './spool.js';
+import { createRunDirectory, fallbackSpoolDir, removeIntake, removeProcessingState, spoolDirOf, type RunInfo } from './run-directory.js';
+import { openNewRunSpool, type RunSpool } from './spool.js';
 import { createWakeSignalBuffer } from './wake-signal.js';
 
 export interface Streaming {
@@ -54,7 +46,7 @@ function makeRunDirectory(config: AgentConfig, log: AgentLog, info: RunInfo): st
   try {
     return createRunDirectory(config.logStreaming.spoolDir, info);
   } catch (error) {
-    const fallback = join(tmpdir(), `keruta-spool-${userInfo().username}`);
+    const fallback = fallbackSpoolDir();
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     try {
       const dir = createRunDirectory(fallback, info);
@@ -76,7 +68,7 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
   const signalBuffer = createWakeSignalBuffer();
   const spool = openNewRunSpool(dir, info);
   const processor = createIntakeProcessor({ runId: info.runId, spool, settings: processing });
-  const leftovers = claimSpooledRuns(dirname(dir), { skip: new Set([info.runId]) });
+  const leftovers = claimSpooledRuns(spoolDirOf(dir), { skip: new Set([info.runId]) });
   const intake = createIntakeDrain({
     dir,
     signal: new Int32Array(signalBuffer),

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { AgentLog } from './agent-log.js';
 import type { AgentConfig } from './config.js';
 import { keepYoungGenerationSmall } from './heap.js';
-import type { EventPayload } from './intake-processor.js';
+import type { EventPayload } from './intake.js';
 import { describeExit, type Invocation, type ScriptExit } from './runner.js';
 import { forwardSignals, type SignalForwarding } from './script-signals.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';

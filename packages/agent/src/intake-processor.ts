@@ -2,38 +2,12 @@
 // numbering. The same code runs live, in the processing thread, and in a replay after a kill -9;
 // given the same settings, state and records it writes the same entries with the same runSeq, so
 // a replay can pick up anywhere and the server drops whatever was already sent.
-import type { AgentEvent, LogLevel } from '@keruta/protocol';
-import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeRecord } from './intake.js';
-import { createLineSplitter, type LineSplitter, type LineSplitterState } from './line-splitter.js';
-import { createRecorder, type Recorder, type RecorderPosition } from './recorder.js';
+import type { EntrySink } from './entry-buffer.js';
+import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeRecord } from './intake.js';
+import { createLineSplitter, type LineSplitter } from './line-splitter.js';
+import type { ProcessingSettings, ProcessingState } from './processing-types.js';
+import { createRecorder, type Recorder } from './recorder.js';
 import { createRedactor } from './redactor.js';
-import type { RunSpool } from './spool.js';
-
-/** What decides a run's entries besides its output; kept in run.json for a replay. */
-export interface ProcessingSettings {
-  readonly minLevel: LogLevel;
-  readonly maxMessageLength: number;
-  readonly excludePatterns: readonly string[];
-  /** The reading thread masked the script's output before journaling it (intake-masker.ts): not again here. */
-  readonly maskedInIntake?: boolean;
-}
-
-/** Everything the processing holds between records, at a journal offset. */
-export interface ProcessingState {
-  readonly offset: number;
-  readonly position: RecorderPosition;
-  readonly splitters: Readonly<Record<'stdout' | 'stderr', LineSplitterState>>;
-}
-
-/** An event record's payload. */
-export interface EventPayload {
-  readonly event: AgentEvent;
-  readonly level: LogLevel;
-  readonly message: string;
-  readonly metadata: Record<string, unknown>;
-  /** When it happened, if earlier than it is journaled (`exited` waits for the server's first answer). */
-  readonly timeMs?: number;
-}
 
 export interface IntakeProcessor {
   take(record: IntakeRecord): void;
@@ -62,7 +36,8 @@ export function splitterLengthOf(settings: ProcessingSettings): number {
 
 export function createIntakeProcessor(options: {
   readonly runId: string;
-  readonly spool: RunSpool;
+  /** The run's spool. */
+  readonly spool: EntrySink;
   readonly settings: ProcessingSettings;
   readonly state?: ProcessingState;
   readonly skipThrough?: number;

@@ -11,17 +11,28 @@
 // offset of their first byte (run-directory.ts) and hold whole records only; the processing thread deletes a segment
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
+import type { AgentEvent, LogLevel } from '@keruta/protocol';
 import { PRIVATE_FILE } from './file-modes.js';
 import { intakeSegmentPath } from './run-directory.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;
-/** One of the agent's own events: `{event, level, message, metadata}` as JSON. */
+/** One of the agent's own events: an EventPayload as JSON. */
 export const INTAKE_EVENT = 3;
 /** Both pipes are closed: a last line without a newline is complete. */
 export const INTAKE_END = 4;
 
 export type IntakeKind = typeof INTAKE_STDOUT | typeof INTAKE_STDERR | typeof INTAKE_EVENT | typeof INTAKE_END;
+
+/** An event record's payload: `{event, level, message, metadata}`. */
+export interface EventPayload {
+  readonly event: AgentEvent;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly metadata: Record<string, unknown>;
+  /** When it happened, if earlier than it is journaled (`exited` waits for the server's first answer). */
+  readonly timeMs?: number;
+}
 
 export interface IntakeRecord {
   readonly kind: IntakeKind;

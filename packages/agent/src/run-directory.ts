@@ -11,8 +11,8 @@ import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PRIVATE_DIR, PRIVATE_FILE } from './file-modes.js';
-import type { ProcessingSettings, ProcessingState } from './intake-processor.js';
 import { isLiveStamp, ownStamp } from './process-liveness.js';
+import type { ProcessingSettings, ProcessingState } from './processing-types.js';
 
 export interface RunInfo {
   readonly taskId: string;

@@ -1,6 +1,6 @@
 // What the main thread (execute.ts, streaming.ts) and the reading thread (reader-worker.ts) tell
 // each other. Output itself never travels in a message: it goes through the intake journal.
-import type { EventPayload } from './intake-processor.js';
+import type { EventPayload } from './intake.js';
 import type { Invocation, ScriptExit } from './runner.js';
 
 export interface ReaderWorkerData {

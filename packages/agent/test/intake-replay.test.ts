@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing/base';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, openIntakeReader } from '../src/intake.js';
-import { createIntakeProcessor, type ProcessingSettings } from '../src/intake-processor.js';
+import { createIntakeProcessor } from '../src/intake-processor.js';
 import { replayIntake } from '../src/intake-replay.js';
+import type { ProcessingSettings } from '../src/processing-types.js';
 import { saveProcessingState, unlinkQuietly } from '../src/run-directory.js';
 import { claimRun, createRunSpool, type RunSpool } from '../src/spool.js';
 

@@ -2,6 +2,7 @@
 // numbering. The same code runs live, in the processing thread, and in a replay after a kill -9;
 // given the same settings, state and records it writes the same entries with the same runSeq, so
 // a replay can pick up anywhere and the server drops whatever was already sent.
+import type { LogLevel } from '@keruta/protocol';
 import type { EntrySink } from './entry-buffer.js';
 import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeRecord } from './intake.js';
 import { createLineSplitter, type LineSplitter } from './line-splitter.js';
@@ -69,22 +70,11 @@ export function createIntakeProcessor(options: {
     stderr.end();
   };
   let exited = false;
-  const takeEvent = ({ event, level, message, metadata, timeMs }: EventPayload): void => {
-    if (timeMs !== undefined) recorder.setTime(timeMs);
-    // The lines of each pipe are known here, once everything read before the end is processed.
-    const ends = event === 'exited' || event === 'lost';
-    if (event === 'exited') exited = true;
-    if (!ends) return recorder.event(event, level, message, metadata);
-    const { stdout: out, stderr: err } = recorder.position.lineNumbers;
-    const belowLevel = recorder.belowLevel;
-    // No line is left out silently: the count is on record, as a line of its own and in the end entry.
-    if (belowLevel > 0) {
-      recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${settings.minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
-        lines: belowLevel,
-        logLevel: settings.minLevel,
-      });
-    }
-    recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: settings.minLevel } } : {}) });
+  const takeEvent = (payload: EventPayload): void => {
+    if (payload.timeMs !== undefined) recorder.setTime(payload.timeMs);
+    if (payload.event === 'exited') exited = true;
+    if (payload.event === 'exited' || payload.event === 'lost') recordEnd(recorder, settings.minLevel, payload);
+    else recorder.event(payload.event, payload.level, payload.message, payload.metadata);
   };
 
   return {
@@ -126,4 +116,21 @@ export function createIntakeProcessor(options: {
       return exited;
     },
   };
+}
+
+/**
+ * The run's end (`exited`, or a replay's `lost`): the lines of each pipe are known here, once
+ * everything read before the end is processed. No line is left out silently: those below the
+ * minimum level are counted on record, as a line of its own and in the end entry.
+ */
+function recordEnd(recorder: Recorder, minLevel: LogLevel, { event, level, message, metadata }: EventPayload): void {
+  const { stdout: out, stderr: err } = recorder.position.lineNumbers;
+  const belowLevel = recorder.belowLevel;
+  if (belowLevel > 0) {
+    recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
+      lines: belowLevel,
+      logLevel: minLevel,
+    });
+  }
+  recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: minLevel } } : {}) });
 }

@@ -11,6 +11,7 @@ const root = new URL('..', import.meta.url);
 /** Each README and the built module whose README_TABLES it shows. */
 const READMES = [
   { readme: 'packages/agent/README.md', module: '../packages/agent/dist/config.js' },
+  { readme: 'README.md', module: '../packages/server/dist/settings.js' },
 ];
 
 const mode = process.argv[2] ?? '--check';

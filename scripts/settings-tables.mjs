@@ -12,6 +12,7 @@ const root = new URL('..', import.meta.url);
 const READMES = [
   { readme: 'packages/agent/README.md', module: '../packages/agent/dist/config.js' },
   { readme: 'README.md', module: '../packages/server/dist/settings.js' },
+  { readme: 'packages/client/README.md', module: '../packages/client/dist/cli/config.js' },
 ];
 
 const mode = process.argv[2] ?? '--check';

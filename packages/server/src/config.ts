@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { deepFreeze, defaultValues, describeProblem, flagHelpLines, resolveSettings, type SettingsValues } from '@keruta/settings';
 import { SETTINGS, type AuthMode } from './settings.js';
 
-export { AUTH_MODES, type AuthMode } from './settings.js';
+export type { AuthMode } from './settings.js';
 
 export interface ServerConfig {
   readonly host: string;

@@ -17,7 +17,7 @@ WORKDIR /src
 COPY . .
 RUN npm ci --no-audit --no-fund \
   && npm run build \
-  && npm pack --pack-destination /tarballs -w @keruta/protocol -w @keruta/storage -w keruta-api
+  && npm pack --pack-destination /tarballs -w @keruta/protocol -w @keruta/settings -w @keruta/storage -w keruta-api
 
 # Install the tarballs as a user would, without dev dependencies.
 FROM toolchain AS install

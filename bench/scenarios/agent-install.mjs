@@ -1,9 +1,9 @@
 // agent-install: what putting keruta-agent on a runner costs (issue 17 item 2): its installed
 // size, and how long `keruta-agent --version` takes to start, against a bare `node -e 0` on the
 // same machine in the same rounds (a ratio holds on a loaded machine where absolute times do not).
-// The agent is installed as a user installs it: the tarballs `npm pack` makes of @keruta/protocol
-// and keruta-agent, `npm install`ed into an empty folder outside the workspace (third-party
-// packages from npm's cache, else the registry).
+// The agent is installed as a user installs it: the tarballs `npm pack` makes of @keruta/protocol,
+// @keruta/settings and keruta-agent, `npm install`ed into an empty folder outside the workspace
+// (third-party packages from npm's cache, else the registry).
 // Run alone: node bench/scenarios/agent-install.mjs [--quick]   (needs `npm run build` first)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ function timed(command, args) {
 export async function run({ quick = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'keruta-bench-agent-install-'));
   try {
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, '-w', '@keruta/protocol', '-w', 'keruta-agent'], root));
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, '-w', '@keruta/protocol', '-w', '@keruta/settings', '-w', 'keruta-agent'], root));
     const install = join(dir, 'install');
     spawnSync('mkdir', [install]);
     writeFileSync(join(install, 'package.json'), '{ "private": true }\n');
@@ -62,7 +62,7 @@ export async function run({ quick = false } = {}) {
     return [
       row(SCENARIO, 'installed size (apparent, node_modules)', round(bytes / MB, 1), 'MiB'),
       row(SCENARIO, 'installed packages', packages, ''),
-      row(SCENARIO, 'tarballs (keruta-agent + @keruta/protocol)', round(packed.reduce((sum, p) => sum + p.size, 0) / 1024, 0), 'KiB'),
+      row(SCENARIO, 'tarballs (keruta-agent + @keruta/protocol + @keruta/settings)', round(packed.reduce((sum, p) => sum + p.size, 0) / 1024, 0), 'KiB'),
       row(SCENARIO, 'native modules (.node, binding.gyp)', native, '', { target: '0', pass: native === 0 }),
       row(SCENARIO, 'keruta-agent --version (median)', round(median(agentMs), 0), 'ms', { note: `${runs} runs` }),
       row(SCENARIO, 'node -e 0 (median)', round(median(nodeMs), 0), 'ms', { note: `${runs} runs` }),

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing/base';
-import { describeDefault, loadConfig, SETTINGS, type SettingName } from '../src/config.js';
+import { renderSettingsTable, settingsTableIn } from '@keruta/settings';
+import { loadConfig, SETTINGS } from '../src/config.js';
 
 const temp = await makeTempDir('keruta-agent-config-');
 afterAll(() => temp.remove());
@@ -167,14 +168,8 @@ describe('agent configuration', () => {
     expect(warnings).toEqual([`config file ${file}: unknown setting "websocket.urll" ignored`]);
   });
 
-  it('is documented: every setting has a row in the README', () => {
+  it("is documented: the README's settings table is the one generated from SETTINGS (flag, variable, config key, default, meaning)", () => {
     const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    for (const [name, setting] of Object.entries(SETTINGS)) {
-      const row = readme.split('\n').find((line) => line.includes(`| \`${setting.key}\` |`));
-      expect(row, setting.key).toBeDefined();
-      expect(row).toContain(`| ${describeDefault(name as SettingName)} |`);
-      if ('env' in setting) expect(row).toContain(`\`${setting.env}\``);
-      if ('flag' in setting) expect(row).toContain(`\`${setting.flag}`);
-    }
+    expect(settingsTableIn(readme, 'keruta-agent'), 'regenerate it: node scripts/settings-tables.mjs --write').toBe(renderSettingsTable(SETTINGS));
   });
 });

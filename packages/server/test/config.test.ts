@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { NODE_FLAGS, loadConfig, ConfigError, type ServerConfig } from 'keruta-api';
+import { renderSettingsTable, settingsTableIn } from '@keruta/settings';
+import { NODE_FLAGS, README_TABLES, SETTINGS, loadConfig, ConfigError, type ServerConfig } from 'keruta-api';
 import { makeTempDir } from '@keruta/testing';
 
 const cli = join(createRequire(import.meta.url).resolve('keruta-api'), '..', 'cli.js');
@@ -88,6 +89,32 @@ describe('keruta-api configuration', () => {
     expect(() => config([], { KERUTA_HEADERS_TIMEOUT_MS: '60000' })).toThrow(/KERUTA_HEADERS_TIMEOUT_MS \(60000\): must not exceed KERUTA_REQUEST_TIMEOUT_MS/);
     expect(() => config([], { KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS: '0' })).toThrow(/KERUTA_MAX_UNAUTHENTICATED_PER_ADDRESS: must be a whole number/);
   });
+
+  it('reports every bad setting at once, each naming where its value came from, and never repeats a secret', async () => {
+    expect(() => config(['--port', 'x'], { KERUTA_MAX_BODY_BYTES: 'lots' })).toThrow(
+      '--port: must be a whole number from 0 to 65535, got "x"\nKERUTA_MAX_BODY_BYTES: must be a whole number from 1024 to 268435456, got "lots"',
+    );
+    await using dir = await makeTempDir();
+    const file = join(dir.path, 'keruta.yaml');
+    await writeFile(file, 'metricsPublic: maybe\nauth:\n  jwtSecret: 12345678901234567\n');
+    const message = (() => {
+      try {
+        config(['--config', file]);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toBe(`auth.jwtSecret in ${file}: must be a non-empty string\nmetricsPublic in ${file}: must be true or false, got "maybe"`);
+  });
+
+  it("is documented: the root README's two settings tables are the ones generated from its settings (flag, variable, config key, default, meaning)", async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    expect(Object.keys(README_TABLES)).toEqual(['keruta-api', 'keruta-api-authentication']);
+    for (const [id, table] of Object.entries(README_TABLES)) {
+      expect(settingsTableIn(readme, id), `${id}: regenerate it with node scripts/settings-tables.mjs --write`).toBe(renderSettingsTable(table.settings, table));
+    }
+  });
 });
 
 describe('keruta-api command', () => {
@@ -122,6 +149,17 @@ describe('keruta-api command', () => {
   it('prints its usage with --help', async () => {
     const { stdout } = await run(process.execPath, [cli, '--help']);
     expect(stdout).toContain('--db URL');
+  });
+
+  it('lists in --help each setting that has a flag, with its variable and default', async () => {
+    const { stdout } = await run(process.execPath, [cli, '--help']);
+    const flagged = Object.values(SETTINGS).filter((setting) => 'flag' in setting);
+    expect(flagged.length).toBeGreaterThan(5);
+    for (const setting of flagged) {
+      const line = stdout.split('\n').find((l) => l.startsWith(`  ${setting.flag} `));
+      expect(line, setting.flag).toContain(`(${setting.env}`);
+      if ('default' in setting) expect(line, setting.flag).toContain(`default ${String(setting.default)})`);
+    }
   });
 
   it('runs as the keruta-api command with the Node flags every other start passes', async () => {

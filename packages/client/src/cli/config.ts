@@ -1,5 +1,6 @@
-// The CLI's settings: KERUTA_* variables, NO_COLOR and the flags that override them, read and
-// checked here only; commands get a typed, frozen config.
+// The CLI's settings: KERUTA_* variables, NO_COLOR and the flags that override them, declared
+// once (CLI_SETTINGS, also the README's table), read and checked here only; commands get a
+// typed, frozen config.
 import { InvalidArgumentError } from 'commander';
 import {
   LOG_LEVELS,
@@ -12,12 +13,73 @@ import {
   type LogLevel,
   type LogSource,
 } from '@keruta/protocol';
+import { describeProblem, oneOf, resolveSettings, text, url, type ReadmeTables, type Setting, type SettingsTable, type SettingsValues } from '@keruta/settings';
 import { apiUrlFromServer, DEFAULT_SERVER_URL, webSocketUrlFromApiUrl, webSocketUrlFromServer } from '../urls.js';
 
 /** A setting or argument that cannot be used: exit status 2, like a bad flag. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+export const COLOR_CHOICES = ['auto', 'always', 'never'] as const;
+export type ColorChoice = (typeof COLOR_CHOICES)[number];
+
+/** Every setting of the `keruta` command: flag, variable, default, check and meaning. */
+export const CLI_SETTINGS = {
+  server: {
+    flag: '--server',
+    metavar: 'URL',
+    ...url(['http:', 'https:'], 'http://keruta-api:8080'),
+    help: "the server's base URL, e.g. http://keruta-api:8080 (default: KERUTA_API_URL / KERUTA_WEBSOCKET_URL, else http://127.0.0.1:8080)",
+    doc: "the server's base URL (`http://host:port`, optionally with a path prefix); replaces both `KERUTA_API_URL` and `KERUTA_WEBSOCKET_URL`",
+  },
+  apiUrl: {
+    env: 'KERUTA_API_URL',
+    ...url(['http:', 'https:'], 'http://keruta-api:8080/api/v1'),
+    default: apiUrlFromServer(DEFAULT_SERVER_URL),
+    doc: 'the REST base',
+  },
+  webSocketUrl: {
+    env: 'KERUTA_WEBSOCKET_URL',
+    ...url(['ws:', 'wss:'], 'ws://keruta-api:8080/ws/tasks'),
+    shownDefault: 'derived from `KERUTA_API_URL`: `ws://…/ws/tasks`',
+    doc: 'the WebSocket endpoint (used by `-f`)',
+  },
+  token: {
+    flag: '--token',
+    metavar: 'T',
+    env: 'KERUTA_AUTH_TOKEN',
+    parse: (raw: unknown) => (typeof raw === 'string' && raw.trim() !== '' ? raw : undefined),
+    must: 'not be empty',
+    secret: true,
+    help: 'a JWT for the server (default: KERUTA_AUTH_TOKEN)',
+    doc: 'a JWT, sent as `Authorization: Bearer …` on REST and on the WebSocket',
+  },
+  apiKey: {
+    env: 'KERUTA_API_KEY',
+    ...text,
+    secret: true,
+    doc: 'sent as `X-API-Key` on REST and on the WebSocket',
+  },
+  color: {
+    flag: '--color',
+    metavar: 'auto|always|never',
+    ...oneOf(COLOR_CHOICES),
+    default: 'auto',
+    help: 'colours: auto (on a terminal, unless NO_COLOR is set), always or never',
+    doc: '`auto`: colours by level when stdout is a terminal and `NO_COLOR` is not set; `always` also when piped, whatever `NO_COLOR` says; `never` not at all',
+  },
+  noColor: {
+    env: 'NO_COLOR',
+    // Set to anything but the empty string (https://no-color.org); the empty one counts as unset.
+    parse: (raw: unknown) => (typeof raw === 'string' ? true : undefined),
+    must: 'be set',
+    doc: 'any non-empty value turns colours off where `--color` is `auto`',
+  },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** The client README's table, by block id (scripts/settings-tables.mjs writes it). */
+export const README_TABLES: ReadmeTables = { keruta: { settings: CLI_SETTINGS, unset: '—' } };
 
 export interface ConnectionSettings {
   /** keruta-api's /api/v1. */
@@ -33,22 +95,16 @@ export interface ConnectionFlags {
   token?: string;
 }
 
-function env(name: string): string | undefined {
-  const value = process.env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
+type Environment = Readonly<Record<string, string | undefined>>;
 
-function checkUrl(value: string, schemes: readonly string[], source: string, example: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`${source}: must be a URL such as ${example}, got ${JSON.stringify(value)}`);
-  }
-  if (!schemes.includes(url.protocol)) {
-    throw new UsageError(`${source}: must start with ${schemes.map((s) => `${s}//`).join(' or ')}, got ${JSON.stringify(value)}`);
-  }
-  return value.replace(/\/+$/, '');
+/** The settings of `table` from the flags and environment; the first bad one is a UsageError. */
+function settingsFrom<S extends SettingsTable>(table: S, flags: ConnectionFlags, env: Environment): SettingsValues<S> {
+  // A variable of blanks is unset too, and a value is used without the blanks around it.
+  const trimmed = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value?.trim()]));
+  const { values, problems } = resolveSettings(table, { flags: { ...flags }, env: trimmed });
+  const [problem] = problems;
+  if (problem !== undefined) throw new UsageError(describeProblem(problem));
+  return values;
 }
 
 /**
@@ -56,37 +112,29 @@ function checkUrl(value: string, schemes: readonly string[], source: string, exa
  * KERUTA_API_URL / KERUTA_WEBSOCKET_URL (the latter derived from the former when unset), over
  * http://127.0.0.1:8080; `--token` over KERUTA_AUTH_TOKEN; KERUTA_API_KEY.
  */
-export function connectionSettings(flags: ConnectionFlags): ConnectionSettings {
-  let apiUrl: string;
-  let webSocketUrl: string;
-  if (flags.server !== undefined) {
-    const server = checkUrl(flags.server, ['http:', 'https:'], '--server', 'http://keruta-api:8080');
-    apiUrl = apiUrlFromServer(server);
-    webSocketUrl = webSocketUrlFromServer(server);
-  } else {
-    const fromEnv = env('KERUTA_API_URL');
-    apiUrl = fromEnv === undefined ? apiUrlFromServer(DEFAULT_SERVER_URL) : checkUrl(fromEnv, ['http:', 'https:'], 'KERUTA_API_URL', 'http://keruta-api:8080/api/v1');
-    const wsFromEnv = env('KERUTA_WEBSOCKET_URL');
-    webSocketUrl =
-      wsFromEnv === undefined
-        ? webSocketUrlFromApiUrl(apiUrl)
-        : checkUrl(wsFromEnv, ['ws:', 'wss:'], 'KERUTA_WEBSOCKET_URL', 'ws://keruta-api:8080/ws/tasks');
-  }
-  if (flags.token !== undefined && flags.token.trim() === '') throw new UsageError('--token: must not be empty');
-  return Object.freeze({ apiUrl, webSocketUrl, token: flags.token ?? env('KERUTA_AUTH_TOKEN'), apiKey: env('KERUTA_API_KEY') });
+export function connectionSettings(flags: ConnectionFlags, env: Environment = process.env): ConnectionSettings {
+  const { server, apiUrl, webSocketUrl, token, apiKey } = CLI_SETTINGS;
+  // --server replaces both variables: they are not even read then.
+  const urls = flags.server === undefined ? urlsFromVariables(settingsFrom({ apiUrl, webSocketUrl }, flags, env)) : urlsFromServer(settingsFrom({ server }, flags, env).server);
+  return Object.freeze({ ...urls, ...settingsFrom({ token, apiKey }, flags, env) });
 }
 
-export const COLOR_CHOICES = ['auto', 'always', 'never'] as const;
-export type ColorChoice = (typeof COLOR_CHOICES)[number];
+function urlsFromVariables({ apiUrl, webSocketUrl }: { apiUrl: string; webSocketUrl: string | undefined }): Pick<ConnectionSettings, 'apiUrl' | 'webSocketUrl'> {
+  return { apiUrl, webSocketUrl: webSocketUrl ?? webSocketUrlFromApiUrl(apiUrl) };
+}
+
+function urlsFromServer(server = DEFAULT_SERVER_URL): Pick<ConnectionSettings, 'apiUrl' | 'webSocketUrl'> {
+  return { apiUrl: apiUrlFromServer(server), webSocketUrl: webSocketUrlFromServer(server) };
+}
 
 /**
  * `--color always|never` as asked; `auto` (the default): colours on a terminal unless NO_COLOR
  * is set to a non-empty value (https://no-color.org; a flag given on the command line wins over it).
  */
-export function colorEnabled(choice: ColorChoice, stream: { isTTY?: boolean }): boolean {
+export function colorEnabled(choice: ColorChoice, stream: { isTTY?: boolean }, env: Environment = process.env): boolean {
   if (choice !== 'auto') return choice === 'always';
-  const noColor = process.env['NO_COLOR'];
-  return stream.isTTY === true && (noColor === undefined || noColor === '');
+  const { noColor } = resolveSettings({ noColor: CLI_SETTINGS.noColor }, { env }).values;
+  return stream.isTTY === true && noColor !== true;
 }
 
 // Argument parsers for commander: each names the flag and what it accepts.

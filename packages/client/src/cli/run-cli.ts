@@ -10,6 +10,7 @@ import { createRestClient, type RestClient, type RestClientOptions } from '../re
 import { createSummaryClient } from '../summary-client.js';
 import { printFailureView } from './failure-views.js';
 import {
+  CLI_SETTINGS,
   COLOR_CHOICES,
   UsageError,
   colorEnabled,
@@ -56,12 +57,11 @@ function restClientFor(settings: ConnectionSettings): RestClient {
 }
 
 function addCommonOptions(command: Command): Command {
+  const { color, server, token } = CLI_SETTINGS;
   return command
-    .addOption(
-      new Option('--color <when>', 'colours: auto (on a terminal, unless NO_COLOR is set), always or never').choices(COLOR_CHOICES).default('auto'),
-    )
-    .option('--server <url>', "the server's base URL, e.g. http://keruta-api:8080 (default: KERUTA_API_URL / KERUTA_WEBSOCKET_URL, else http://127.0.0.1:8080)")
-    .option('--token <token>', 'a JWT for the server (default: KERUTA_AUTH_TOKEN)');
+    .addOption(new Option(`${color.flag} <when>`, color.help).choices(COLOR_CHOICES).default(color.default))
+    .option(`${server.flag} <url>`, server.help)
+    .option(`${token.flag} <token>`, token.help);
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -11,14 +11,14 @@ import { fileURLToPath } from 'node:url';
 export const repositoryRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 
 /** The packages a user installs, and the libraries they need: the packages published. */
-export const PUBLISHED = ['@keruta/protocol', '@keruta/storage', 'keruta-api', 'keruta-agent', 'keruta-client'] as const;
+export const PUBLISHED = ['@keruta/protocol', '@keruta/settings', '@keruta/storage', 'keruta-api', 'keruta-agent', 'keruta-client'] as const;
 export type PublishedName = (typeof PUBLISHED)[number];
 
 /** What each command's user installs, as its README says. */
 export const INSTALLS = {
-  server: ['@keruta/protocol', '@keruta/storage', 'keruta-api'],
-  agent: ['@keruta/protocol', 'keruta-agent'],
-  client: ['@keruta/protocol', 'keruta-client'],
+  server: ['@keruta/protocol', '@keruta/settings', '@keruta/storage', 'keruta-api'],
+  agent: ['@keruta/protocol', '@keruta/settings', 'keruta-agent'],
+  client: ['@keruta/protocol', '@keruta/settings', 'keruta-client'],
 } as const satisfies Record<string, readonly PublishedName[]>;
 
 export interface RunResult {

@@ -10,8 +10,8 @@ import {
   INTAKE_STDOUT,
   openIntakeReader,
   type IntakeReader,
-} from '../src/intake.js';
-import { listIntakeSegments } from '../src/run-directory.js';
+} from '../src/read/intake.js';
+import { listIntakeSegments } from '../src/run/run-directory.js';
 
 const temp = await makeTempDir('keruta-agent-intake-');
 afterAll(() => temp.remove());

@@ -3,9 +3,9 @@
 // given the same settings, state and records it writes the same entries with the same runSeq, so
 // a replay can pick up anywhere and the server drops whatever was already sent.
 import type { LogLevel } from '@keruta/protocol';
+import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeRecord } from '../read/intake.js';
+import { createLineSplitter, type LineSplitter } from '../read/line-splitter.js';
 import type { EntrySink } from './entry-buffer.js';
-import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeRecord } from './intake.js';
-import { createLineSplitter, type LineSplitter } from './line-splitter.js';
 import type { ProcessingSettings, ProcessingState } from './processing-types.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createRedactor } from './redactor.js';

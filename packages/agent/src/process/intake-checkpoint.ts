@@ -1,9 +1,9 @@
 // Makes what the processing took from the intake durable: its entries go to the spool, and at the
 // end of an intake segment the processing state there is saved, after which the segments read to
 // their end are deleted. A replay after a kill -9 starts from the last state saved.
-import type { AgentLog } from './agent-log.js';
+import type { AgentLog } from '../agent-log.js';
+import { saveProcessingState, unlinkQuietly } from '../run/run-directory.js';
 import type { IntakeProcessor } from './intake-processor.js';
-import { saveProcessingState, unlinkQuietly } from './run-directory.js';
 
 export interface IntakeCheckpoint {
   /** The reader passed the end of segment `path`: the state at `nextOffset` is saved with the next commit, then the segment deleted. */

@@ -2,11 +2,11 @@
 // `execute` (for any task). Each task gets its own connection; a run is claimed (locked) first, so
 // two agents never send the same run at once.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
+import { replayIntake } from '../process/intake-replay.js';
+import { listSpooledRuns } from '../run/run-directory.js';
 import { createDelivery, type Delivery, type FinishResult } from './delivery.js';
-import { replayIntake } from './intake-replay.js';
-import { listSpooledRuns } from './run-directory.js';
 import { claimRun, type RunSpool } from './spool.js';
 
 /** Tasks whose leftovers are sent at the same time. */

@@ -12,8 +12,8 @@
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import type { AgentEvent, LogLevel } from '@keruta/protocol';
-import { PRIVATE_FILE } from './file-modes.js';
-import { intakeSegmentPath } from './run-directory.js';
+import { PRIVATE_FILE } from '../run/file-modes.js';
+import { intakeSegmentPath } from '../run/run-directory.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;

@@ -2,7 +2,7 @@
 // an intake segment boundary (intake-state.json). Types only, so that run-directory.ts, which reads
 // and writes them, and the processing (intake-processor.ts) need not import each other.
 import type { LogLevel } from '@keruta/protocol';
-import type { LineSplitterState } from './line-splitter.js';
+import type { LineSplitterState } from '../read/line-splitter.js';
 import type { RecorderPosition } from './recorder.js';
 
 /** What decides a run's entries besides its output; kept in run.json for a replay. */

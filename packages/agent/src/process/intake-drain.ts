@@ -2,11 +2,11 @@
 // to the processor (lines, levels, masking, numbering) and commits it to the spool, a bounded
 // stretch per turn; sleeps until woken; waits while too much is spooled and not yet sent; and
 // retries after a disk error. streaming.ts runs it beside delivery.
-import type { AgentLog } from './agent-log.js';
-import { openIntakeReader, type IntakeReader } from './intake.js';
+import type { AgentLog } from '../agent-log.js';
+import { openIntakeReader, type IntakeReader } from '../read/intake.js';
+import { appendedSoFar, fallAsleep } from '../read/wake-signal.js';
 import { createIntakeCheckpoint } from './intake-checkpoint.js';
 import type { IntakeProcessor } from './intake-processor.js';
-import { appendedSoFar, fallAsleep } from './wake-signal.js';
 
 /** Intake processed in one go before acknowledgements, sends and timers get their turn. */
 const DRAIN_BYTES = 512 * 1024;

@@ -1,7 +1,7 @@
 // What the main thread (execute.ts, streaming.ts) and the reading thread (reader-worker.ts) tell
 // each other. Output itself never travels in a message: it goes through the intake journal.
+import type { Invocation, ScriptExit } from '../run/runner.js';
 import type { EventPayload } from './intake.js';
-import type { Invocation, ScriptExit } from './runner.js';
 
 export interface ReaderWorkerData {
   readonly scriptPath: string;

@@ -10,9 +10,9 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { ProcessingSettings, ProcessingState } from '../process/processing-types.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from './file-modes.js';
 import { isLiveStamp, ownStamp } from './process-liveness.js';
-import type { ProcessingSettings, ProcessingState } from './processing-types.js';
 
 export interface RunInfo {
   readonly taskId: string;

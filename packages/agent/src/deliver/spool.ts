@@ -3,7 +3,7 @@
 // their first entry, one entry's JSON per line (the exact bytes that go on the wire). A segment is
 // deleted once all of it is acknowledged. Nothing but appends touches a segment, so a kill -9 can
 // at worst leave a torn last line, which recovery ignores.
-import { acquireRunLock, createRunDirectory, listIntakeSegments, readAckedSeq, readRunInfo, removeRunDirectory, writeAckedSeq, type RunInfo, type RunLock } from './run-directory.js';
+import { acquireRunLock, createRunDirectory, listIntakeSegments, readAckedSeq, readRunInfo, removeRunDirectory, writeAckedSeq, type RunInfo, type RunLock } from '../run/run-directory.js';
 import { appendToSegment, type Segment, type SpoolBatch } from './spool-segment.js';
 import { createSpoolSegments, recoverSegments } from './spool-segments.js';
 import type { Framing } from './transport.js';

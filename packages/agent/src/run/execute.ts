@@ -6,13 +6,13 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
+import type { EventPayload } from '../read/intake.js';
+import type { FromReader, ReaderWorkerData, ToReader } from '../read/stream-messages.js';
 import { keepYoungGenerationSmall } from './heap.js';
-import type { EventPayload } from './intake.js';
 import { describeExit, type Invocation, type ScriptExit } from './runner.js';
 import { forwardSignals, type SignalForwarding } from './script-signals.js';
-import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
 import { startStreaming, type Streaming } from './streaming.js';
 
 export interface ExecuteOptions {
@@ -49,7 +49,7 @@ export async function execute(options: ExecuteOptions): Promise<number> {
 
   const workerData = readerWorkerData({ ...options, scriptPath }, streaming);
   // The reading thread allocates next to nothing (one reused read buffer): a small young generation.
-  const thread = new Worker(new URL('./reader-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+  const thread = new Worker(new URL('../read/reader-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   reading.thread = thread;
   thread.once('online', keepYoungGenerationSmall);
 

@@ -3,8 +3,8 @@
 // read from its spool into reused buffers. At most two batches are in flight (batches-in-flight.ts),
 // the second only over the WebSocket (it keeps order) and once the first has waited a flush
 // interval, so that a lone line goes at once and a burst in large batches.
+import type { AgentConfig } from '../config.js';
 import { createBatchesInFlight, type InFlight } from './batches-in-flight.js';
-import type { AgentConfig } from './config.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { createRejectionPolicy, INITIAL_BATCH_BYTES, type Retry } from './rejection-policy.js';
 import { createTimer } from './timer.js';

@@ -3,8 +3,8 @@
 // entries are all acknowledged. A segment is closed and a new one started past 8 MiB, so that
 // acknowledged data is freed as it goes.
 import { closeSync, openSync, statSync } from 'node:fs';
-import { PRIVATE_FILE } from './file-modes.js';
-import { listSpoolSegments, spoolSegmentPath, unlinkQuietly } from './run-directory.js';
+import { PRIVATE_FILE } from '../run/file-modes.js';
+import { listSpoolSegments, spoolSegmentPath, unlinkQuietly } from '../run/run-directory.js';
 import { offsetOf, readBatch, recoverSegment, type Position, type Segment, type SpoolBatch } from './spool-segment.js';
 import type { Framing } from './transport.js';
 

@@ -4,19 +4,19 @@
 // behind. However busy this gets, the reading thread keeps reading: a burst or a slow server costs
 // disk here, never the script's time.
 import { randomUUID } from 'node:crypto';
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
-import { createDelivery, type Delivery, type DeliveryOptions, type FinishResult } from './delivery.js';
-import { claimSpooledRuns, sendLeftovers, type Leftovers, type SpooledRunsResult } from './flush.js';
-import { createIntakeDrain, type IntakeDrain } from './intake-drain.js';
-import type { EventPayload } from './intake.js';
-import { createIntakeProcessor, splitterLengthOf } from './intake-processor.js';
-import type { ProcessingSettings } from './processing-types.js';
-import { createPartialLines, type PartialLines } from './progress-line.js';
-import { createRedactor } from './redactor.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
+import { createDelivery, type Delivery, type DeliveryOptions, type FinishResult } from '../deliver/delivery.js';
+import { claimSpooledRuns, sendLeftovers, type Leftovers, type SpooledRunsResult } from '../deliver/flush.js';
+import { openNewRunSpool, type RunSpool } from '../deliver/spool.js';
+import { createIntakeDrain, type IntakeDrain } from '../process/intake-drain.js';
+import { createIntakeProcessor, splitterLengthOf } from '../process/intake-processor.js';
+import type { ProcessingSettings } from '../process/processing-types.js';
+import { createPartialLines, type PartialLines } from '../process/progress-line.js';
+import { createRedactor } from '../process/redactor.js';
+import type { EventPayload } from '../read/intake.js';
+import { createWakeSignalBuffer } from '../read/wake-signal.js';
 import { createRunDirectory, fallbackSpoolDir, removeIntake, removeProcessingState, spoolDirOf, type RunInfo } from './run-directory.js';
-import { openNewRunSpool, type RunSpool } from './spool.js';
-import { createWakeSignalBuffer } from './wake-signal.js';
 
 export interface Streaming {
   readonly dir: string;

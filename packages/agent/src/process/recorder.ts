@@ -4,8 +4,8 @@
 // thread calls flush() after each stretch of intake it processed, so a line that comes alone
 // reaches the spool (and the server) at once, and a burst is written in large appends.
 import { levelRank, type AgentEvent, type LogLevel, type LogSource } from '@keruta/protocol';
+import { cut } from '../read/line-splitter.js';
 import { createEntryBuffer, type EntrySink } from './entry-buffer.js';
-import { cut } from './line-splitter.js';
 import { createLevelDetector, type LevelDetectorState } from './level-detector.js';
 import type { Redactor } from './redactor.js';
 

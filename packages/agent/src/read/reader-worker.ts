@@ -7,11 +7,11 @@
 // going to a file. It loads nothing of the protocol package: the thread costs a few MB.
 import { readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { exitStatusOf } from './errors.js';
-import { createIntakeMasker, type IntakeMasker } from './intake-masker.js';
+import { exitStatusOf } from '../errors.js';
+import { createIntakeMasker, type IntakeMasker } from '../process/intake-masker.js';
+import { putTheScriptFirst, type ScriptFirst } from '../run/priority.js';
+import { describeExit, READ_BYTES, runScript, type OutputSource, type ScriptExit } from '../run/runner.js';
 import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeKind, type IntakeWriter } from './intake.js';
-import { putTheScriptFirst, type ScriptFirst } from './priority.js';
-import { describeExit, READ_BYTES, runScript, type OutputSource, type ScriptExit } from './runner.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
 import { countAppended } from './wake-signal.js';
 

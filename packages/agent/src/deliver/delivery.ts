@@ -6,10 +6,10 @@
 // is stored twice. It never blocks the caller: all of it runs on callbacks and timers, and a dead
 // server only makes the spool grow.
 import type { AppendBatchResult } from '@keruta/protocol';
-import type { AgentLog } from './agent-log.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
 import { createBatchSender } from './batch-sender.js';
 import type { InFlight } from './batches-in-flight.js';
-import type { AgentConfig } from './config.js';
 import { createConnection } from './delivery-connection.js';
 import { createDeliveryQueue } from './delivery-queue.js';
 import { createOutageReport, type OutageEvent } from './outage-report.js';

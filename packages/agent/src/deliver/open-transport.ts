@@ -1,10 +1,10 @@
 // Opens the way to keruta-api for one connection: the WebSocket, or REST when the WebSocket cannot
 // be opened and the refusal is not final (a proxy that does not pass WebSockets, an old server).
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
-import { isPermanent, type OpenResult, type TransportHandlers } from './transport.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
 import { createRestTransport } from './transport-rest.js';
 import { openWebSocketTransport } from './transport-ws.js';
+import { isPermanent, type OpenResult, type TransportHandlers } from './transport.js';
 
 export interface TransportContext {
   readonly taskId: string;

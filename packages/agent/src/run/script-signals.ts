@@ -2,7 +2,7 @@
 // from the main thread (the reading thread may be waiting on a slow terminal): to its whole process
 // group when it leads one, so that whatever it started gets them too. Those that come before the
 // script's pid is known are passed on as soon as it is.
-import type { AgentLog } from './agent-log.js';
+import type { AgentLog } from '../agent-log.js';
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

@@ -3,8 +3,8 @@
 // websocket.reconnectIntervalMs; never again after a final refusal or after
 // websocket.maxReconnectAttempts failed attempts in a row (0: no limit).
 import { backoffDelay } from '@keruta/protocol';
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
 import { createTimer } from './timer.js';
 import { isPermanent, type DeliveryFailure } from './transport.js';
 

@@ -1,5 +1,5 @@
 // One segment file of a spooled run: entries as lines of JSON, appended at its end and read back
-// in batches framed for the transport. The run (spool.ts) keeps the segments and their order.
+// in batches framed for the transport. The run's list of them (spool-segments.ts) keeps their order.
 import { fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Framing } from './transport.js';
 

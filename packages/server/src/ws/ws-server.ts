@@ -1,5 +1,5 @@
-// The WebSocket endpoint /ws/tasks/{taskId} on the HTTP server: upgrades, heartbeats
-// (a JSON `ping` for clients, a protocol ping to find dead peers) and shutdown.
+// The WebSocket endpoint /ws/tasks/{taskId} on the HTTP server: upgrades, the heartbeat of what it
+// took (heartbeat.ts) and shutdown.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -11,7 +11,8 @@ import { browserRefusal, originAllowed, refuseUpgrade, type OriginGuardOptions }
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
 import { createCredentialSlots } from './credential-slots.js';
 import { watchCredentials } from './credential-watch.js';
-import { errorFrame, frame } from './frames.js';
+import { errorFrame } from './frames.js';
+import { startHeartbeat } from './heartbeat.js';
 
 export interface WsEndpoint {
   /** Closes every connection with 1001 (going away: reconnect) and stops accepting new ones. */
@@ -40,9 +41,9 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   // Frames up to twice the limit are read and answered with MESSAGE_TOO_LARGE; beyond that
   // ws closes the connection (1009) before buffering more.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2, perMessageDeflate: false });
-  const alive = new WeakMap<WebSocket, boolean>();
   let shuttingDown = false;
   const connections = new Map<WebSocket, ConnectionHandle>();
+  const heartbeat = startHeartbeat(wss, options.heartbeatIntervalMs);
 
   const slots = createCredentialSlots(options.security.maxConnectionsPerCredential);
   const unwatch = watchCredentials(options.authenticator, () => connections.values());
@@ -103,8 +104,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
         refuse(ws, 'RATE_LIMIT_EXCEEDED', tooMany);
         return;
       }
-      alive.set(ws, true);
-      ws.on('pong', () => alive.set(ws, true));
+      heartbeat.watch(ws);
       const { authenticator } = options;
       const authenticated = <T>(principal: T): T => {
         options.onAuthenticated(socket);
@@ -137,20 +137,6 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   // What connections hold unsent, in their outboxes and their sockets.
   options.metrics.setWsBufferedSource(() => options.budget.held);
 
-  const heartbeat = setInterval(() => {
-    const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-      ws.send(ping);
-    }
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
-
   return {
     get clients() {
       return wss.clients.size;
@@ -158,7 +144,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     async close() {
       shuttingDown = true;
       unwatch();
-      clearInterval(heartbeat);
+      heartbeat.stop();
       options.server.off('upgrade', onUpgrade);
       // Agents' batches already received are stored and acknowledged before the 1001.
       let drainTimer: NodeJS.Timeout | undefined;

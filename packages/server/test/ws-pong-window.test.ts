@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { connectClient, spawnServer } from '@keruta/testing';
-import { WINDOW_BYTES } from '../src/ws/outbox.js';
+import { WINDOW_BYTES } from '../src/ws/pong-window.js';
 
 const LINES = 20_000;
 const BATCH = 500;

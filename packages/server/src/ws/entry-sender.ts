@@ -5,7 +5,7 @@ import type { LogEntry, LogLevel, LogSource, SubscribeOptions } from '@keruta/pr
 import type { EntryFilter } from '@keruta/storage';
 import { logFrame, logsFrame } from './frames.js';
 import type { Outbox } from './outbox.js';
-import type { FeedBatch } from './task-feed.js';
+import type { FeedBatch } from './feed-batch.js';
 
 export interface EntrySender {
   /** The same selection, for reads from the store. */

@@ -2,8 +2,7 @@
 // are, of every task or of those whose id matches one of the credential's patterns.
 import type { TaskPage } from '@keruta/protocol';
 import type { PoolClient } from 'pg';
-import { totalPages } from '../entry-filter.js';
-import { toTaskSummary, type TaskRow } from '../row-mapping.js';
+import { toTaskPage, type TaskRow } from '../row-mapping.js';
 import { toLikePattern } from '../task-patterns.js';
 import { COUNT_MATCHING_TASKS, COUNT_TASKS, LIST_MATCHING_TASKS, LIST_TASKS } from './statements.js';
 
@@ -14,11 +13,5 @@ export async function listTasks(client: PoolClient, page: number, size: number, 
   const list = patterns === undefined ? { ...LIST_TASKS, values: [size, page * size] } : { ...LIST_MATCHING_TASKS, values: [patterns, size, page * size] };
   const totalElements = (await client.query<{ n: number }>(count)).rows[0]?.n ?? 0;
   const rows = size > 0 ? (await client.query<TaskRow>(list)).rows : [];
-  return {
-    content: rows.map(toTaskSummary),
-    totalElements,
-    totalPages: totalPages(totalElements, size),
-    size,
-    number: page,
-  };
+  return toTaskPage(rows, totalElements, page, size);
 }

@@ -1,8 +1,7 @@
 // LogStore.listTasks for SQLite: one page of tasks, newest activity first, and how many there are,
 // of every task or of those whose id matches one of the credential's patterns.
 import type { TaskPage } from '@keruta/protocol';
-import { totalPages } from '../entry-filter.js';
-import { toTaskSummary, type TaskRow } from '../row-mapping.js';
+import { toTaskPage, type TaskRow } from '../row-mapping.js';
 import { toGlobPattern } from '../task-patterns.js';
 import type { Statements } from './statements.js';
 
@@ -14,11 +13,5 @@ export function listTasks(statements: Statements, page: number, size: number, ta
   if (size > 0) {
     rows = patterns === undefined ? statements.listTasks.all(size, page * size) : statements.listMatchingTasks.all(patterns, size, page * size);
   }
-  return {
-    content: rows.map(toTaskSummary),
-    totalElements,
-    totalPages: totalPages(totalElements, size),
-    size,
-    number: page,
-  };
+  return toTaskPage(rows, totalElements, page, size);
 }

@@ -72,6 +72,7 @@ export function handleConnection(
   const outbox = createOutbox(ws, {
     budget: deps.budget,
     turns: deps.turns,
+    // Called in a microtask (outbox.ts), by which time `peer` below exists.
     onOverBudget: () => {
       deps.metrics.slowConsumers.inc();
       peer.close('SLOW_CONSUMER', 'the server holds too much unsent data and this connection held the most; reconnect and resume with "since"');

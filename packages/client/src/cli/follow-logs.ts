@@ -11,6 +11,7 @@ import { isKerutaClientError } from '../client-error.js';
 import type { RestClient } from '../rest-client.js';
 import type { ConnectionSettings } from './config.js';
 import type { EntryPrinter } from './entry-printer.js';
+import { createFinishWatch } from './finish-watch.js';
 import { createFollowClient } from './follow-client.js';
 import { createGapCheck } from './gap-check.js';
 import type { HistoryScope } from './print-history.js';
@@ -85,7 +86,6 @@ function streamUntilEnd(options: FollowLogsOptions & { printUpTo(upToSeq: number
   return new Promise<number>((resolve, reject) => {
     const client = createFollowClient(options.settings, scope);
     let ended = false;
-    let finishing = false;
     let lost = false;
     const stream = createStreamPrinter(options);
     const gaps = createGapCheck({ rest, taskId: scope.taskId, printer, print: stream.print });
@@ -99,37 +99,27 @@ function streamUntilEnd(options: FollowLogsOptions & { printUpTo(upToSeq: number
       else reject(result);
     };
 
-    const checkFinished = async (): Promise<void> => {
-      if (finishing) return;
-      let task: TaskSummary;
-      try {
-        task = await rest.getTask(scope.taskId);
-      } catch {
-        // Not started yet (TASK_NOT_FOUND) or the server went away again: the next `subscribed`
-        // or `task` event asks again.
-        return;
-      }
-      if (!isFinished(task.status) || finishing) return;
-      finishing = true;
-      await client.disconnect();
-      await gaps.done;
-      printer.showPartial(undefined);
-      // The socket may not have delivered every line up to the task's last one yet (in flight,
-      // or a catch-up still reading): read the rest over REST, right after the last one printed.
-      await options.printUpTo(task.lastSeq);
-      notice(finishedText(task));
-      end(finishedExitCode(task, signal, options.exitStatus));
-    };
-    let checks = Promise.resolve();
-    const queueCheck = (): void => {
-      checks = checks.then(checkFinished).catch((error: unknown) => end(error instanceof Error ? error : new Error(String(error))));
-    };
+    const finish = createFinishWatch({
+      rest,
+      taskId: scope.taskId,
+      async finish(task) {
+        await client.disconnect();
+        await gaps.done;
+        printer.showPartial(undefined);
+        // The socket may not have delivered every line up to the task's last one yet (in flight,
+        // or a catch-up still reading): read the rest over REST, right after the last one printed.
+        await options.printUpTo(task.lastSeq);
+        notice(finishedText(task));
+        end(finishedExitCode(task, signal, options.exitStatus));
+      },
+      fail: end,
+    });
 
     client.on('logs', (message) => gaps.deliver(message.entries));
     if (options.partialRow !== undefined) {
       // Listening before connect() is what makes the client subscribe with `partial: true`.
       client.on('partial', (partial) => {
-        if (!finishing) stream.showPartial(partial);
+        if (!finish.finishing) stream.showPartial(partial);
       });
     }
     client.on('subscribed', (message) => {
@@ -139,10 +129,10 @@ function streamUntilEnd(options: FollowLogsOptions & { printUpTo(upToSeq: number
       }
       lost = false;
       // The task may have finished before this subscription (or while the connection was down).
-      queueCheck();
+      finish.check();
     });
     client.on('task', (message) => {
-      if (isFinished(message.status)) queueCheck();
+      if (isFinished(message.status)) finish.check();
     });
     client.on('error', (message) => {
       if (message.code === 'SLOW_CONSUMER') notice(`fell behind the server; resuming after seq ${client.lastSeq}`);
@@ -154,11 +144,11 @@ function streamUntilEnd(options: FollowLogsOptions & { printUpTo(upToSeq: number
         if (change.code !== 4008) notice(`connection lost (close code ${change.code}); reconnecting`);
       }
       // Closed without our asking: the server refused the subscription for good (the error said why).
-      if (change.state === 'closed' && !finishing) end(1);
+      if (change.state === 'closed' && !finish.finishing) end(1);
     });
 
     const onAbort = (): void => {
-      finishing = true;
+      finish.stop();
       void client.disconnect().then(() => end(abortExitCode(signal)));
     };
     signal.addEventListener('abort', onAbort, { once: true });

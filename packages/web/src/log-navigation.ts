@@ -27,9 +27,13 @@ export function createLogNavigation(options: {
   const { store, rows } = lines;
   const { list } = rowList;
 
+  /** Brings the line into view, its section unfolded: a little above the middle, unless in view already. */
   const goToLine = (index: number): void => {
     if (lines.unfoldFor(index)) list.setRowCount(rows.length);
-    rowList.scrollToLine(index);
+    const row = rows.lowerBound(index);
+    const { first, end } = list.visibleRange();
+    if (row <= first || row >= end - 1) list.scrollToRow(row, 0.4);
+    follow.stop();
     options.changed();
   };
   const topLineInView = (): number => (rows.length === 0 ? store.firstIndex : rows.at(Math.min(list.visibleRange().first, rows.length - 1)));

@@ -29,8 +29,6 @@ export interface RowList {
   keepingPlace(change: () => void): void;
   /** Runs `change`, which adds or takes rows, keeping the row of the line at `index` where it is on the screen. */
   keepingLineInPlace(index: number | undefined, change: () => void): void;
-  /** Scrolls the line into view, a little above the middle, unless it is in view already; following stops. */
-  scrollToLine(index: number): void;
   /** Forgets the addressed line, and the first rows are said again when drawn. */
   reset(): void;
 }
@@ -105,12 +103,6 @@ export function createRowList(options: RowListOptions): RowList {
       change();
       list.setRowCount(rows.length);
       if (index !== undefined) list.restoreAnchor({ row: rows.lowerBound(index) - (rowBefore - anchor.row), offset: anchor.offset });
-    },
-    scrollToLine(index) {
-      const row = rows.lowerBound(index);
-      const { first, end } = list.visibleRange();
-      if (row <= first || row >= end - 1) list.scrollToRow(row, 0.4);
-      follow.stop();
     },
     reset() {
       targetSeq = 0;

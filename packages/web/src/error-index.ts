@@ -25,6 +25,39 @@ export interface ErrorIndex {
   noteEntries(entries: readonly LogEntry[]): void;
 }
 
+/**
+ * Every page of the summary from these cursors on: the first page (its counts and last seq), and
+ * the error seqs and sections of them all. Undefined when the first read fails.
+ */
+async function readPages(
+  summaries: SummaryClient,
+  taskId: string,
+  from: { errorsAfter: number; groupsAfter: number },
+): Promise<{ first: TaskLogSummary; seqs: number[]; found: LogGroup[] } | undefined> {
+  let first: TaskLogSummary;
+  try {
+    first = await summaries.getSummary(taskId, { context: 0, size: PAGE, ...from });
+  } catch {
+    // No log yet (TASK_NOT_FOUND) or the server cannot answer now: the page works without the
+    // index, and reads it again when lines with errors arrive.
+    return undefined;
+  }
+  const seqs = first.errors.map((e) => e.seq);
+  const found: LogGroup[] = [...first.groups];
+  let page = first;
+  while (page.nextErrorsAfter !== null || page.nextGroupsAfter !== null) {
+    page = await summaries.getSummary(taskId, {
+      context: 0,
+      size: PAGE,
+      errorsAfter: page.nextErrorsAfter ?? Number.MAX_SAFE_INTEGER,
+      groupsAfter: page.nextGroupsAfter ?? Number.MAX_SAFE_INTEGER,
+    });
+    seqs.push(...page.errors.map((e) => e.seq));
+    found.push(...page.groups);
+  }
+  return { first, seqs, found };
+}
+
 export function createErrorIndex(options: {
   summaries: SummaryClient;
   taskId: string;
@@ -50,28 +83,9 @@ export function createErrorIndex(options: {
     const errorsFrom = complete ? (errorSeqs.at(-1) ?? 0) : 0;
     let lastGroup = 0;
     if (complete) for (const seq of groups.keys()) lastGroup = Math.max(lastGroup, seq);
-    const groupsFrom = Math.max(0, lastGroup - 1);
-    let first: TaskLogSummary;
-    try {
-      first = await summaries.getSummary(taskId, { context: 0, size: PAGE, errorsAfter: errorsFrom, groupsAfter: groupsFrom });
-    } catch {
-      // No log yet (TASK_NOT_FOUND) or the server cannot answer now: the page works without the
-      // index, and reads it again when lines with errors arrive.
-      return undefined;
-    }
-    const seqs = first.errors.map((e) => e.seq);
-    const found: LogGroup[] = [...first.groups];
-    let page = first;
-    while (page.nextErrorsAfter !== null || page.nextGroupsAfter !== null) {
-      page = await summaries.getSummary(taskId, {
-        context: 0,
-        size: PAGE,
-        errorsAfter: page.nextErrorsAfter ?? Number.MAX_SAFE_INTEGER,
-        groupsAfter: page.nextGroupsAfter ?? Number.MAX_SAFE_INTEGER,
-      });
-      seqs.push(...page.errors.map((e) => e.seq));
-      found.push(...page.groups);
-    }
+    const read = await readPages(summaries, taskId, { errorsAfter: errorsFrom, groupsAfter: Math.max(0, lastGroup - 1) });
+    if (read === undefined) return undefined;
+    const { first, seqs, found } = read;
     // A delete may have taken lines: then the counts no longer add up, and everything is read again.
     const held = errorsFrom === 0 ? [] : errorSeqs;
     if (complete && held.length + seqs.length !== first.counts.errors + first.counts.annotations) {

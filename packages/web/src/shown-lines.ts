@@ -1,11 +1,12 @@
-// The lines the list has shown and what the view makes of them: the counters, the rows that the
-// filters and folds leave and the search's matches, kept in step as lines come and go and as the
-// filters, the folds and the query change. No DOM: the viewer draws what this holds.
+// The lines the list has shown and what the view makes of them: the counters, the rows the
+// filters and folds (section-folds.ts) leave and the search's matches, kept in step as lines come
+// and go and as filters, folds and the query change. No DOM: the viewer draws what this holds.
 import type { LogEntry } from '@keruta/protocol';
 import { createCounters, type Counters } from './counters.js';
 import type { IndexList } from './index-list.js';
-import { LINE_FLAGS, createLineStore, type LineStore } from './line-store.js';
+import { createLineStore, type LineStore } from './line-store.js';
 import { createSearchState, type SearchState } from './search-state.js';
+import { setAllFolded, toggleFold, unfoldAround } from './section-folds.js';
 import { createViewIndex, createViewRules, type ViewRules } from './view-index.js';
 
 export interface ShownLines {
@@ -104,26 +105,15 @@ export function createShownLines(cap: number): ShownLines {
       search.current = -1;
     },
     toggleFold(seq) {
-      rules.toggledByHand.add(seq);
-      if (rules.folded.has(seq)) rules.folded.delete(seq);
-      else rules.folded.add(seq);
+      toggleFold(rules, seq);
       rebuild();
     },
     setAllFolded(folded) {
-      for (let i = store.firstIndex; i < store.endIndex; i++) {
-        if (!(store.flagsAt(i) & LINE_FLAGS.groupStart)) continue;
-        const seq = store.seqAt(i);
-        rules.toggledByHand.add(seq);
-        if (folded) rules.folded.add(seq);
-        else rules.folded.delete(seq);
-      }
+      setAllFolded(store, rules, folded);
       rebuild();
     },
     unfoldFor(index) {
-      const group = store.groupAt(index);
-      if (group === 0 || store.flagsAt(index) & LINE_FLAGS.groupStart || !rules.folded.has(group)) return false;
-      rules.folded.delete(group);
-      rules.toggledByHand.add(group);
+      if (!unfoldAround(store, rules, index)) return false;
       // The rows only: the matches count lines inside folded sections already.
       view.rebuild(end);
       return true;

@@ -47,8 +47,6 @@ export interface LineColumns {
   setGroupAt(index: number, group: number): void;
   metaAt(index: number): number;
   messageAt(index: number): string;
-  /** Absolute index of the line with this seq, the seqs being ascending; undefined when it is not held. */
-  indexOfSeq(seq: number): number | undefined;
 }
 
 export function createLineColumns(): LineColumns {
@@ -61,7 +59,6 @@ export function createLineColumns(): LineColumns {
 
   const chunkOf = (position: number): Chunk => chunks[position >> CHUNK_BITS] as Chunk;
   const position = (index: number): number => head + (index - base);
-  const seqAtPosition = (p: number): number => chunkOf(p).seqs[p & CHUNK_MASK] as number;
 
   /** Makes room for `front` more lines before the first and `back` more after the last. */
   const reserve = (front: number, back: number): void => {
@@ -118,7 +115,10 @@ export function createLineColumns(): LineColumns {
         head = 0;
       }
     },
-    seqAt: (index) => seqAtPosition(position(index)),
+    seqAt(index) {
+      const p = position(index);
+      return chunkOf(p).seqs[p & CHUNK_MASK] as number;
+    },
     timeAt(index) {
       const p = position(index);
       return chunkOf(p).times[p & CHUNK_MASK] as number;
@@ -138,18 +138,6 @@ export function createLineColumns(): LineColumns {
     messageAt(index) {
       const p = position(index);
       return chunkOf(p).messages[p & CHUNK_MASK] ?? '';
-    },
-    indexOfSeq(seq) {
-      let lo = head;
-      let hi = head + length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const value = seqAtPosition(mid);
-        if (value === seq) return base + (mid - head);
-        if (value < seq) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return undefined;
     },
   };
 }

@@ -95,6 +95,43 @@ function continueSection(columns: LineColumns, from: number, open: number, close
   return true;
 }
 
+/**
+ * Writes older entries in front of the lines held, each in its section, and carries the section
+ * they leave open into the lines held. Returns the header seqs of the sections they close, and
+ * the section that is still open at the newest line because of them (0: none).
+ */
+function putInFront(columns: LineColumns, kept: readonly LogEntry[]): { closed: number[]; openAtEnd: number } {
+  columns.growFront(kept.length);
+  const start = columns.firstIndex;
+  const closed: number[] = [];
+  let open = 0;
+  kept.forEach((entry, i) => {
+    const marker = lineMarker(entry.message);
+    if (marker === 'group-start') open = entry.seq;
+    columns.write(start + i, entry, open, lineFlags(entry, marker));
+    if (marker === 'group-end') {
+      if (open !== 0) closed.push(open);
+      open = 0;
+    }
+  });
+  const openAtEnd = open !== 0 && continueSection(columns, start + kept.length, open, closed) ? open : 0;
+  return { closed, openAtEnd };
+}
+
+/** Absolute index of the line with this seq, found by halves (the store keeps seqs ascending); undefined when not held. */
+function findSeq(columns: LineColumns, seq: number): number | undefined {
+  let lo = columns.firstIndex;
+  let hi = columns.endIndex - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = columns.seqAt(mid);
+    if (value === seq) return mid;
+    if (value < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
 export function createLineStore({ cap }: LineStoreOptions): LineStore {
   const columns = createLineColumns();
   /** Header seq of the section still open at the newest line (0: none). */
@@ -157,21 +194,9 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
       const room = Math.max(0, cap - columns.length);
       const kept = older.length > room ? older.slice(older.length - room) : older;
       if (kept.length === 0) return [];
-      columns.growFront(kept.length);
-      const start = columns.firstIndex;
-      const closed: number[] = [];
-      let open = 0;
-      kept.forEach((entry, i) => {
-        const marker = lineMarker(entry.message);
-        if (marker === 'group-start') open = entry.seq;
-        noteCut(entry);
-        columns.write(start + i, entry, open, lineFlags(entry, marker));
-        if (marker === 'group-end') {
-          if (open !== 0) closed.push(open);
-          open = 0;
-        }
-      });
-      if (open !== 0 && continueSection(columns, start + kept.length, open, closed)) openGroup = open;
+      for (const entry of kept) noteCut(entry);
+      const { closed, openAtEnd } = putInFront(columns, kept);
+      if (openAtEnd !== 0) openGroup = openAtEnd;
       return closed;
     },
     clear() {
@@ -196,7 +221,7 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
       return originalLengths.size === 0 ? undefined : originalLengths.get(columns.seqAt(index));
     },
     groupAt: columns.groupAt,
-    indexOfSeq: columns.indexOfSeq,
+    indexOfSeq: (seq) => findSeq(columns, seq),
   };
   return store;
 }

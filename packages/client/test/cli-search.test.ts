@@ -5,6 +5,7 @@ import { startServer, type TestServer } from '@keruta/testing';
 import type { LogEntry } from '@keruta/protocol';
 import { createRestClient, type RestClient } from '../src/index.js';
 import { runKeruta } from './cli-process.js';
+import { waitUntil } from './helpers.js';
 
 let server: TestServer;
 let rest: RestClient;
@@ -21,10 +22,10 @@ beforeAll(async () => {
   await rest.postLogs('build-2', [{ source: 'stderr', level: 'ERROR', message: 'src/b.ts:9:1 - error TS2304: Cannot find name "y"' }]);
   await rest.postLogs('deploy-1', Array.from({ length: 1500 }, (_, i) => ({ source: 'stdout' as const, level: 'WARN' as const, message: `retrying TS2304 lookup ${i}` })));
   // The search index takes lines in just after they are stored.
-  for (let tries = 0; (await rest.search({ q: 'lookup 1499' })).pending > 0 || (await rest.search({ q: 'lookup 1499' })).results.length === 0; tries++) {
-    if (tries > 200) throw new Error('the lines did not reach the search index within 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitUntil(async () => {
+    const page = await rest.search({ q: 'lookup 1499' });
+    return page.pending === 0 && page.results.length > 0;
+  }, 'the lines to reach the search index');
 });
 
 afterAll(async () => {

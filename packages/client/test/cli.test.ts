@@ -7,10 +7,11 @@ import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnServer, startServer, type TestServer } from '@keruta/testing';
+import { startWriter } from '@keruta/testing/base';
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 import { createRestClient, type RestClient } from '../src/index.js';
 import { CLI_PATH, cleanEnv, runKeruta, seqsOf, startKeruta } from './cli-process.js';
-import { lines, range, sleep, startWriter, waitUntil } from './helpers.js';
+import { lines, range, sleep, waitUntil } from './helpers.js';
 
 let server: TestServer;
 let rest: RestClient;

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, freePort, startServer, type TestServer } from '@keruta/testing';
+import { startWriter } from '@keruta/testing/base';
 import type { ErrorMessage, LogEntry, PartialMessage, TaskMessage } from '@keruta/protocol';
 import {
   LogStreamingClient,
@@ -12,7 +13,7 @@ import {
   type ConnectionStateChange,
   type RestClient,
 } from '../src/index.js';
-import { lines, range, record, sleep, startWriter, subscribedOnce, waitUntil } from './helpers.js';
+import { lines, range, record, sleep, subscribedOnce, waitUntil } from './helpers.js';
 
 let server: TestServer;
 let rest: RestClient;

@@ -4,9 +4,10 @@
 import WebSocket, { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { connectClient, spawnServer, startServer } from '@keruta/testing';
+import { startWriter } from '@keruta/testing/base';
 import type { ErrorMessage } from '@keruta/protocol';
 import { LogStreamingClient, createRestClient, type ConnectionStateChange, type WebSocketConstructor } from '../src/index.js';
-import { range, record, sleep, startWriter, subscribedOnce, waitUntil } from './helpers.js';
+import { range, record, sleep, subscribedOnce, waitUntil } from './helpers.js';
 
 describe('LogStreamingClient reconnects and resumes with since', () => {
   it('resumes after the server is killed and restarted: nothing lost or repeated', async () => {

@@ -1,21 +1,21 @@
 // Builds a keruta-api instance from a frozen config: store, bus, HTTP routes and the WebSocket
 // endpoint, ready to listen. Tests and the CLI both start servers through here.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { KerutaError } from '@keruta/protocol';
 import { createLogStore, type LogStore } from '@keruta/storage';
-import { createAuthenticator } from './auth/authenticator.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { createFailureLimiter } from './auth/create-failure-limiter.js';
 import { registerHttpAuth } from './auth/http-auth.js';
-import { connectSharedCounters } from './auth/shared-counters.js';
+import { connectSharedCounters, type SharedCounters } from './auth/shared-counters.js';
 import { createBus } from './bus/create-bus.js';
 import type { LogBus } from './bus/log-bus.js';
 import type { ServerConfig } from './config.js';
-import { errorHandler } from './http-errors.js';
 import { createConnectionLimits, registerAuthenticatedMarker } from './http/connection-limits.js';
 import { registerJsonOnlyBodies } from './http/content-type-guard.js';
+import { createFastifyApp } from './http/fastify-app.js';
 import { registerOriginGuard } from './http/origin-guard.js';
-import { httpServerTimeouts, registerEarlyClose } from './http/request-timeouts.js';
+import { registerEarlyClose } from './http/request-timeouts.js';
 import { createTurnQueue } from './event-loop.js';
 import { createIngest } from './ingest.js';
 import { createWriteHealth } from './write-health.js';
@@ -57,14 +57,7 @@ const MAX_CONNECTIONS = 10_000;
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<KerutaServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { name: 'keruta-api' } }, pino.destination(2));
   // First, so that a bad API keys file stops the start before anything is opened.
-  const shared = await connectSharedCounters(config.busUrl);
-  const authenticator = await createAuthenticator(config.auth, {
-    logger,
-    failures: createFailureLimiter(config.security, shared, logger),
-  }).catch(async (error: unknown) => {
-    await shared?.close();
-    throw error;
-  });
+  const { shared, authenticator } = await openAuthentication(config, logger);
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createLogStore(config.databaseUrl, { maxMessageLength: config.maxMessageLength }));
   const metrics = createMetrics();
@@ -75,51 +68,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const turns = createTurnQueue();
   const ingest = createIngest({ store, bus, metrics, writeHealth, logger, maxMessageLength: config.maxMessageLength, search, turns });
 
-  const timeouts = httpServerTimeouts(config.security);
-  const app = Fastify({
-    ...(config.tls === undefined ? { http: timeouts } : { https: { cert: config.tls.cert, key: config.tls.key, ...timeouts } }),
-    // Fastify sets these two on the server itself, over the options above.
-    requestTimeout: timeouts.requestTimeout,
-    keepAliveTimeout: timeouts.keepAliveTimeout,
-    loggerInstance: logger as FastifyBaseLogger,
-    // Per-request lines would drown the server's own events at ingest rates; /metrics counts requests.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.maxBodyBytes,
-    // Long ids must reach the handler to be answered with INVALID_TASK_ID, not a bare 404.
-    routerOptions: { maxParamLength: 1024 },
-    return503OnClosing: true,
-    // Rate limits count per client address, so the address must be the peer's, not a header's.
-    trustProxy: false,
-  }) as unknown as FastifyInstance;
-  // Every body is JSON, whatever Content-Type the client sent (curl -d says form-urlencoded);
-  // in auth mode none only `application/json` gets this far (registerJsonOnlyBodies).
-  // An empty body is no body: the guide's Python client sends `Content-Type: application/json`
-  // with an empty DELETE; the routes that need a body say so themselves.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new KerutaError('INVALID_LOG_FORMAT', 'body: is not valid JSON'), undefined);
-    }
-  });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    const error = new KerutaError('INVALID_MESSAGE_FORMAT', `no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(404).type('application/json; charset=utf-8').send(error.toBody());
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({
-      method: request.method,
-      route: request.routeOptions.url ?? 'unknown',
-      status: String(reply.statusCode),
-    });
-  });
+  const app = createFastifyApp(config, logger, metrics);
 
   const guard = { mode: config.auth.mode, allowedOrigins: config.security.allowedOrigins, allowedHosts: config.security.allowedHosts };
   registerOriginGuard(app, guard);
@@ -175,10 +124,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       if (config.retentionDays !== undefined) {
         retention = startRetention({ store, search, days: config.retentionDays, logger });
       }
-      const address = app.server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : config.port;
-      const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-      return `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`;
+      return listeningUrl(config, app.server.address());
     },
     async close() {
       retention?.stop();
@@ -195,4 +141,24 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       if (ownsStore) await store.close();
     },
   };
+}
+
+/** The authenticator, with the failure counters it shares with other instances on the bus's Redis (if any). */
+async function openAuthentication(config: ServerConfig, logger: Logger): Promise<{ shared: SharedCounters | undefined; authenticator: Authenticator }> {
+  const shared = await connectSharedCounters(config.busUrl);
+  const authenticator = await createAuthenticator(config.auth, {
+    logger,
+    failures: createFailureLimiter(config.security, shared, logger),
+  }).catch(async (error: unknown) => {
+    await shared?.close();
+    throw error;
+  });
+  return { shared, authenticator };
+}
+
+/** The base URL the server listens on, e.g. http://127.0.0.1:8080 or https://[::1]:8443. */
+function listeningUrl(config: ServerConfig, address: AddressInfo | string | null): string {
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  return `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`;
 }

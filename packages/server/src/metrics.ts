@@ -1,6 +1,7 @@
 // Prometheus metrics of one keruta-api instance, on a registry of its own so that several
 // servers can live in one process (tests).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerIngestRate } from './ingest-rate.js';
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -29,9 +30,6 @@ export interface ServerMetrics {
   timeStore<T>(operation: string, work: () => Promise<T>): Promise<T>;
 }
 
-/** Seconds over which keruta_ingest_entries_per_second averages. */
-const INGEST_WINDOW_S = 10;
-
 export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keruta_' });
@@ -48,26 +46,7 @@ export function createMetrics(): ServerMetrics {
     registers: [registry],
   });
   let wsBufferedSource = (): number => 0;
-  // Entries stored per second over the last INGEST_WINDOW_S whole seconds, for dashboards
-  // without Prometheus's rate(); the counter keruta_entries_appended_total stays the source.
-  const ingestBuckets = new Float64Array(INGEST_WINDOW_S + 1);
-  let ingestSecond = Math.floor(Date.now() / 1000);
-  const advanceIngest = (now: number): void => {
-    const second = Math.floor(now / 1000);
-    for (let s = ingestSecond + 1; s <= Math.min(second, ingestSecond + ingestBuckets.length); s++) ingestBuckets[s % ingestBuckets.length] = 0;
-    ingestSecond = Math.max(ingestSecond, second);
-  };
-  new Gauge({
-    name: 'keruta_ingest_entries_per_second',
-    help: `Entries stored per second by this instance, averaged over the last ${INGEST_WINDOW_S} s`,
-    registers: [registry],
-    collect() {
-      advanceIngest(Date.now());
-      let sum = 0;
-      for (let s = ingestSecond - INGEST_WINDOW_S; s < ingestSecond; s++) sum += ingestBuckets[s % ingestBuckets.length] ?? 0;
-      this.set(sum / INGEST_WINDOW_S);
-    },
-  });
+  const recordIngest = registerIngestRate(registry);
   new Gauge({
     name: 'keruta_ws_buffered_bytes',
     help: 'Bytes queued in the server for WebSocket clients and not yet handed to the kernel',
@@ -135,12 +114,7 @@ export function createMetrics(): ServerMetrics {
       labelNames: ['path'] as const,
       registers: [registry],
     }),
-    recordIngest(count) {
-      const now = Date.now();
-      advanceIngest(now);
-      const slot = Math.floor(now / 1000) % ingestBuckets.length;
-      ingestBuckets[slot] = (ingestBuckets[slot] ?? 0) + count;
-    },
+    recordIngest,
     async timeStore(operation, work) {
       const end = storeLatency.startTimer({ operation });
       try {

@@ -14,6 +14,7 @@ import {
   warnRedisMissing,
   type RecordingClient,
 } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const SECRET = 'limits-secret-of-32-characters!!';
 const sign = (claims: Record<string, unknown>) =>
@@ -36,7 +37,7 @@ describe('connections per credential', () => {
     await using byMessage = await connectClient(`${server.wsUrl}/t`);
     await using third = await connectClient(`${server.wsUrl}/t`);
     byMessage.send({ type: 'auth', token });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     byMessage.send({ type: 'ping' });
     await byMessage.waitFor((m) => m.type === 'pong');
     const thirdClosed = closeCodeOf(third);
@@ -53,12 +54,12 @@ describe('connections per credential', () => {
     const first = await connectClient(`${server.wsUrl}/t`);
     first.send({ type: 'auth', token });
     first.send({ type: 'auth', token });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     first.send({ type: 'ping' });
     await first.waitFor((m) => m.type === 'pong');
     expect(first.messages.filter((m) => m.type === 'error')).toEqual([]);
     await first.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     await using second = await connectClient(`${server.wsUrl}/t`, { headers: { authorization: `Bearer ${token}` } });
     second.send({ type: 'ping' });
     await second.waitFor((m) => m.type === 'pong');
@@ -111,7 +112,7 @@ describe('refused credentials per address', () => {
     expect((await fetch(`${server.apiUrl}/tasks`, { headers: { authorization: `Bearer ${await forged()}` } })).status).toBe(401);
     const good = { authorization: `Bearer ${await sign({ scope: 'logs:read' })}` };
     expect((await fetch(`${server.apiUrl}/tasks`, { headers: good })).status).toBe(429);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     expect((await fetch(`${server.apiUrl}/tasks`, { headers: good })).status).toBe(200);
   });
 });

@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, writeApiKeysFile } from 'keruta-api';
 import { connectClient, makeTempDir, readJson, startServer, type TempDir, type TestServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const SECRET = 'matrix-secret-of-32-characters!!';
 const key = new TextEncoder().encode(SECRET);
@@ -159,7 +160,7 @@ describe('auth mode jwt (HS256)', () => {
     byMessage.send({ type: 'subscribe' });
     expect(await byMessage.waitFor((m) => m.type === 'error')).toMatchObject({ code: 'UNAUTHORIZED' });
     byMessage.send({ type: 'auth', token });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     byMessage.send({ type: 'subscribe' });
     await byMessage.waitFor((m) => m.type === 'subscribed');
     await using byQuery = await connectClient(`${server.wsUrl}/job-1?token=${token}`);

@@ -9,6 +9,7 @@ import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, writeApiKeysFile, type StoredApiKey } from 'keruta-api';
 import { connectClient, makeTempDir, readJson, startServer, type RecordingClient, type TempDir, type TestServer } from '@keruta/testing';
+import { sleep, waitUntil } from '@keruta/testing/base';
 
 /** The target is 2 s; the bound is loose for a loaded machine and still fails a server that never closes. */
 const CLOSE_BOUND_MS = 5000;
@@ -22,7 +23,7 @@ async function authenticate(client: RecordingClient, token: string): Promise<voi
   client.send({ type: 'auth', token });
   for (let i = 0; i < 100 && !client.messages.some((m) => m.type === 'pong'); i++) {
     client.send({ type: 'ping' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   await client.waitFor((m) => m.type === 'pong');
 }
@@ -118,7 +119,7 @@ describe('an API key revoked while its connections are open', () => {
     await writeFile(file, text.replace(`id: ${doomed.stored.id}`, `id: ${doomed.stored.id}\n    tasks: "job-*"`));
     // The file is looked at every 250 ms: within a few seconds on a loaded machine.
     const status = async () => (await fetch(`${server.apiUrl}/tasks`, { headers: { 'x-api-key': doomed.key } })).status;
-    for (let tries = 0; tries < 50 && (await status()) !== 401; tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(async () => (await status()) === 401, 'the key refused', 5000);
     expect(await status()).toBe(401);
     expect((await fetch(`${server.apiUrl}/tasks`, { headers: { 'x-api-key': keep.key } })).status).toBe(200);
     await writeFile(file, 'keys: [ {id: "half-writ');

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectClient, spawnServer, type SpawnedServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
@@ -45,7 +46,7 @@ async function slowestHealthWhile(until: Promise<unknown>): Promise<{ slowestMs:
     await (await fetch(`${server.baseUrl}/health`)).text();
     slowestMs = Math.max(slowestMs, performance.now() - started);
     asked += 1;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return { slowestMs, asked };
 }
@@ -67,7 +68,7 @@ async function readCsvRows(response: Response): Promise<{ rows: number; bytes: n
 
 describe('a million stored lines read back whole', () => {
   it('streams every line as csv while the server RSS grows by less than 60 MB', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const pid = server.pid ?? 0;
     const before = rssOf(pid);
     let peak = before;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry, TaskSummary } from '@keruta/protocol';
 import { TEST_REDIS_URL, redisAnswers, waitUntil, warnRedisMissing } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 import { createBus } from '../src/bus/create-bus.js';
 import type { BusEvent, BusResync, LogBus } from '../src/bus/log-bus.js';
 
@@ -137,7 +138,7 @@ for (const kind of BUSES) {
       // Synchronously: no round trip through another process before the local subscribers see it.
       expect(forA.seqs()).toHaveLength(50);
       await settle();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(forA.seqs()).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
       expect(forAll.seqs()).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
@@ -218,7 +219,7 @@ for (const kind of BUSES) {
       await settle();
       for (let seq = 1; seq <= 100; seq++) (seq % 2 === 0 ? a : b).publish(entries(t, seq, 1));
       await settle();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
       const all = Array.from({ length: 100 }, (_, i) => i + 1);
       expect(sorted(onB.seqs())).toEqual(all);

@@ -14,6 +14,7 @@ import {
   type RecordingClient,
   type TestDatabase,
 } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const redisUp = await redisAnswers();
 if (!redisUp) warnRedisMissing('operations.test.ts');
@@ -43,7 +44,7 @@ describe('/metrics', () => {
     ];
     expect((await fetch(`${server.apiUrl}/tasks/metered/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) })).status).toBe(201);
     // The rate covers whole seconds that have ended.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await sleep(1100);
     const text = await metricsText(server.baseUrl);
     expect(sample(text, 'keruta_subscribers ')).toBe(1);
     expect(sample(text, 'keruta_entries_appended_total{path="rest"}')).toBe(100);

@@ -19,6 +19,7 @@ import {
   type TempDir,
   type TestServer,
 } from '@keruta/testing';
+import { sleep, waitUntil } from '@keruta/testing/base';
 
 const PREFIX = `keruta:test:${randomUUID()}:`;
 const redisUp = await redisAnswers();
@@ -121,7 +122,7 @@ describe.skipIf(!redisUp)('Redis bus between two keruta-api instances', () => {
     const started = Date.now();
     await client.waitForEntries(103, 5000);
     expect(Date.now() - started).toBeLessThan(2500);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sleep(1200);
     expect(tally(client.entries, 1, 103)).toEqual({ lost: 0, duplicates: 0, inOrder: true });
     expect(client.entries).toHaveLength(103);
     expect(await metric(b, 'keruta_bus_store_ahead_total')).toBeGreaterThanOrEqual(1);
@@ -142,12 +143,12 @@ describe.skipIf(!redisUp)('Redis bus between two keruta-api instances', () => {
     const writing = writeLines(a, 'killed', 1, 20_000, 250);
     let killed = 0;
     for (let round = 0; round < 3; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await sleep(150);
       killed += await killRedisClients(PREFIX);
     }
     await writing;
     for (const client of subscribers) await client.waitForEntries(20_000, 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sleep(1200);
     const counts = subscribers.map((client) => tally(client.entries, 1, 20_000));
     console.log(`CLIENT KILL of ${killed} bus connections mid-stream: ${JSON.stringify(counts)}`);
     expect(killed).toBeGreaterThanOrEqual(4);
@@ -168,7 +169,7 @@ describe.skipIf(!redisUp)('A Redis that goes away and comes back', () => {
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     redis = child;
     const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !(await redisAnswers(url)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => redisAnswers(url), `redis-server on port ${port}`);
   };
   const stopRedis = async (): Promise<void> => {
     const child = redis;
@@ -213,7 +214,7 @@ describe.skipIf(!redisUp)('A Redis that goes away and comes back', () => {
       await client.waitForEntries(3010, 5000);
       // Live again through the bus, not a poll away.
       expect(Date.now() - before).toBeLessThan(900);
-      await new Promise((resolve) => setTimeout(resolve, 1200));
+      await sleep(1200);
       expect(tally(client.entries, 1, 3010)).toEqual({ lost: 0, duplicates: 0, inOrder: true });
     } finally {
       await a.close();

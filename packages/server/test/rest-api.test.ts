@@ -1,6 +1,7 @@
 // The REST API of PROTOCOL.md §2: every route, filter and error code, against a real server.
 import { describe, expect, it } from 'vitest';
 import { startServer, type TestServer, readJson } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 async function post(server: TestServer, taskId: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${server.apiUrl}/tasks/${taskId}/logs`, {
@@ -177,7 +178,7 @@ describe('REST /api/v1/tasks/{taskId}/logs', () => {
   it('lists tasks newest activity first and summarises one', async () => {
     await using server = await startServer();
     await post(server, 'older', { source: 'stdout', level: 'INFO', message: 'a' });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     await post(server, 'newer', { source: 'stdout', level: 'INFO', message: 'b' });
     const list = await get(server, '/tasks');
     expect(list.body.content.map((t: { taskId: string }) => t.taskId)).toEqual(['newer', 'older']);
@@ -287,7 +288,7 @@ describe('retention', () => {
     ]);
     await first.server.close();
     await using second = await startServer({ dataDir: first.dataDir, config: { retentionDays: 2 } });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const { body } = await get(second, '/tasks/kept/logs');
     expect(body.content.map((e: { message: string }) => e.message)).toEqual(['new']);
   });

@@ -15,7 +15,8 @@ import {
   type SpawnedServer,
   type TestDatabase,
 } from '@keruta/testing';
-import { startSubscriber, startWriter, type Subscriber } from './resilient-clients.js';
+import { sleep, startWriter } from '@keruta/testing/base';
+import { startSubscriber, type Subscriber } from './resilient-subscriber.js';
 
 const PREFIX = `keruta:test:${randomUUID()}:`;
 const redisUp = await redisAnswers();
@@ -27,8 +28,6 @@ function random(seed: number): () => number {
   let state = seed;
   return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every stored entry of a task by keyset pages: seqs and (runId, runSeq) pairs. */
 async function stored(server: SpawnedServer, taskId: string): Promise<{ seqs: number[]; keys: string[] }> {
@@ -105,11 +104,11 @@ describe.skipIf(db === undefined)('two keruta-api instances on one PostgreSQL an
     const TOTAL = 100_000;
     const taskId = 'fan-out';
     const next = random(7);
-    const writer = startWriter({ urls: [a.wsUrl], taskId, runId: 'fan-out-run', total: TOTAL, batchSize: 1000, inFlight: 2 });
+    const writer = startWriter({ wsUrls: [a.wsUrl], taskId, runId: 'fan-out-run', total: TOTAL, batchSize: 1000, inFlight: 2 });
     const joining = Array.from({ length: 50 }, async (_, i) => {
       await sleep(next() * 3000);
       // Resuming clients: a since up to 5,000 lines back, or a tail of up to 2,000.
-      const since = Math.max(0, writer.acked - Math.floor(next() * 5000));
+      const since = Math.max(0, writer.written - Math.floor(next() * 5000));
       return i % 3 === 0
         ? startSubscriber({ url: b.wsUrl, taskId, tail: Math.floor(next() * 2000) })
         : startSubscriber({ url: b.wsUrl, taskId, since });
@@ -136,8 +135,8 @@ describe.skipIf(db === undefined)('two keruta-api instances on one PostgreSQL an
     const taskId = 'two-writers';
     const subscribers = [await startSubscriber({ url: a.wsUrl, taskId, since: 0 }), await startSubscriber({ url: b.wsUrl, taskId, since: 0 })];
     const writers = [
-      startWriter({ urls: [a.wsUrl], taskId, runId: 'via-a', total: 20_000, batchSize: 250 }),
-      startWriter({ urls: [b.wsUrl], taskId, runId: 'via-b', total: 20_000, batchSize: 250 }),
+      startWriter({ wsUrls: [a.wsUrl], taskId, runId: 'via-a', total: 20_000, batchSize: 250 }),
+      startWriter({ wsUrls: [b.wsUrl], taskId, runId: 'via-b', total: 20_000, batchSize: 250 }),
     ];
     await Promise.all(writers.map((w) => w.done));
     await Promise.all(subscribers.map((s) => s.waitFor(40_000)));
@@ -154,8 +153,8 @@ describe.skipIf(db === undefined)('two keruta-api instances on one PostgreSQL an
     const taskId = 'a-killed';
     const TOTAL = 40_000;
     const subscribers = await Promise.all([0, 1, 2].map(() => startSubscriber({ url: b.wsUrl, taskId, since: 0 })));
-    const writer = startWriter({ urls: [a.wsUrl, b.wsUrl], taskId, runId: 'killed-run', total: TOTAL, batchSize: 500 });
-    while (writer.acked < 10_000) await sleep(5);
+    const writer = startWriter({ wsUrls: [a.wsUrl, b.wsUrl], taskId, runId: 'killed-run', total: TOTAL, batchSize: 500 });
+    while (writer.written < 10_000) await sleep(5);
     await a.kill('SIGKILL');
     await writer.done;
     await Promise.all(subscribers.map((s) => s.waitFor(TOTAL)));
@@ -181,11 +180,11 @@ describe.skipIf(db === undefined)('two keruta-api instances on one PostgreSQL an
       startSubscriber({ url: b.wsUrl, taskId, tail: 100 }),
       startSubscriber({ url: a.wsUrl, taskId, since: 0 }),
     ]);
-    const writer = startWriter({ urls: [a.wsUrl], taskId, runId: 'cut-run', total: TOTAL, batchSize: 250 });
+    const writer = startWriter({ wsUrls: [a.wsUrl], taskId, runId: 'cut-run', total: TOTAL, batchSize: 250 });
     let terminated = 0;
     let killed = 0;
     for (const at of [8_000, 16_000, 24_000]) {
-      while (writer.acked < at) await sleep(2);
+      while (writer.written < at) await sleep(2);
       terminated += await db!.terminateConnections();
       killed += await killRedisClients();
     }

@@ -3,6 +3,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { readJson, startServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const SECRET = 'search-api-secret-of-32-chars!!!';
 const token = (claims: Record<string, unknown>) =>
@@ -32,7 +33,7 @@ describe('GET /api/v1/search', () => {
         expect(response.status).toBe(200);
         const answer = (await readJson(response)) as SearchAnswer;
         if (answer.pending === 0 || tries > 100) return answer;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
       }
     };
     const all = await search('q=npm%20err!%20code');

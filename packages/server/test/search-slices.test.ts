@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSqliteLogStore } from '@keruta/storage';
 import { makeTempDir, spawnServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 import type { LogEntry, NormalizedLogRequest } from '@keruta/protocol';
 
 const LINES = 200_000;
@@ -64,7 +65,7 @@ describe('searches in slices', () => {
         const started = performance.now();
         await (await fetch(`${server.baseUrl}/health`)).arrayBuffer();
         latencies.push(performance.now() - started);
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(10);
       }
     })();
     const started = performance.now();

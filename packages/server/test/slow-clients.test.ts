@@ -7,6 +7,7 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { defineConfig, type ServerConfig } from 'keruta-api';
 import { connectClient, startServer, type TestServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const JWT_SECRET = 'slow-clients-secret-of-32-chars!';
 const token = (scope: string) =>
@@ -136,7 +137,7 @@ describe('authenticated connections', () => {
     const idle = Array.from({ length: 10 }, () => slowSocket(server.port, { start: '', maxMs: 60_000 }));
     await Promise.all(idle.map((s) => s.closed));
     // Past the headers (1 s) and request (2 s) deadlines too.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await sleep(2500);
     for (const subscriber of subscribers) {
       const pongs = subscriber.messages.filter((m) => m.type === 'pong').length;
       subscriber.send({ type: 'ping' });
@@ -193,7 +194,7 @@ describe('a slowloris attack', () => {
             : 'POST /api/v1/tasks/slow/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[';
         sockets.push(slowSocket(port, { start, drip: ' ', everyMs: 500, maxMs: 60_000, localAddress: addresses[n % addresses.length]! }));
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
     const closedWithin = await Promise.race([
       Promise.all(sockets.map((s) => s.closed)).then((times) => Math.max(...times)),

@@ -3,6 +3,7 @@
 // filters applied.
 import { describe, expect, it } from 'vitest';
 import { connectClient, startServer, type RecordingClient } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const TOTAL = 30_000;
 
@@ -45,7 +46,7 @@ describe('subscribers that fall behind', () => {
         return (options.sources?.includes(source) ?? true) && ((options as { levels?: string[] }).levels?.includes(level) ?? true);
       });
       await client.waitForEntries(wanted.length, 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(client.entries.map((e) => e.seq)).toEqual(wanted);
     }
   });

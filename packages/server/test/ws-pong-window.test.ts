@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { connectClient, spawnServer } from '@keruta/testing';
-import { WINDOW_BYTES } from '../src/ws/outbox.js';
+import { sleep } from '@keruta/testing/base';
+import { WINDOW_BYTES } from '../src/ws/pong-window.js';
 
 const LINES = 20_000;
 const BATCH = 500;
@@ -61,12 +62,12 @@ describe('the window of unconfirmed bytes per connection', () => {
       await agent.waitFor((m) => m.type === 'ack' && m.lastSeq === first + BATCH - 1, 60_000);
     }
     const deadline = Date.now() + 60_000;
-    while (reader.got.lastSeq < LINES && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (reader.got.lastSeq < LINES && Date.now() < deadline) await sleep(50);
     // The budget cuts it (the slow-consumer timeout is ten minutes) once its ping is PONG_GRACE_MS late.
     const slowConsumersNow = async () => Number(/^keruta_slow_consumers_total (\d+)/m.exec(await (await fetch(`${server.baseUrl}/metrics`)).text())?.[1]);
     let slowConsumers = await slowConsumersNow();
     while (slowConsumers === 0 && Date.now() < deadline + 15_000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       slowConsumers = await slowConsumersNow();
     }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectClient, startServer, readJson } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 import type { AckMessage, ErrorMessage, TaskMessage } from '@keruta/protocol';
 
 const entry = (runSeq: number, extra: Record<string, unknown> = {}) => ({
@@ -82,7 +83,7 @@ describe('WebSocket /ws/tasks/{taskId}', () => {
     client.send({ type: 'unsubscribe', taskId: 'unsub' });
     await client.waitFor((m) => m.type === 'unsubscribed');
     await fetch(`${server.apiUrl}/tasks/unsub/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entry(1)) });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(client.entries).toHaveLength(0);
   });
 

@@ -2,6 +2,7 @@
 // writer appends at full speed.
 import { describe, expect, it } from 'vitest';
 import { connectClient, startServer, type RecordingClient } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 import type { SubscribedMessage } from '@keruta/protocol';
 
 const TOTAL = 60_000;
@@ -38,7 +39,7 @@ describe('WebSocket seam between history and live', () => {
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     for (let i = 0; i < 20; i++) {
-      await new Promise((resolve) => setTimeout(resolve, random() * 40));
+      await sleep(random() * 40);
       const client = await connectClient(`${server.wsUrl}/seam`);
       const batch = i % 2 === 0;
       if (i % 3 === 0) {
@@ -56,7 +57,7 @@ describe('WebSocket seam between history and live', () => {
       const subscribed = await client.waitFor<SubscribedMessage>((m) => m.type === 'subscribed');
       const first = since !== undefined ? since + 1 : Math.max(1, subscribed.lastSeq - (tail ?? 0) + 1);
       await client.waitForEntries(TOTAL - first + 1, 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       expectContiguous(
         client.entries.map((e) => e.seq),
         first,
@@ -70,7 +71,7 @@ describe('WebSocket seam between history and live', () => {
     await using server = await startServer();
     await using agent = await connectClient(`${server.wsUrl}/live`);
     const writing = writeAll(agent, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     await using client = await connectClient(`${server.wsUrl}/live`);
     client.send({ type: 'subscribe', taskId: 'live', options: { sources: ['stdout', 'stderr', 'agent'], levels: ['DEBUG', 'INFO', 'WARN', 'ERROR'], realtime: true } });
     const subscribed = await client.waitFor<SubscribedMessage>((m) => m.type === 'subscribed');
@@ -114,7 +115,7 @@ describe('WebSocket seam between history and live', () => {
     await client.waitForEntries(100);
     agent.send({ type: 'logs', batchId: 'b', entries: Array.from({ length: 50 }, (_, i) => line(i + 301)) });
     await agent.waitFor((m) => m.type === 'ack' && m.batchId === 'b');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expectContiguous(client.entries.map((e) => e.seq), 201, 300);
   });
 });

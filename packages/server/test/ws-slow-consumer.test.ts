@@ -2,6 +2,7 @@
 // its socket drains, and closed with SLOW_CONSUMER when it stops draining.
 import { describe, expect, it } from 'vitest';
 import { connectClient, spawnServer, startServer, type RecordingClient } from '@keruta/testing';
+import { sleep, waitUntil } from '@keruta/testing/base';
 import type { ErrorMessage } from '@keruta/protocol';
 
 async function write(agent: RecordingClient, from: number, count: number, batch = 1000): Promise<void> {
@@ -36,7 +37,7 @@ describe('slow consumers', () => {
     await write(agent, 1, 60_000);
     // Read again as soon as the server has given up on the subscriber, well within its close grace.
     const slowCount = async () => Number(/^keruta_slow_consumers_total (\d+)/m.exec(await (await fetch(`${server.baseUrl}/metrics`)).text())?.[1]);
-    while ((await slowCount()) < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(async () => (await slowCount()) >= 1, 'the server to give up on the subscriber');
     resume();
     const error = await slow.waitFor<ErrorMessage>((m) => m.type === 'error');
     expect(error.code).toBe('SLOW_CONSUMER');
@@ -76,7 +77,7 @@ describe('slow consumers', () => {
     const sampler = (async () => {
       while (sampling) {
         peak = Math.max(peak, await buffered());
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(10);
       }
     })();
     await write(agent, 20_001, 250_000);

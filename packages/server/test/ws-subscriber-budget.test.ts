@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { connectClient, spawnServer } from '@keruta/testing';
+import { sleep } from '@keruta/testing/base';
 
 const SUBSCRIBERS = 200;
 const LINES = 20_000;
@@ -91,7 +92,7 @@ describe('the server-wide subscriber buffer budget', () => {
     // PONG_GRACE_MS late: the last cuts may come just after the last write.)
     let closedByBudget = await slowConsumers();
     for (const until = Date.now() + 15_000; closedByBudget < SUBSCRIBERS - 8 && Date.now() < until; ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       closedByBudget = await slowConsumers();
     }
     const after = memory(pid);

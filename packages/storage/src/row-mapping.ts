@@ -6,10 +6,11 @@ import {
   type LogLevel,
   type LogSource,
   type LogStats,
+  type TaskPage,
   type TaskStatus,
   type TaskSummary,
 } from '@keruta/protocol';
-import type { TaskCounters } from './entry-filter.js';
+import { totalPages, type TaskCounters } from './entry-filter.js';
 import { isoOfMs } from './iso-time.js';
 import type { TaskState } from './task-status.js';
 
@@ -146,6 +147,11 @@ export function stateOf(row: TaskRow): TaskState {
     startedAtMs: row.started_at ?? undefined,
     finishedAtMs: row.finished_at ?? undefined,
   };
+}
+
+/** Page `page` of the task list: its rows, out of `totalElements` tasks, `size` a page. */
+export function toTaskPage(rows: readonly TaskRow[], totalElements: number, page: number, size: number): TaskPage {
+  return { content: rows.map(toTaskSummary), totalElements, totalPages: totalPages(totalElements, size), size, number: page };
 }
 
 export function toTaskSummary(row: TaskRow): TaskSummary {

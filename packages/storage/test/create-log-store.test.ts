@@ -1,8 +1,8 @@
 // createLogStore: which store a KERUTA_DATABASE_URL opens, and the errors for the ones it cannot.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '@keruta/testing/base';
 import { createLogStore, type LogStore } from '../src/index.js';
 import { createTestDatabase } from './postgres-database.js';
 
@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('createLogStore', () => {
-  let dir: string;
+  let dir: TempDir;
   let opened: LogStore[];
 
   async function open(url: string): Promise<LogStore> {
@@ -21,30 +21,30 @@ describe('createLogStore', () => {
     return store;
   }
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keruta-url-'));
+  beforeEach(async () => {
+    dir = await makeTempDir('keruta-url-');
     opened = [];
   });
 
   afterEach(async () => {
     for (const store of opened) await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await dir.remove();
   });
 
   it('opens SQLite at an absolute path for sqlite:/abs/path', async () => {
-    const store = await open(`sqlite:${join(dir, 'keruta.db')}`);
+    const store = await open(`sqlite:${join(dir.path, 'keruta.db')}`);
     expect(store.kind).toBe('sqlite');
-    expect(existsSync(join(dir, 'keruta.db'))).toBe(true);
+    expect(existsSync(join(dir.path, 'keruta.db'))).toBe(true);
   });
 
   it('opens SQLite relative to the working directory for sqlite:./path', async () => {
-    await open(`sqlite:./${relative(process.cwd(), join(dir, 'data', 'keruta.db'))}`);
-    expect(existsSync(join(dir, 'data', 'keruta.db'))).toBe(true);
+    await open(`sqlite:./${relative(process.cwd(), join(dir.path, 'data', 'keruta.db'))}`);
+    expect(existsSync(join(dir.path, 'data', 'keruta.db'))).toBe(true);
   });
 
   it('reads sqlite:///abs/path like sqlite:/abs/path', async () => {
-    await open(`sqlite://${join(dir, 'keruta.db')}`);
-    expect(existsSync(join(dir, 'keruta.db'))).toBe(true);
+    await open(`sqlite://${join(dir.path, 'keruta.db')}`);
+    expect(existsSync(join(dir.path, 'keruta.db'))).toBe(true);
   });
 
   it('opens SQLite in memory for sqlite::memory:', async () => {

@@ -1,10 +1,9 @@
 // The error index's part of the LogStore contract, run against every store: kept by append as
 // lines arrive, read for a summary, and filled by the migration from lines stored before it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '@keruta/testing/base';
 import type { LogRequest, NormalizedLogRequest } from '@keruta/protocol';
 import { createPostgresLogStore, createSqliteLogStore, type ErrorIndexQuery, type LogStore } from '../src/index.js';
 import { createTestDatabase, schemaOfDir } from './postgres-database.js';
@@ -78,23 +77,23 @@ async function appendAll(store: LogStore, taskId: string, batches: NormalizedLog
 
 for (const storeUnderTest of STORES) {
   describe.skipIf(storeUnderTest.unavailable !== undefined)(`error index contract: ${storeUnderTest.name}`, () => {
-    let dir: string;
+    let dir: TempDir;
     let opened: LogStore[];
 
     async function open(): Promise<LogStore> {
-      const store = await storeUnderTest.create(dir);
+      const store = await storeUnderTest.create(dir.path);
       opened.push(store);
       return store;
     }
 
-    beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'keruta-error-index-'));
+    beforeEach(async () => {
+      dir = await makeTempDir('keruta-error-index-');
       opened = [];
     });
 
     afterEach(async () => {
       for (const store of opened.splice(0)) await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await dir.remove();
     });
 
     it('is undefined for an unknown task', async () => {
@@ -184,7 +183,7 @@ for (const storeUnderTest of STORES) {
       const kept = [await first.errorIndex(query('build-1')), await first.errorIndex(query('build-2'))];
       await first.close();
       opened.splice(0);
-      await storeUnderTest.forgetErrorIndex(dir);
+      await storeUnderTest.forgetErrorIndex(dir.path);
       const reopened = await open();
       expect([await reopened.errorIndex(query('build-1')), await reopened.errorIndex(query('build-2'))]).toEqual(kept);
       // And append goes on from it: the open section is still open.

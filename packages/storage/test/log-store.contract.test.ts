@@ -1,9 +1,8 @@
 // The LogStore contract: one suite, run against every store in STORES on a fresh temp dir per test.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, sleep, type TempDir } from '@keruta/testing/base';
 import { entryId, type LogQuery, type LogRequest, type NormalizedLogRequest } from '@keruta/protocol';
 import { createPostgresLogStore, createSqliteLogStore, type LogStore, type LogStoreOptions } from '../src/index.js';
 import { createTestDatabase, schemaOfDir } from './postgres-database.js';
@@ -92,27 +91,25 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 for (const storeUnderTest of STORES) {
   describe.skipIf(storeUnderTest.unavailable !== undefined)(`LogStore contract: ${storeUnderTest.name}`, () => {
-    let dir: string;
+    let dir: TempDir;
     let opened: LogStore[];
 
     async function open(options?: LogStoreOptions): Promise<LogStore> {
-      const store = await storeUnderTest.create(dir, options);
+      const store = await storeUnderTest.create(dir.path, options);
       opened.push(store);
       return store;
     }
 
-    beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'keruta-store-'));
+    beforeEach(async () => {
+      dir = await makeTempDir('keruta-store-');
       opened = [];
     });
 
     afterEach(async () => {
       for (const store of opened) await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await dir.remove();
     });
 
     describe('append', () => {
@@ -913,7 +910,7 @@ for (const storeUnderTest of STORES) {
         const store = await open();
         await store.append('build-1', lines(3, (i) => ({ runId: 'run-a', runSeq: i + 1 })));
         const before = { stats: await store.stats('build-1'), task: await store.getTask('build-1') };
-        await storeUnderTest.failWritesOf(dir, 'poison');
+        await storeUnderTest.failWritesOf(dir.path, 'poison');
         const batch = [
           line({ message: 'fine', runId: 'run-a', runSeq: 4 }),
           agentEvent('started', T0 + 1),

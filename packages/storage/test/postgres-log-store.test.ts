@@ -2,6 +2,7 @@
 // recovery from connections the server ends, chunked deletes, bounded scans.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sleep } from '@keruta/testing/base';
 import { isKerutaError, type NormalizedLogRequest } from '@keruta/protocol';
 import { createPostgresLogStore, type LogStore } from '../src/index.js';
 import { DELETE_CHUNK_SIZE } from '../src/delete-chunks.js';
@@ -42,7 +43,7 @@ async function retried(body: () => Promise<unknown>, attempts = 50): Promise<num
     } catch (error) {
       if (!isKerutaError(error) || error.code !== 'DATABASE_ERROR' || failures + 1 >= attempts) throw error;
       expect(error.message).not.toMatch(/SELECT|INSERT|COPY|UPDATE|DELETE/);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
   }
 }
@@ -189,7 +190,7 @@ describe.skipIf(postgres === undefined)('PostgreSQL log store', () => {
     const killer = (async () => {
       while (writing) {
         terminated += await terminateStoreConnections();
-        await new Promise((resolve) => setTimeout(resolve, 40));
+        await sleep(40);
       }
     })();
     await Promise.all(writers).finally(() => {

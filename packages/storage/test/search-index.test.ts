@@ -1,9 +1,8 @@
 // Search across tasks: the same behaviour from every store's index (SQLite file, SQLite in memory,
 // PostgreSQL), fed as keruta-api feeds it: told of each append, searched newest first.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '@keruta/testing/base';
 import { parseLogRequest, type LogLevel, type NormalizedLogRequest } from '@keruta/protocol';
 import { createPostgresLogStore, createSqliteLogStore, type LogStore, type SearchIndex, type SearchQuery } from '../src/index.js';
 import { assertBoundedPattern, requiredLiterals } from '../src/search/matcher.js';
@@ -31,7 +30,7 @@ const line = (message: string, level: LogLevel = 'INFO', timestamp?: string): No
   parseLogRequest({ source: 'stdout', level, message, ...(timestamp === undefined ? {} : { timestamp }) });
 
 describe.each(STORES)('search index on $name', (target) => {
-  let dir: string;
+  let dir: TempDir;
   let store: LogStore;
   let index: SearchIndex;
 
@@ -48,14 +47,14 @@ describe.each(STORES)('search index on $name', (target) => {
 
   beforeEach(async (context) => {
     if (target.unavailable !== undefined) context.skip();
-    dir = mkdtempSync(join(tmpdir(), 'keruta-search-'));
-    store = await target.create(dir);
+    dir = await makeTempDir('keruta-search-');
+    store = await target.create(dir.path);
     index = store.openSearchIndex();
   });
   afterEach(async () => {
     await index?.close();
     await store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await dir?.remove();
   });
 
   it('finds a substring in every task, case-insensitively, newest first, as the entries every read returns', async () => {

@@ -1,10 +1,10 @@
 // What only the SQLite store promises: its file, its pragmas, its migrations, its bounded scans.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, waitUntil, type TempDir } from '@keruta/testing/base';
 import type { NormalizedLogRequest } from '@keruta/protocol';
 import { createSqliteLogStore, type LogStore } from '../src/index.js';
 import { MAX_FILTERED_SCAN } from '../src/sqlite/read-logs.js';
@@ -37,7 +37,7 @@ function inspect<T>(path: string, read: (db: Database.Database) => T): T {
 }
 
 describe('SQLite log store', () => {
-  let dir: string;
+  let dir: TempDir;
   let path: string;
   let opened: LogStore[];
 
@@ -47,15 +47,15 @@ describe('SQLite log store', () => {
     return store;
   }
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keruta-sqlite-'));
-    path = join(dir, 'keruta.db');
+  beforeEach(async () => {
+    dir = await makeTempDir('keruta-sqlite-');
+    path = join(dir.path, 'keruta.db');
     opened = [];
   });
 
   afterEach(async () => {
     for (const store of opened) await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await dir.remove();
   });
 
   it('opens its file in WAL mode', () => {
@@ -70,8 +70,7 @@ describe('SQLite log store', () => {
     // ~3,000 rows are a few hundred pages: far below the writer's own checkpoint mark.
     for (let i = 0; i < 3; i += 1) await store.append('cp', lines(1000).map((e) => ({ ...e, message: `${e.message} ${'x'.repeat(200)}` })));
     // Waits for the rows the assertion asks for, not the first page a checkpoint copies.
-    const deadline = Date.now() + 15_000;
-    while (statSync(path).size <= emptySize + 3000 * 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => statSync(path).size > emptySize + 3000 * 200, 'the rows in the database file', 15_000);
     expect(statSync(path).size).toBeGreaterThan(emptySize + 3000 * 200);
     await store.close();
     // The last connection closed (the thread's went first) folded the WAL in and removed it.
@@ -80,7 +79,7 @@ describe('SQLite log store', () => {
   });
 
   it('creates the missing directories of its file', async () => {
-    const nested = join(dir, 'a', 'b', 'keruta.db');
+    const nested = join(dir.path, 'a', 'b', 'keruta.db');
     const store = open(nested);
     await store.append('build-1', lines(1));
     expect(existsSync(nested)).toBe(true);
@@ -177,7 +176,7 @@ describe('SQLite log store', () => {
   it('fails writes and pings with DATABASE_ERROR once its file is removed', async () => {
     const store = open();
     await store.append('build-1', lines(1));
-    rmSync(dir, { recursive: true, force: true });
+    await dir.remove();
     await expect(store.append('build-1', lines(1))).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
     await expect(store.deleteLogs('build-1')).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
     await expect(store.ping()).rejects.toMatchObject({ code: 'DATABASE_ERROR' });

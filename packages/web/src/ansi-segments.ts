@@ -1,25 +1,8 @@
-// A message as a terminal would print it, as styled runs of plain text: SGR styles (see
-// sgr-style.ts), OSC 8 hyperlinks to http(s) addresses, every other escape sequence (titles,
-// cursor moves, erases, DCS/APC/PM/SOS strings) left out, backspace and carriage return applied,
-// and the other control characters as caret glyphs (`^G`) instead of the boxes a font would draw.
+// A message as a terminal would print it, as styled runs of plain text (terminal-runs.ts): the
+// escape sequences read, SGR styles (see sgr-style.ts) and OSC 8 hyperlinks to http(s) addresses
+// applied, every other one (titles, cursor moves, erases, DCS/APC/PM/SOS strings) left out.
 // Nothing here produces HTML: the row view puts each run in through textContent.
-import { createSgrState, type TextStyle } from './sgr-style.js';
-
-export type { TextStyle } from './sgr-style.js';
-
-/** An OSC 8 hyperlink; the runs inside one link share the same object. */
-export interface TerminalLink {
-  /** An http: or https: address, normalised by the URL parser. */
-  href: string;
-}
-
-export interface Segment {
-  text: string;
-  style?: TextStyle;
-  link?: TerminalLink;
-  /** A control character shown as `text` (`^G`); this names it (`BEL, U+0007`). */
-  control?: string;
-}
+import { createTerminalRuns, type Segment, type TerminalLink } from './terminal-runs.js';
 
 /**
  * Bidirectional controls (LRO, RLO, isolates, marks) can make a line read as something else
@@ -50,53 +33,11 @@ const BS = 0x08;
 const CR = 0x0d;
 const ST_C1 = 0x9c;
 
-const C0_NAMES = 'NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US'.split(' ');
-const C1_NAMES = 'PAD HOP BPH NBH IND NEL SSA ESA HTS HTJ VTS PLD PLU RI SS2 SS3 DCS PU1 PU2 STS CCH MW SPA EPA SOS SGCI SCI CSI ST OSC PM APC'.split(' ');
-
-/** `^G` for BEL, `^?` for DEL, and `M-^[` for the C1 control 0x9B, as `cat -v` shows them. */
-function controlGlyph(code: number): Segment {
-  const hex = code.toString(16).toUpperCase().padStart(4, '0');
-  if (code === 0x7f) return { text: '^?', control: `DEL, U+${hex}` };
-  if (code < 0x20) return { text: `^${String.fromCharCode(code + 64)}`, control: `${C0_NAMES[code]}, U+${hex}` };
-  return { text: `M-^${String.fromCharCode(code - 0x80 + 64)}`, control: `${C1_NAMES[code - 0x80]}, U+${hex}` };
-}
-
 /** The runs of a message; one without escapes or controls is one plain run. */
 export function ansiSegments(raw: string): Segment[] {
   const message = withoutBidiControls(raw);
   if (!hasControls(message)) return [{ text: message }];
-  const sgr = createSgrState();
-  const segments: Segment[] = [];
-  let link: TerminalLink | undefined;
-  /** Printed text not yet in a segment, under the current style and link. */
-  let pending = '';
-
-  const flush = (): void => {
-    if (pending === '') return;
-    const text = sgr.concealed ? ' '.repeat(pending.length) : pending;
-    const style = sgr.style();
-    const segment: Segment = { text };
-    if (style !== undefined) segment.style = style;
-    if (link !== undefined) segment.link = link;
-    segments.push(segment);
-    pending = '';
-  };
-
-  const backspace = (): void => {
-    // A terminal moves back one cell for the next character to overwrite: the one before goes.
-    if (pending !== '') {
-      pending = pending.slice(0, isLowSurrogate(pending, pending.length - 1) ? -2 : -1);
-      return;
-    }
-    const last = segments.at(-1);
-    if (last === undefined) return;
-    if (last.control !== undefined || last.text.length <= 1 || (last.text.length === 2 && isLowSurrogate(last.text, 1))) {
-      segments.pop();
-      return;
-    }
-    last.text = last.text.slice(0, isLowSurrogate(last.text, last.text.length - 1) ? -2 : -1);
-  };
-
+  const runs = createTerminalRuns();
   let i = 0;
   const end = message.length;
   while (i < end) {
@@ -106,25 +47,19 @@ export function ansiSegments(raw: string): Segment[] {
       code = message.charCodeAt(at);
       if (isControl(code)) break;
     }
-    if (at > i) pending += message.slice(i, at);
+    if (at > i) runs.print(message.slice(i, at));
     if (at === end) break;
     if (code === ESC) {
       const next = message.charCodeAt(at + 1);
       if (next === 0x5b /* [ */) {
         const csi = readCsi(message, at + 2);
-        if (csi.final === 'm' && csi.plain) {
-          flush();
-          sgr.apply(csi.params);
-        }
+        if (csi.final === 'm' && csi.plain) runs.applySgr(csi.params);
         // Every other CSI (cursor moves, erases, modes) is not something a log line can show.
         i = csi.next;
       } else if (next === 0x5d /* ] */) {
         const osc = readString(message, at + 2, true);
         const opened = linkOf(osc.body);
-        if (opened !== undefined) {
-          flush();
-          link = opened === null ? undefined : opened;
-        }
+        if (opened !== undefined) runs.setLink(opened === null ? undefined : opened);
         i = osc.next;
       } else if (next === 0x50 /* P */ || next === 0x58 /* X */ || next === 0x5e /* ^ */ || next === 0x5f /* _ */) {
         i = readString(message, at + 2, false).next;
@@ -138,24 +73,19 @@ export function ansiSegments(raw: string): Segment[] {
     }
     i = at + 1;
     if (code === BS) {
-      backspace();
+      runs.backspace();
       continue;
     }
     if (code === CR) {
       // A trailing carriage return (a CRLF line ending) prints nothing; one inside the line starts
       // it again (a progress bar redrawn), so what came before is gone, as keruta-agent keeps it.
       if (message.slice(i).replace(/\r/g, '') === '') break;
-      pending = '';
-      segments.length = 0;
+      runs.restart();
       continue;
     }
-    flush();
-    const glyph = controlGlyph(code);
-    if (link !== undefined) glyph.link = link;
-    segments.push(glyph);
+    runs.control(code);
   }
-  flush();
-  return segments;
+  return runs.finish();
 }
 
 /** The text a terminal prints for the message (what the row shows), for search. */
@@ -167,11 +97,6 @@ export function printedText(raw: string): string {
   return text;
 }
 
-function isLowSurrogate(text: string, index: number): boolean {
-  const code = text.charCodeAt(index);
-  return code >= 0xdc00 && code <= 0xdfff && index > 0;
-}
-
 interface Csi {
   params: string;
   final: string;
@@ -180,10 +105,10 @@ interface Csi {
   next: number;
 }
 
-/** Reads a CSI's parameter bytes, intermediate bytes and final byte from `from` (just past `ESC[`). */
 /** Parameter bytes that make a CSI private (`?`, `<`, `=`, `>`). */
 const PRIVATE_PARAMS = /[<=>?]/;
 
+/** Reads a CSI's parameter bytes, intermediate bytes and final byte from `from` (just past `ESC[`). */
 function readCsi(text: string, from: number): Csi {
   let j = from;
   while (j < text.length && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x3f) j++;

@@ -1,19 +1,14 @@
 // Where the task broke, over the whole stored log (not only the lines the page holds): the
-// store's error index read through GET /summary drives the first-failure jump, `n`/`N` and the
-// error buttons, the minimap beside the list, the section durations and the sticky section header.
+// store's error index (error-index.ts) drives the first-failure jump, `n`/`N` and the error
+// buttons with their position text, the minimap beside the list, the section durations and the
+// sticky section header.
 import type { SummaryClient } from 'keruta-client';
-import type { LogEntry, LogGroup, TaskLogSummary } from '@keruta/protocol';
-import { isErrorAnnotation, isGroupEnd } from '@keruta/protocol';
-import { element, formatCount } from './dom.js';
-import { groupName } from './line-markers.js';
-import { LINE_FLAGS } from './line-store.js';
+import { formatCount } from './dom.js';
+import { createErrorIndex, type ErrorIndex } from './error-index.js';
+import { createErrorMinimap } from './error-minimap.js';
 import type { LogViewer } from './log-viewer.js';
-import { formatDuration, type SectionInfo } from './row-view.js';
-
-/** Errors and sections per summary request: the most the server gives. */
-const PAGE = 1000;
-/** After live lines that change the index, the summary is read again at most this often, in ms. */
-const REFRESH_GAP_MS = 1000;
+import type { SectionInfo } from './row-view.js';
+import { createStickySection } from './sticky-section.js';
 
 export interface FailureNavElements {
   previous: HTMLButtonElement;
@@ -23,17 +18,12 @@ export interface FailureNavElements {
   sticky: HTMLElement;
 }
 
-export interface FailureNav {
-  /** Reads the index; the summary, or undefined when the task has no log yet (or the read failed). */
-  load(): Promise<TaskLogSummary | undefined>;
+export interface FailureNav extends Pick<ErrorIndex, 'load' | 'noteEntries' | 'errorSeqs'> {
   /** Goes to the next (1) or previous (-1) error from the line in view; false when the log has none. */
   go(direction: 1 | -1): Promise<boolean>;
   sectionInfo(seq: number): SectionInfo | undefined;
-  /** New lines arrived: an error or a section's end among them means the index moved. */
-  noteEntries(entries: readonly LogEntry[]): void;
   /** The list was drawn with `firstLine` (absolute index) at its top. */
   drawn(firstLine: number): void;
-  readonly errorSeqs: readonly number[];
 }
 
 export function createFailureNav(options: {
@@ -43,71 +33,19 @@ export function createFailureNav(options: {
   elements: FailureNavElements;
   goToLine(seq: number): Promise<void>;
 }): FailureNav {
-  const { summaries, taskId, viewer, elements } = options;
-  let errorSeqs: number[] = [];
-  const groups = new Map<number, LogGroup>();
-  let lastSeq = 0;
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  let loading: Promise<TaskLogSummary | undefined> | undefined;
-
-  /** Set once a whole read succeeded: later reads go on from what is held. */
-  let complete = false;
-
-  /**
-   * Reads every error's seq (for `n`/`N` and the minimap: 8 bytes each, a thousand per request)
-   * and every section. Once held, a read for new lines asks only for errors after the last one
-   * held and for sections from the last one held (the open one's end and duration move).
-   */
-  const readAll = async (): Promise<TaskLogSummary | undefined> => {
-    const errorsFrom = complete ? (errorSeqs.at(-1) ?? 0) : 0;
-    let lastGroup = 0;
-    if (complete) for (const seq of groups.keys()) lastGroup = Math.max(lastGroup, seq);
-    const groupsFrom = Math.max(0, lastGroup - 1);
-    let first: TaskLogSummary;
-    try {
-      first = await summaries.getSummary(taskId, { context: 0, size: PAGE, errorsAfter: errorsFrom, groupsAfter: groupsFrom });
-    } catch {
-      // No log yet (TASK_NOT_FOUND) or the server cannot answer now: the page works without the
-      // index, and reads it again when lines with errors arrive.
-      return undefined;
-    }
-    const seqs = first.errors.map((e) => e.seq);
-    const found: LogGroup[] = [...first.groups];
-    let page = first;
-    while (page.nextErrorsAfter !== null || page.nextGroupsAfter !== null) {
-      page = await summaries.getSummary(taskId, {
-        context: 0,
-        size: PAGE,
-        errorsAfter: page.nextErrorsAfter ?? Number.MAX_SAFE_INTEGER,
-        groupsAfter: page.nextGroupsAfter ?? Number.MAX_SAFE_INTEGER,
-      });
-      seqs.push(...page.errors.map((e) => e.seq));
-      found.push(...page.groups);
-    }
-    // A delete may have taken lines: then the counts no longer add up, and everything is read again.
-    const held = errorsFrom === 0 ? [] : errorSeqs;
-    if (complete && held.length + seqs.length !== first.counts.errors + first.counts.annotations) {
-      complete = false;
-      return readAll();
-    }
-    errorSeqs = [...held, ...seqs];
-    if (!complete) groups.clear();
-    for (const group of found) groups.set(group.startSeq, group);
-    complete = true;
-    lastSeq = first.lastSeq;
-    stickySeq = 0;
-    drawMinimap();
-    updatePosition();
-    viewer.redraw();
-    return first;
-  };
-
-  const load = (): Promise<TaskLogSummary | undefined> => {
-    loading ??= readAll().finally(() => {
-      loading = undefined;
-    });
-    return loading;
-  };
+  const { viewer, elements } = options;
+  const index = createErrorIndex({
+    summaries: options.summaries,
+    taskId: options.taskId,
+    onRead() {
+      sticky.forget();
+      minimap.draw();
+      updatePosition();
+      viewer.redraw();
+    },
+  });
+  const minimap = createErrorMinimap({ canvas: elements.minimap, errors: index, onPick: (seq) => void options.goToLine(seq).then(updatePosition) });
+  const sticky = createStickySection({ element: elements.sticky, store: viewer.store, section: index.section, goToLine: options.goToLine });
 
   /** The top line in view, as last drawn. */
   let currentTopSeq: number | undefined;
@@ -117,6 +55,7 @@ export function createFailureNav(options: {
   /** The target line the position text was written for. */
   let positionFor = -1;
   const updatePosition = (): void => {
+    const { errorSeqs } = index;
     positionFor = viewer.targetSeq;
     const at = indexOfSorted(errorSeqs, viewer.targetSeq);
     const total = formatCount(errorSeqs.length);
@@ -126,7 +65,9 @@ export function createFailureNav(options: {
   };
 
   const go = async (direction: 1 | -1): Promise<boolean> => {
+    const loading = index.loading;
     if (loading !== undefined) await loading;
+    const { errorSeqs } = index;
     if (errorSeqs.length === 0) return false;
     const from = currentSeq();
     let target: number | undefined;
@@ -137,93 +78,24 @@ export function createFailureNav(options: {
     updatePosition();
     return true;
   };
-
-  function drawMinimap(): void {
-    const canvas = elements.minimap;
-    const height = canvas.clientHeight;
-    const width = canvas.clientWidth;
-    if (height === 0) return;
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const context = canvas.getContext('2d');
-    if (context === null) return;
-    context.scale(ratio, ratio);
-    context.clearRect(0, 0, width, height);
-    canvas.dataset['marks'] = String(errorSeqs.length);
-    canvas.title = errorSeqs.length === 0 ? 'No errors in this log' : `${formatCount(errorSeqs.length)} errors over the whole log: click to go to one`;
-    if (lastSeq === 0) return;
-    context.fillStyle = getComputedStyle(canvas).color;
-    // One 3-pixel mark per error; a million errors still draw as at most one mark per pixel row.
-    let lastY = -1;
-    for (const seq of errorSeqs) {
-      const y = Math.floor(((seq - 1) / Math.max(1, lastSeq - 1)) * (height - 3));
-      if (y === lastY) continue;
-      lastY = y;
-      context.fillRect(0, y, width, 3);
-    }
-  }
-
-  elements.minimap.addEventListener('click', (event) => {
-    if (errorSeqs.length === 0 || lastSeq === 0) return;
-    const rect = elements.minimap.getBoundingClientRect();
-    const seqAt = 1 + ((event.clientY - rect.top) / Math.max(1, rect.height)) * (lastSeq - 1);
-    let best = errorSeqs[0] as number;
-    for (const seq of errorSeqs) if (Math.abs(seq - seqAt) < Math.abs(best - seqAt)) best = seq;
-    void options.goToLine(best).then(updatePosition);
-  });
-  new ResizeObserver(() => drawMinimap()).observe(elements.minimap);
   elements.previous.addEventListener('click', () => void go(-1));
   elements.next.addEventListener('click', () => void go(1));
 
-  let stickySeq = 0;
-  elements.sticky.addEventListener('click', () => {
-    if (stickySeq > 0) void options.goToLine(stickySeq);
-  });
-
   return {
-    load,
+    load: index.load,
     go,
     get errorSeqs() {
-      return errorSeqs;
+      return index.errorSeqs;
     },
     sectionInfo(seq) {
-      const group = groups.get(seq);
+      const group = index.section(seq);
       return group === undefined ? undefined : { durationMs: group.durationMs, status: group.status };
     },
-    noteEntries(entries) {
-      if (refreshTimer !== undefined) return;
-      const moves = entries.some((e) => e.level === 'ERROR' || isErrorAnnotation(e.message) || isGroupEnd(e.message));
-      if (!moves) return;
-      refreshTimer = setTimeout(() => {
-        refreshTimer = undefined;
-        void load();
-      }, REFRESH_GAP_MS);
-    },
+    noteEntries: index.noteEntries,
     drawn(firstLine) {
-      const { store } = viewer;
       if (viewer.targetSeq !== positionFor) updatePosition();
-      currentTopSeq = firstLine < 0 ? undefined : store.seqAt(firstLine);
-      // The header of the section the top row is in, once the header itself has scrolled away.
-      const group = firstLine < 0 ? 0 : store.groupAt(firstLine);
-      const headerIndex = group === 0 ? undefined : store.indexOfSeq(group);
-      const headerInView = headerIndex === firstLine || (headerIndex !== undefined && firstLine >= 0 && store.flagsAt(firstLine) & LINE_FLAGS.groupStart);
-      if (group === 0 || headerIndex === undefined || headerInView) {
-        if (stickySeq !== 0) {
-          stickySeq = 0;
-          elements.sticky.hidden = true;
-        }
-        return;
-      }
-      if (stickySeq === group) return;
-      stickySeq = group;
-      const info = groups.get(group);
-      const name = groupName(store.messageAt(headerIndex)) || '(section)';
-      elements.sticky.replaceChildren(element('span', 'fold', '▾'), element('span', 'ln', String(group)), element('span', 'msg', name));
-      if (info !== undefined) elements.sticky.append(element('span', 'dur', formatDuration(info.durationMs)));
-      elements.sticky.className = `sticky-section group-header${info === undefined ? '' : ` section-${info.status}`}`;
-      elements.sticky.dataset['seq'] = String(group);
-      elements.sticky.hidden = false;
+      currentTopSeq = firstLine < 0 ? undefined : viewer.store.seqAt(firstLine);
+      sticky.update(firstLine);
     },
   };
 }

@@ -1,9 +1,10 @@
-// The page's lines, held compactly so that two million of them fit in a tab: one typed array per
-// number field and one array of message strings, in a double-ended buffer. Older history is added
-// at the front, live lines at the back, and past the cap the oldest lines are dropped. A line is
-// addressed by its absolute index, which never changes while lines come and go at either end.
+// The page's lines (held in line-columns.ts): older history is added at the front, live lines at
+// the back, past the cap the oldest lines are dropped, and lines cleared away are not taken again.
+// Each line gets its flags and the section it is in as it comes. A line is addressed by its
+// absolute index, which never changes while lines come and go at either end.
 import { LOG_LEVELS, LOG_SOURCES, type LogEntry, type LogLevel, type LogSource } from '@keruta/protocol';
-import { hasAnsi, lineMarker } from './line-markers.js';
+import { createLineColumns, type LineColumns } from './line-columns.js';
+import { hasAnsi, lineMarker, type LineMarker } from './line-markers.js';
 
 /** Flags kept per line, with the source (bits 0–1) and level (bits 2–3) in one byte. */
 export const LINE_FLAGS = {
@@ -66,112 +67,106 @@ export interface LineStoreOptions {
   cap: number;
 }
 
-/** Lines per chunk: storage grows and shrinks a chunk at a time, never copying what it holds. */
-const CHUNK_BITS = 14;
-const CHUNK = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK - 1;
-
-interface Chunk {
-  seqs: Float64Array;
-  times: Float64Array;
-  groups: Float64Array;
-  meta: Uint8Array;
-  messages: (string | undefined)[];
+/** The flags of a line: its source and level, and what its message holds. */
+function lineFlags(entry: LogEntry, marker: LineMarker): number {
+  let flags = SOURCE_INDEX[entry.source] | (LEVEL_INDEX[entry.level] << 2);
+  if (hasAnsi(entry.message)) flags |= LINE_FLAGS.ansi;
+  if (marker === 'group-start') flags |= LINE_FLAGS.groupStart;
+  else if (marker === 'group-end') flags |= LINE_FLAGS.groupEnd;
+  if (entry.metadata['truncated'] === true) flags |= LINE_FLAGS.truncated;
+  return flags;
 }
 
-function createChunk(): Chunk {
-  return {
-    seqs: new Float64Array(CHUNK),
-    times: new Float64Array(CHUNK),
-    groups: new Float64Array(CHUNK),
-    meta: new Uint8Array(CHUNK),
-    messages: new Array<string | undefined>(CHUNK).fill(undefined),
-  };
+/**
+ * Older lines put in front left the section `open` open: it goes on into the lines held from
+ * `from`, up to its end or the next header. Adds it to `closed` when it ends there; returns
+ * whether it is still open at the last line.
+ */
+function continueSection(columns: LineColumns, from: number, open: number, closed: number[]): boolean {
+  for (let i = from; i < columns.endIndex; i++) {
+    const flags = columns.metaAt(i);
+    if (flags & LINE_FLAGS.groupStart) return false;
+    columns.setGroupAt(i, open);
+    if (flags & LINE_FLAGS.groupEnd) {
+      closed.push(open);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Writes older entries in front of the lines held, each in its section, and carries the section
+ * they leave open into the lines held. Returns the header seqs of the sections they close, and
+ * the section that is still open at the newest line because of them (0: none).
+ */
+function putInFront(columns: LineColumns, kept: readonly LogEntry[]): { closed: number[]; openAtEnd: number } {
+  columns.growFront(kept.length);
+  const start = columns.firstIndex;
+  const closed: number[] = [];
+  let open = 0;
+  kept.forEach((entry, i) => {
+    const marker = lineMarker(entry.message);
+    if (marker === 'group-start') open = entry.seq;
+    columns.write(start + i, entry, open, lineFlags(entry, marker));
+    if (marker === 'group-end') {
+      if (open !== 0) closed.push(open);
+      open = 0;
+    }
+  });
+  const openAtEnd = open !== 0 && continueSection(columns, start + kept.length, open, closed) ? open : 0;
+  return { closed, openAtEnd };
+}
+
+/** Absolute index of the line with this seq, found by halves (the store keeps seqs ascending); undefined when not held. */
+function findSeq(columns: LineColumns, seq: number): number | undefined {
+  let lo = columns.firstIndex;
+  let hi = columns.endIndex - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = columns.seqAt(mid);
+    if (value === seq) return mid;
+    if (value < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 export function createLineStore({ cap }: LineStoreOptions): LineStore {
-  const chunks: Chunk[] = [];
-  /** Position of the oldest line within chunks[0]. */
-  let head = 0;
-  let length = 0;
-  /** Absolute index of the oldest line. */
-  let base = 0;
+  const columns = createLineColumns();
   /** Header seq of the section still open at the newest line (0: none). */
   let openGroup = 0;
   let floor = 0;
   /** `metadata.originalLength` of the cut lines held, by seq: few lines have one. */
   const originalLengths = new Map<number, number>();
 
-  const chunkOf = (position: number): Chunk => chunks[position >> CHUNK_BITS] as Chunk;
-  const position = (index: number): number => head + (index - base);
-
-  /** Makes room for `front` more lines before the oldest and `back` more after the newest. */
-  const reserve = (front: number, back: number): void => {
-    while (head < front) {
-      chunks.unshift(createChunk());
-      head += CHUNK;
-    }
-    while (chunks.length * CHUNK < head + length + back) chunks.push(createChunk());
-  };
-
-  const write = (at: number, entry: LogEntry, group: number): void => {
-    const chunk = chunkOf(at);
-    const i = at & CHUNK_MASK;
-    const message = entry.message;
-    let flags = SOURCE_INDEX[entry.source] | (LEVEL_INDEX[entry.level] << 2);
-    if (hasAnsi(message)) flags |= LINE_FLAGS.ansi;
-    const marker = lineMarker(message);
-    if (marker === 'group-start') flags |= LINE_FLAGS.groupStart;
-    else if (marker === 'group-end') flags |= LINE_FLAGS.groupEnd;
-    if (entry.metadata['truncated'] === true) {
-      flags |= LINE_FLAGS.truncated;
-      const original = entry.metadata['originalLength'];
-      if (typeof original === 'number' && Number.isFinite(original)) originalLengths.set(entry.seq, original);
-    }
-    chunk.seqs[i] = entry.seq;
-    chunk.times[i] = Date.parse(entry.timestamp);
-    chunk.groups[i] = marker === 'group-start' ? entry.seq : group;
-    chunk.meta[i] = flags;
-    chunk.messages[i] = message;
+  /** Keeps a cut line's length before the cut, when the entry gives it. */
+  const noteCut = (entry: LogEntry): void => {
+    if (entry.metadata['truncated'] !== true) return;
+    const original = entry.metadata['originalLength'];
+    if (typeof original === 'number' && Number.isFinite(original)) originalLengths.set(entry.seq, original);
   };
 
   const dropFront = (count: number): void => {
-    for (let p = head; p < head + count; p++) chunkOf(p).messages[p & CHUNK_MASK] = undefined;
-    if (originalLengths.size > 0) for (let p = head; p < head + count; p++) originalLengths.delete(seqAtPosition(p));
-    head += count;
-    base += count;
-    length -= count;
-    while (head >= CHUNK) {
-      chunks.shift();
-      head -= CHUNK;
-    }
-    if (length === 0) {
-      chunks.length = 0;
-      head = 0;
-    }
-  };
-
-  const seqAtPosition = (p: number): number => chunkOf(p).seqs[p & CHUNK_MASK] as number;
-  const metaAt = (index: number): number => {
-    const p = position(index);
-    return chunkOf(p).meta[p & CHUNK_MASK] as number;
+    if (originalLengths.size > 0) for (let i = columns.firstIndex; i < columns.firstIndex + count; i++) originalLengths.delete(columns.seqAt(i));
+    columns.dropFront(count);
   };
 
   const store: LineStore = {
     get length() {
-      return length;
+      return columns.length;
     },
     get firstIndex() {
-      return base;
+      return columns.firstIndex;
     },
     get endIndex() {
-      return base + length;
+      return columns.endIndex;
     },
     get firstSeq() {
-      return length === 0 ? 0 : seqAtPosition(head);
+      return columns.length === 0 ? 0 : columns.seqAt(columns.firstIndex);
     },
     get lastSeq() {
-      return length === 0 ? 0 : seqAtPosition(head + length - 1);
+      return columns.length === 0 ? 0 : columns.seqAt(columns.endIndex - 1);
     },
     cap,
     get floorSeq() {
@@ -179,111 +174,54 @@ export function createLineStore({ cap }: LineStoreOptions): LineStore {
     },
     append(entries) {
       let last = Math.max(store.lastSeq, floor);
-      let fresh = 0;
-      for (const entry of entries) if (entry.seq > last) fresh += 1;
-      if (fresh === 0) return 0;
-      reserve(0, fresh);
       for (const entry of entries) {
         if (entry.seq <= last) continue;
         const marker = lineMarker(entry.message);
         // A new section closes the one before it: GitHub Actions does not nest them either.
         if (marker === 'group-start') openGroup = entry.seq;
-        write(head + length, entry, openGroup);
+        noteCut(entry);
+        columns.push(entry, openGroup, lineFlags(entry, marker));
         if (marker === 'group-end') openGroup = 0;
-        length += 1;
         last = entry.seq;
       }
-      const over = length - cap;
+      const over = columns.length - cap;
       if (over > 0) dropFront(over);
       return Math.max(0, over);
     },
     prepend(entries) {
-      const first = length === 0 ? Infinity : store.firstSeq;
+      const first = columns.length === 0 ? Infinity : store.firstSeq;
       const older = entries.filter((e) => e.seq < first && e.seq > floor);
-      const room = Math.max(0, cap - length);
+      const room = Math.max(0, cap - columns.length);
       const kept = older.length > room ? older.slice(older.length - room) : older;
       if (kept.length === 0) return [];
-      reserve(kept.length, 0);
-      const closed: number[] = [];
-      let open = 0;
-      const start = head - kept.length;
-      kept.forEach((entry, i) => {
-        const marker = lineMarker(entry.message);
-        if (marker === 'group-start') open = entry.seq;
-        write(start + i, entry, open);
-        if (marker === 'group-end') {
-          if (open !== 0) closed.push(open);
-          open = 0;
-        }
-      });
-      head = start;
-      base -= kept.length;
-      length += kept.length;
-      if (open !== 0) {
-        // The section the older lines leave open goes on into the lines already held.
-        let p = head + kept.length;
-        const end = head + length;
-        for (; p < end; p++) {
-          const chunk = chunkOf(p);
-          const i = p & CHUNK_MASK;
-          const flags = chunk.meta[i] as number;
-          if (flags & LINE_FLAGS.groupStart) break;
-          chunk.groups[i] = open;
-          if (flags & LINE_FLAGS.groupEnd) {
-            closed.push(open);
-            break;
-          }
-        }
-        if (p === end) openGroup = open;
-      }
+      for (const entry of kept) noteCut(entry);
+      const { closed, openAtEnd } = putInFront(columns, kept);
+      if (openAtEnd !== 0) openGroup = openAtEnd;
       return closed;
     },
     clear() {
       floor = Math.max(floor, store.lastSeq);
-      dropFront(length);
+      dropFront(columns.length);
       openGroup = 0;
     },
     reset() {
-      dropFront(length);
+      dropFront(columns.length);
       openGroup = 0;
       floor = 0;
     },
-    seqAt(index) {
-      const p = position(index);
-      return chunkOf(p).seqs[p & CHUNK_MASK] as number;
-    },
-    timeAt(index) {
-      const p = position(index);
-      return chunkOf(p).times[p & CHUNK_MASK] as number;
-    },
-    sourceAt: (index) => LOG_SOURCES[metaAt(index) & 3] as LogSource,
-    levelAt: (index) => LOG_LEVELS[(metaAt(index) >> 2) & 3] as LogLevel,
-    levelIndexAt: (index) => (metaAt(index) >> 2) & 3,
-    sourceIndexAt: (index) => metaAt(index) & 3,
-    flagsAt: metaAt,
-    messageAt(index) {
-      const p = position(index);
-      return chunkOf(p).messages[p & CHUNK_MASK] ?? '';
-    },
+    seqAt: columns.seqAt,
+    timeAt: columns.timeAt,
+    sourceAt: (index) => LOG_SOURCES[columns.metaAt(index) & 3] as LogSource,
+    levelAt: (index) => LOG_LEVELS[(columns.metaAt(index) >> 2) & 3] as LogLevel,
+    levelIndexAt: (index) => (columns.metaAt(index) >> 2) & 3,
+    sourceIndexAt: (index) => columns.metaAt(index) & 3,
+    flagsAt: columns.metaAt,
+    messageAt: columns.messageAt,
     originalLengthAt(index) {
-      return originalLengths.size === 0 ? undefined : originalLengths.get(store.seqAt(index));
+      return originalLengths.size === 0 ? undefined : originalLengths.get(columns.seqAt(index));
     },
-    groupAt(index) {
-      const p = position(index);
-      return chunkOf(p).groups[p & CHUNK_MASK] as number;
-    },
-    indexOfSeq(seq) {
-      let lo = head;
-      let hi = head + length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const value = seqAtPosition(mid);
-        if (value === seq) return base + (mid - head);
-        if (value < seq) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return undefined;
-    },
+    groupAt: columns.groupAt,
+    indexOfSeq: (seq) => findSeq(columns, seq),
   };
   return store;
 }

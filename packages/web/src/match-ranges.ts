@@ -1,6 +1,7 @@
 // Search matches in a line's text, and a line's styled runs cut where the matches begin and end,
 // so that every match can be marked without losing the ANSI colours around it.
-import type { Segment, TerminalLink, TextStyle } from './ansi-segments.js';
+import type { TextStyle } from './sgr-style.js';
+import type { Segment, TerminalLink } from './terminal-runs.js';
 
 /** A case-insensitive matcher for plain text (no pattern syntax), or undefined for an empty query. */
 export function queryPattern(query: string): RegExp | undefined {

@@ -2,11 +2,12 @@
 // the message as a terminal prints it (styled runs, hyperlinks, control glyphs) with the search
 // matches marked. Built with textContent only: log text is never HTML.
 // The class names are the usage guide's (`log-entry level-ERROR`), so its colours apply.
-import { ansiSegments, printedText, withoutBidiControls, type Segment, type TerminalLink } from './ansi-segments.js';
+import { ansiSegments, printedText, withoutBidiControls } from './ansi-segments.js';
 import { element, formatCount } from './dom.js';
 import { groupName } from './line-markers.js';
 import { LINE_FLAGS, type LineStore } from './line-store.js';
 import { markSegments, matchRanges } from './match-ranges.js';
+import type { Segment, TerminalLink } from './terminal-runs.js';
 import { formatDateTime, formatTime } from './time-format.js';
 
 export interface RowContext {

@@ -23,6 +23,12 @@ export interface SearchState {
   extend(from: number, to: number): void;
   /** Forgets matches below `index` (lines dropped from the store). */
   dropBelow(index: number): void;
+  /**
+   * Makes the next (1) or previous (-1) match the current one and returns its line. Without a
+   * current match it is the first match from `fromLine()` on (or the last before it); undefined
+   * without matches.
+   */
+  step(direction: 1 | -1, fromLine: () => number): number | undefined;
 }
 
 /** The text of a line as shown: a section header shows its name. */
@@ -73,6 +79,17 @@ export function createSearchState(store: LineStore, rules: ViewRules): SearchSta
     dropBelow(index) {
       const dropped = matches.dropBelow(index);
       if (state.current >= 0) state.current = Math.max(-1, state.current - dropped);
+    },
+    step(direction, fromLine) {
+      const count = matches.length;
+      if (count === 0) return undefined;
+      if (state.current < 0 || state.current >= count) {
+        const at = matches.lowerBound(fromLine());
+        state.current = direction === 1 ? at % count : (at - 1 + count) % count;
+      } else {
+        state.current = (state.current + direction + count) % count;
+      }
+      return matches.at(state.current);
     },
   };
   return state;

@@ -1,7 +1,8 @@
 // The scrolling list that only ever holds the rows in view: a sticky layer the height of the
-// viewport with the visible rows in it, over a spacer that gives the scrollbar its length.
-// Rows are drawn in animation frames and kept while they stay in view.
+// viewport with the visible rows in it (drawn-rows.ts), over a spacer that gives the scrollbar its
+// length. Rows are drawn in animation frames and kept while they stay in view.
 import { element } from './dom.js';
+import { createDrawnRows } from './drawn-rows.js';
 import { MAX_SCROLL_HEIGHT, contentHeight, isAtBottom, scrollTopForRow, visibleRows, type ListGeometry } from './virtual-range.js';
 
 export interface VirtualListOptions {
@@ -49,10 +50,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
 
   let rowCount = 0;
   let viewportHeight = container.clientHeight;
-  let drawn = new Map<number, HTMLElement>();
-  let drawnKeys: number[] = [];
-  /** The drawn rows must all be replaced, even by the same keys. */
-  let stale = false;
+  const drawnRows = createDrawnRows(inner, options);
   let frame = 0;
   /** The scrollTop the list set last; a scroll event elsewhere is the user's. */
   let ownScrollTop = -1;
@@ -75,20 +73,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
       frame = 0;
     }
     const { first, end, offset } = visibleRows(container.scrollTop, geometry());
-    const next = new Map<number, HTMLElement>();
-    const keys: number[] = [];
-    let same = !stale && end - first === drawnKeys.length;
-    for (let row = first; row < end; row++) {
-      const key = options.keyOf(row);
-      if (same && drawnKeys[row - first] !== key) same = false;
-      keys.push(key);
-      next.set(key, drawn.get(key) ?? options.renderRow(row));
-    }
-    inner.style.transform = `translateY(${offset}px)`;
-    if (!same) inner.replaceChildren(...next.values());
-    drawn = next;
-    drawnKeys = keys;
-    stale = false;
+    drawnRows.draw(first, end, offset);
     options.onDraw?.(first, end);
   };
 
@@ -127,11 +112,7 @@ export function createVirtualList(options: VirtualListOptions): VirtualList {
     },
     scheduleDraw,
     draw,
-    invalidate() {
-      drawn = new Map();
-      drawnKeys = [];
-      stale = true;
-    },
+    invalidate: drawnRows.invalidate,
     scrollToBottom() {
       setScrollTop(container.scrollHeight);
     },

@@ -4,9 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '@keruta/testing';
+import { startWriter, waitUntil } from '@keruta/testing/base';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { openLogPage, readAllRows, rowsInView, waitForRows } from './page-helpers.js';
-import { numberedLines, postEntries, startWriter } from './writer.js';
+import { numberedLines, postEntries } from './writer.js';
 
 async function postMany(apiUrl: string, taskId: string, total: number): Promise<void> {
   for (let from = 1; from <= total; from += 10_000) await postEntries(apiUrl, taskId, numberedLines(from, Math.min(10_000, total - from + 1)));
@@ -28,8 +29,8 @@ describe('admin page: history, older lines, links and downloads', () => {
 
   it('shows history then live lines with no gap and no duplicate while a writer keeps posting', async () => {
     const taskId = 'seam';
-    const writer = startWriter({ apiUrl: server.apiUrl, taskId, total: 1_000_000, perPost: 15, intervalMs: 10 });
-    while (writer.written < 500) await new Promise((resolve) => setTimeout(resolve, 10));
+    const writer = startWriter({ apiUrl: server.apiUrl, taskId, batchSize: 15, pauseMs: 10 });
+    await waitUntil(() => writer.written >= 500, '500 lines written');
     const whole = await browser.newPage();
     const tail = await browser.newPage();
     // A tall page: fewer steps to read every row.
@@ -37,9 +38,8 @@ describe('admin page: history, older lines, links and downloads', () => {
     await Promise.all([openLogPage(whole.page, `${server.baseUrl}/?taskId=${taskId}&since=0`), openLogPage(tail.page, `${server.baseUrl}/?taskId=${taskId}&tail=100`)]);
     // The writer goes on past the seam for a while, then stops.
     const atOpen = writer.written;
-    while (writer.written < atOpen + 1000) await new Promise((resolve) => setTimeout(resolve, 10));
-    writer.stop();
-    const total = await writer.done;
+    await waitUntil(() => writer.written >= atOpen + 1000, '1000 lines past the seam');
+    const total = await writer.stop();
     const lastShown = (last: number) => document.getElementById('logContainer')?.dataset['lastSeq'] === String(last);
     await Promise.all([whole.page.waitForFunction(lastShown, total), tail.page.waitForFunction(lastShown, total)]);
 

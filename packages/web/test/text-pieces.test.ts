@@ -2,7 +2,7 @@
 // section markers, and what the address asks for (terminal output: terminal-text.test.ts).
 import { describe, expect, it } from 'vitest';
 import { groupName, lineMarker } from '../src/line-markers.js';
-import { xtermColour } from '../src/sgr-style.js';
+import { xtermColour } from '../src/sgr-rendition.js';
 import { markSegments, matchRanges, queryPattern } from '../src/match-ranges.js';
 import { DEFAULT_TAIL, lineFromHash, readPageOptions } from '../src/page-options.js';
 

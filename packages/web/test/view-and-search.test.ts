@@ -71,4 +71,20 @@ describe('view index and search', () => {
     search.setQuery('', store.endIndex);
     expect(search.pattern).toBeUndefined();
   });
+
+  it('steps from the line in view to the next or previous match, then from match to match, wrapping', () => {
+    seq = 0;
+    const { store, search } = setUp([line('hit 1'), line('miss'), line('hit 3'), line('miss'), line('hit 5')]);
+    const seqOf = (index: number | undefined) => (index === undefined ? undefined : store.seqAt(index));
+    expect(search.step(1, () => 0)).toBeUndefined();
+    search.setQuery('hit', store.endIndex);
+    // Without a current match, the first one from the line in view (seq 2) on, or the last before it.
+    expect(seqOf(search.step(1, () => 1))).toBe(3);
+    search.current = -1;
+    expect(seqOf(search.step(-1, () => 1))).toBe(1);
+    // Then from the current match on, whatever is in view, round the end.
+    expect(seqOf(search.step(-1, () => 4))).toBe(5);
+    expect(seqOf(search.step(1, () => 4))).toBe(1);
+    expect(search.current).toBe(0);
+  });
 });

@@ -21,11 +21,12 @@ import {
   type ConnectionSettings,
 } from './config.js';
 import { createEntryPrinter } from './entry-printer.js';
-import { abortExitCode, followLogs, taskExitCode } from './follow-logs.js';
+import { followLogs } from './follow-logs.js';
 import { formatPartial } from './format.js';
 import { LOGS_FLAGS, logsSettings, optionFrom, type LogsFlags } from './logs-flags.js';
 import { printHistory } from './print-history.js';
 import { printSearch, searchOptions, type SearchFlags } from './search-command.js';
+import { abortExitCode, taskExitCode } from './task-exit.js';
 import { printTasks } from './tasks-command.js';
 
 export interface CliIo {

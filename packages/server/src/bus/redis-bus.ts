@@ -54,15 +54,7 @@ export function createRedisBus(options: RedisBusOptions): LogBus {
   const pending = new Set<Promise<unknown>>();
   let closed = false;
 
-  const connectionOptions = (role: 'pub' | 'sub') => ({
-    // Named so that an operator (or a test) can tell keruta's connections apart in CLIENT LIST.
-    connectionName: `${prefix}${role}:${instanceId}`.replace(/\s/g, '_'),
-    retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-  });
-  // Publishes made while Redis is away are dropped, not queued without bound: readers poll the store.
-  const publisher = new Redis(options.url, { ...connectionOptions('pub'), enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  // Subscribes made while Redis is away wait for it; ioredis re-subscribes after a reconnect.
-  const subscriber = new Redis(options.url, { ...connectionOptions('sub'), maxRetriesPerRequest: null });
+  const { publisher, subscriber } = connect(options.url, (role) => `${prefix}${role}:${instanceId}`);
 
   const track = (work: Promise<unknown>, what: string): void => {
     const tracked = work.catch((error: unknown) => {
@@ -88,14 +80,8 @@ export function createRedisBus(options: RedisBusOptions): LogBus {
 
   const receive = (key: string, payload: string): void => {
     if (!listeners.has(key)) return;
-    let message: WireMessage;
-    try {
-      message = JSON.parse(payload) as WireMessage;
-    } catch {
-      // Not one of ours (another program on our channels): the store still has every entry.
-      return;
-    }
-    if (message.from === instanceId || !isBusEvent(message.event)) return;
+    const message = readWireMessage(payload);
+    if (message === undefined || message.from === instanceId) return;
     options.observeLag?.(Math.max(0, Date.now() - message.at) / 1000);
     deliver(key, message.event);
   };
@@ -105,23 +91,9 @@ export function createRedisBus(options: RedisBusOptions): LogBus {
   });
   subscriber.on('pmessage', (_pattern: string, _channel: string, payload: string) => receive('*', payload));
 
-  // An outage is logged once when it starts and once when it ends, not on every retry.
-  const down = new Set<'publisher' | 'subscriber'>();
+  logOutages(publisher, 'publisher', logger, () => closed);
+  logOutages(subscriber, 'subscriber', logger, () => closed);
   let subscriberReadyBefore = false;
-  const watch = (connection: Redis, role: 'publisher' | 'subscriber'): void => {
-    const lost = (error?: Error): void => {
-      if (closed || down.has(role)) return;
-      down.add(role);
-      logger?.warn({ err: error, role }, 'redis bus: connection lost; instances find new entries by polling the store until it is back');
-    };
-    connection.on('error', (error: Error) => lost(error));
-    connection.on('close', () => lost());
-    connection.on('ready', () => {
-      if (down.delete(role) && !closed) logger?.info({ role }, 'redis bus: connected again');
-    });
-  };
-  watch(publisher, 'publisher');
-  watch(subscriber, 'subscriber');
   subscriber.on('ready', () => {
     if (!subscriberReadyBefore) {
       subscriberReadyBefore = true;
@@ -194,17 +166,7 @@ export function createRedisBus(options: RedisBusOptions): LogBus {
       for (const [role, connection] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
         if (connection.status !== 'ready') throw new Error(`redis ${role} connection is ${connection.status}`);
       }
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          publisher.ping(),
-          new Promise((_resolve, reject) => {
-            timer = setTimeout(() => reject(new Error(`redis did not answer PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await pingWithin(publisher, PING_TIMEOUT_MS);
     },
     async close() {
       if (closed) return;
@@ -213,6 +175,65 @@ export function createRedisBus(options: RedisBusOptions): LogBus {
       await Promise.all([publisher, subscriber].map(disconnect));
     },
   };
+}
+
+/** The bus's two connections to Redis, `name`d by their role. */
+function connect(url: string, name: (role: 'pub' | 'sub') => string): { publisher: Redis; subscriber: Redis } {
+  const connectionOptions = (role: 'pub' | 'sub') => ({
+    // Named so that an operator (or a test) can tell keruta's connections apart in CLIENT LIST.
+    connectionName: name(role).replace(/\s/g, '_'),
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+  return {
+    // Publishes made while Redis is away are dropped, not queued without bound: readers poll the store.
+    publisher: new Redis(url, { ...connectionOptions('pub'), enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    // Subscribes made while Redis is away wait for it; ioredis re-subscribes after a reconnect.
+    subscriber: new Redis(url, { ...connectionOptions('sub'), maxRetriesPerRequest: null }),
+  };
+}
+
+/** Logs an outage of `connection` once when it starts and once when it ends, not on every retry; nothing once `closed`. */
+function logOutages(connection: Redis, role: 'publisher' | 'subscriber', logger: BusLogger | undefined, closed: () => boolean): void {
+  let down = false;
+  const lost = (error?: Error): void => {
+    if (closed() || down) return;
+    down = true;
+    logger?.warn({ err: error, role }, 'redis bus: connection lost; instances find new entries by polling the store until it is back');
+  };
+  connection.on('error', (error: Error) => lost(error));
+  connection.on('close', () => lost());
+  connection.on('ready', () => {
+    if (!down) return;
+    down = false;
+    if (!closed()) logger?.info({ role }, 'redis bus: connected again');
+  });
+}
+
+/** PING, failing after `timeoutMs` without an answer. */
+async function pingWithin(connection: Redis, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connection.ping(),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`redis did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A message of another keruta-api instance; undefined for anything else on our channels. */
+function readWireMessage(payload: string): WireMessage | undefined {
+  let message: WireMessage;
+  try {
+    message = JSON.parse(payload) as WireMessage;
+  } catch {
+    // Not one of ours (another program on our channels): the store still has every entry.
+    return undefined;
+  }
+  return isBusEvent(message.event) ? message : undefined;
 }
 
 /** Closes a connection without waiting for Redis; resolves once its socket is gone. */

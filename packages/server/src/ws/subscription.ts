@@ -2,13 +2,14 @@
 // with no gap and no duplicate at the seam. `cursor` is the highest seq already considered;
 // a live batch that does not start right after it, or a socket that is not draining, sends the
 // subscriber back to the store to catch up, so its memory stays bounded whatever the write rate.
-import type { LogEntry, LogLevel, LogSource, SubscribeOptions } from '@keruta/protocol';
+import type { SubscribeOptions } from '@keruta/protocol';
 import type { EntryFilter, LogStore } from '@keruta/storage';
 import { createTurnTaker } from '../event-loop.js';
-import { frame, logFrame, logsFrame, taskFrame } from './frames.js';
+import { createEntrySender } from './entry-sender.js';
+import { frame, taskFrame } from './frames.js';
 import type { Outbox } from './outbox.js';
 import { sendPartial } from './partial-relay.js';
-import type { FeedBatch, FeedListener, TaskFeed, TaskFeeds } from './task-feed.js';
+import type { FeedListener, TaskFeed, TaskFeeds } from './task-feed.js';
 
 /** Entries read from the store at a time while catching up. */
 const CATCH_UP_CHUNK = 1000;
@@ -40,17 +41,7 @@ type State = 'starting' | 'catching-up' | 'live' | 'done' | 'stopped';
 export function createSubscription(deps: SubscriptionDeps): Subscription {
   const { taskId, options, store, outbox } = deps;
   const realtime = options.realtime ?? true;
-  const batchFrames = options.batch ?? false;
-  const sources = options.sources === undefined ? undefined : new Set<LogSource>(options.sources);
-  const levels = options.levels === undefined ? undefined : new Set<LogLevel>(options.levels);
-  const filter: EntryFilter = {
-    ...(options.sources === undefined ? {} : { sources: options.sources }),
-    ...(options.levels === undefined ? {} : { levels: options.levels }),
-  };
-  const filtered = sources !== undefined || levels !== undefined;
-  const filterKey = `${options.sources?.join(',') ?? '*'}|${options.levels?.join(',') ?? '*'}`;
-  const matches = (e: LogEntry): boolean =>
-    (sources === undefined || sources.has(e.source)) && (levels === undefined || levels.has(e.level));
+  const sender = createEntrySender({ taskId, options, outbox, highWaterBytes: deps.highWaterBytes });
 
   let state: State = 'starting';
   let cursor = 0;
@@ -58,45 +49,6 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
   let historyEnd = 0;
   let feed: TaskFeed | undefined;
   let catchingUp = false;
-
-  const sendEntries = (entries: readonly LogEntry[]): void => {
-    if (entries.length === 0) return;
-    if (batchFrames) outbox.send(logsFrame(taskId, entries));
-    else for (const entry of entries) outbox.send(logFrame(entry));
-  };
-
-  /**
-   * Sends the batch's entries after `cursor` that match, and returns the seq it got to: short of
-   * the batch's end when the socket went over its high-water mark mid-batch (frames built for this
-   * subscriber alone are checked one by one, so that a batch of ten thousand lines is not queued
-   * whole behind a socket that stopped draining; shared bytes cost nothing more to queue whole).
-   */
-  const sendLive = (batch: FeedBatch): number => {
-    if (batchFrames) {
-      if (batch.firstSeq <= cursor) {
-        // Part of this batch was already read from the store: send only the rest.
-        sendEntries(batch.entries.filter((e) => e.seq > cursor && matches(e)));
-        return batch.lastSeq;
-      }
-      const built = batch.frameFor(`logs|${filterKey}`, () => logsFrame(taskId, batch.entries.filter(matches)));
-      if (!filtered || batch.entries.some(matches)) outbox.send(built);
-      return batch.lastSeq;
-    }
-    if (!filtered && batch.firstSeq > cursor) {
-      // The whole batch, one line a frame, in one write of bytes every such subscriber shares.
-      outbox.sendWire(batch.wireLogFrames());
-      return batch.lastSeq;
-    }
-    const frames = batch.logFrames();
-    const { entries } = batch;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      if (entry.seq <= cursor || !matches(entry)) continue;
-      outbox.send(frames[i] as Buffer);
-      if (i < entries.length - 1 && outbox.buffered > deps.highWaterBytes) return entry.seq;
-    }
-    return batch.lastSeq;
-  };
 
   const finish = (next: 'done' | 'stopped'): void => {
     if (state === 'stopped' || state === 'done') return;
@@ -144,12 +96,12 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         // A batch the feed still holds is sent from its shared frames; older entries come from the store.
         const kept = realtime ? feed?.recentBatchWith(cursor + 1) : undefined;
         if (kept !== undefined) {
-          cursor = sendLive(kept);
+          cursor = sender.sendLive(kept, cursor);
           continue;
         }
-        const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq: target, limit: CATCH_UP_CHUNK, filter });
+        const range = await store.readRange({ taskId, afterSeq: cursor, upToSeq: target, limit: CATCH_UP_CHUNK, filter: sender.storeFilter });
         if (state !== 'catching-up') return;
-        sendEntries(range.entries);
+        sender.sendEntries(range.entries);
         cursor = Math.max(cursor, range.scannedTo);
       }
     } catch (error) {
@@ -170,7 +122,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         void catchUp();
         return;
       }
-      cursor = sendLive(batch);
+      cursor = sender.sendLive(batch, cursor);
       if (cursor < batch.lastSeq) {
         // The socket filled up mid-batch: the rest comes from the kept batch or the store as it drains.
         state = 'catching-up';
@@ -183,7 +135,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
     onPartial(partial) {
       // Only once live: a line still being written belongs after the history.
       if (state !== 'live' || options.partial !== true) return;
-      if (sources === undefined || sources.has(partial.message.source)) sendPartial(outbox, partial);
+      if (sender.wantsSource(partial.message.source)) sendPartial(outbox, partial);
     },
     onAdvance() {
       // The store holds entries the bus has not brought (a lost or late message): read them there.
@@ -206,12 +158,7 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
         if (state !== 'starting') return;
         const lastSeq = Math.max(stored, current.lastSeq);
         historyEnd = lastSeq;
-        if (options.tail !== undefined && options.tail > 0) {
-          cursor = await store.tailStart(taskId, options.tail, lastSeq, filter);
-        } else {
-          cursor = lastSeq;
-        }
-        if (options.since !== undefined) cursor = options.tail === undefined ? options.since : Math.max(cursor, options.since);
+        cursor = await startCursor(store, taskId, options, lastSeq, sender.storeFilter);
         if (state !== 'starting') return;
         outbox.send(frame({ type: 'subscribed', taskId, timestamp: new Date().toISOString(), lastSeq }));
         state = 'catching-up';
@@ -226,4 +173,11 @@ export function createSubscription(deps: SubscriptionDeps): Subscription {
       finish('stopped');
     },
   };
+}
+
+/** The seq a subscription starts after: the end of the log (`lastSeq`), `tail` lines before it, or `since`. */
+async function startCursor(store: LogStore, taskId: string, options: SubscribeOptions, lastSeq: number, filter: EntryFilter): Promise<number> {
+  const cursor = options.tail !== undefined && options.tail > 0 ? await store.tailStart(taskId, options.tail, lastSeq, filter) : lastSeq;
+  if (options.since === undefined) return cursor;
+  return options.tail === undefined ? options.since : Math.max(cursor, options.since);
 }

@@ -3,27 +3,13 @@
 // On a bus that may lose messages (Redis), the feed also asks the store for the task's last seq
 // whenever the bus says it may have missed something, and every second, and sends its
 // subscriptions to the store when the store is ahead: a lost last batch is never lost for good.
-import type { LogEntry, TaskSummary } from '@keruta/protocol';
+import type { TaskSummary } from '@keruta/protocol';
 import type { LogStore } from '@keruta/storage';
 import type { LogBus } from '../bus/log-bus.js';
-import { frame, logFrame, textBytes, wireFrames } from './frames.js';
+import { createFeedBatch, type FeedBatch } from './feed-batch.js';
+import { frame, textBytes } from './frames.js';
+import { createKeptBatches, type KeptBatches } from './kept-batches.js';
 import type { PartialFrame } from './partial-relay.js';
-
-/** A committed batch as the feed hands it on, with a cache of its serialised frames. */
-export interface FeedBatch {
-  entries: LogEntry[];
-  firstSeq: number;
-  lastSeq: number;
-  /**
-   * The frame for `key`, built by `build` the first time any subscriber asks and encoded once,
-   * so that every subscriber's socket is handed the same bytes.
-   */
-  frameFor(key: string, build: () => string): Buffer;
-  /** One `log` frame per entry, built and encoded once for all subscribers. */
-  logFrames(): readonly Buffer[];
-  /** Every entry's `log` frame with its WebSocket framing, in one buffer shared by all subscribers. */
-  wireLogFrames(): Buffer;
-}
 
 export interface FeedListener {
   onBatch(batch: FeedBatch): void;
@@ -71,8 +57,6 @@ const STORE_CHECK_INTERVAL_MS = 1000;
  * Kept batches outlive the young generation, so the process grows by a few times this.
  */
 const KEPT_BYTES = 8 * 1024 * 1024;
-/** What an entry costs beyond its message, roughly, as an object and in its frames. */
-const ENTRY_OVERHEAD_BYTES = 500;
 /**
  * A feed keeps batches only while this many subscriptions share it: one subscriber behind reads
  * the store as cheaply as it would read kept batches, many would each read the same entries.
@@ -87,133 +71,17 @@ interface FeedSlot {
   checkStore: () => void;
 }
 
+/** What every feed shares. */
+interface FeedContext {
+  bus: LogBus;
+  store: LogStore;
+  kept: KeptBatches;
+  onStoreAhead: (() => void) | undefined;
+}
+
 export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK_INTERVAL_MS, onStoreAhead }: TaskFeedsOptions): TaskFeeds {
   const feeds = new Map<string, FeedSlot>();
-  /** Every feed's kept batches, oldest first, each with its feed's own list (where it is first too). */
-  let kept: { batch: FeedBatch; bytes: number; recent: FeedBatch[] }[] = [];
-  let keptBytes = 0;
-  const keep = (batch: FeedBatch, recent: FeedBatch[]): void => {
-    let bytes = 0;
-    for (const entry of batch.entries) bytes += entry.message.length + ENTRY_OVERHEAD_BYTES;
-    recent.push(batch);
-    kept.push({ batch, bytes, recent });
-    keptBytes += bytes;
-    while (keptBytes > KEPT_BYTES && kept.length > 1) {
-      const oldest = kept.shift()!;
-      keptBytes -= oldest.bytes;
-      if (oldest.recent[0] === oldest.batch) oldest.recent.shift();
-    }
-  };
-  const forget = (recent: FeedBatch[]): void => {
-    kept = kept.filter((k) => {
-      if (k.recent !== recent) return true;
-      keptBytes -= k.bytes;
-      return false;
-    });
-    recent.length = 0;
-  };
-
-  const open = (taskId: string): FeedSlot => {
-    const listeners = new Set<FeedListener>();
-    let lastSeq = 0;
-    /** This feed's kept batches, oldest first. */
-    const recent: FeedBatch[] = [];
-    let checking = false;
-    let closed = false;
-    /** The first check only learns where the task stands; later ones that find more count as lost hints. */
-    let checkedBefore = false;
-    const checkStore = (): void => {
-      if (checking || closed) return;
-      checking = true;
-      store.lastSeq(taskId).then(
-        (stored) => {
-          checking = false;
-          const first = !checkedBefore;
-          checkedBefore = true;
-          if (closed || stored <= lastSeq) return;
-          lastSeq = stored;
-          if (!first) onStoreAhead?.();
-          for (const listener of listeners) listener.onAdvance();
-        },
-        () => {
-          // The store is failing: /health says so, and the next check tries again.
-          checking = false;
-        },
-      );
-    };
-    const feed: TaskFeed = {
-      taskId,
-      get lastSeq() {
-        return lastSeq;
-      },
-      add: (listener) => listeners.add(listener),
-      remove: (listener) => listeners.delete(listener),
-      recentBatchWith(seq) {
-        for (let i = recent.length - 1; i >= 0; i--) {
-          const batch = recent[i]!;
-          if (batch.firstSeq <= seq && seq <= batch.lastSeq) return batch;
-          if (batch.lastSeq < seq) return undefined;
-        }
-        return undefined;
-      },
-    };
-    const unsubscribe = bus.subscribe(taskId, (event) => {
-      if (event.kind === 'resync') {
-        checkStore();
-        return;
-      }
-      if (event.kind === 'task') {
-        for (const listener of listeners) listener.onTask(event.task);
-        return;
-      }
-      if (event.kind === 'partial') {
-        let bytes: Buffer | undefined;
-        const partial: PartialFrame = { message: event.partial, bytes: () => (bytes ??= textBytes(frame(event.partial))) };
-        for (const listener of listeners) listener.onPartial?.(partial);
-        return;
-      }
-      const first = event.entries[0];
-      const last = event.entries[event.entries.length - 1];
-      if (first === undefined || last === undefined) return;
-      lastSeq = Math.max(lastSeq, last.seq);
-      const frames = new Map<string, Buffer>();
-      let logFrames: Buffer[] | undefined;
-      let wire: Buffer | undefined;
-      const batch: FeedBatch = {
-        entries: event.entries,
-        firstSeq: first.seq,
-        lastSeq: last.seq,
-        frameFor(key, build) {
-          let built = frames.get(key);
-          if (built === undefined) {
-            built = textBytes(build());
-            frames.set(key, built);
-          }
-          return built;
-        },
-        logFrames() {
-          logFrames ??= event.entries.map((entry) => textBytes(logFrame(entry)));
-          return logFrames;
-        },
-        wireLogFrames() {
-          wire ??= wireFrames(batch.logFrames());
-          return wire;
-        },
-      };
-      if (listeners.size >= KEEP_FOR_LISTENERS) keep(batch, recent);
-      for (const listener of listeners) listener.onBatch(batch);
-    });
-    return {
-      feed,
-      refs: 0,
-      unsubscribe: () => {
-        closed = true;
-        forget(recent);
-        unsubscribe();
-      },
-      checkStore,
-    };
-  };
+  const kept = createKeptBatches(KEPT_BYTES);
 
   // A bus inside one process delivers everything; only a lossy one needs the store's word.
   const timer = bus.lossless
@@ -227,7 +95,7 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
     acquire(taskId) {
       let slot = feeds.get(taskId);
       if (slot === undefined) {
-        slot = open(taskId);
+        slot = openFeed(taskId, { bus, store, kept, onStoreAhead });
         feeds.set(taskId, slot);
       }
       slot.refs += 1;
@@ -248,5 +116,85 @@ export function createTaskFeeds({ bus, store, storeCheckIntervalMs = STORE_CHECK
     close() {
       clearInterval(timer);
     },
+  };
+}
+
+/** One task's feed, listening to the bus until its slot's `unsubscribe`. */
+function openFeed(taskId: string, { bus, store, kept, onStoreAhead }: FeedContext): FeedSlot {
+  const listeners = new Set<FeedListener>();
+  let lastSeq = 0;
+  /** This feed's kept batches, oldest first. */
+  const recent: FeedBatch[] = [];
+  let checking = false;
+  let closed = false;
+  /** The first check only learns where the task stands; later ones that find more count as lost hints. */
+  let checkedBefore = false;
+  const checkStore = (): void => {
+    if (checking || closed) return;
+    checking = true;
+    store.lastSeq(taskId).then(
+      (stored) => {
+        checking = false;
+        const first = !checkedBefore;
+        checkedBefore = true;
+        if (closed || stored <= lastSeq) return;
+        lastSeq = stored;
+        if (!first) onStoreAhead?.();
+        for (const listener of listeners) listener.onAdvance();
+      },
+      () => {
+        // The store is failing: /health says so, and the next check tries again.
+        checking = false;
+      },
+    );
+  };
+  const feed: TaskFeed = {
+    taskId,
+    get lastSeq() {
+      return lastSeq;
+    },
+    add: (listener) => listeners.add(listener),
+    remove: (listener) => listeners.delete(listener),
+    recentBatchWith(seq) {
+      for (let i = recent.length - 1; i >= 0; i--) {
+        const batch = recent[i]!;
+        if (batch.firstSeq <= seq && seq <= batch.lastSeq) return batch;
+        if (batch.lastSeq < seq) return undefined;
+      }
+      return undefined;
+    },
+  };
+  const unsubscribe = bus.subscribe(taskId, (event) => {
+    if (event.kind === 'resync') {
+      checkStore();
+      return;
+    }
+    if (event.kind === 'task') {
+      for (const listener of listeners) listener.onTask(event.task);
+      return;
+    }
+    if (event.kind === 'partial') {
+      let bytes: Buffer | undefined;
+      const partial: PartialFrame = { message: event.partial, bytes: () => (bytes ??= textBytes(frame(event.partial))) };
+      for (const listener of listeners) listener.onPartial?.(partial);
+      return;
+    }
+    const first = event.entries[0];
+    const last = event.entries[event.entries.length - 1];
+    if (first === undefined || last === undefined) return;
+    lastSeq = Math.max(lastSeq, last.seq);
+    const batch = createFeedBatch(event.entries, first, last);
+    if (listeners.size >= KEEP_FOR_LISTENERS) kept.keep(batch, recent);
+    for (const listener of listeners) listener.onBatch(batch);
+  });
+  return {
+    feed,
+    refs: 0,
+    unsubscribe: () => {
+      closed = true;
+      kept.forget(recent);
+      unsubscribe();
+    },
+    checkStore,
   };
 }

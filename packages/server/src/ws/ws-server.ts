@@ -1,17 +1,19 @@
-// The WebSocket endpoint /ws/tasks/{taskId} on the HTTP server: upgrades, heartbeats
-// (a JSON `ping` for clients, a protocol ping to find dead peers) and shutdown.
+// The WebSocket endpoint /ws/tasks/{taskId} on the HTTP server: which upgrades it takes (path,
+// browser rules, connection limits), the heartbeat of what it took, and shutdown.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ERROR_CODES, KerutaError, TASK_ID_PATTERN } from '@keruta/protocol';
+import { ERROR_CODES, TASK_ID_PATTERN } from '@keruta/protocol';
 import type { ServerConfig } from '../config.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { credentialFromHeaders, credentialFromToken, credentialFromUrl, credentialKey } from '../auth/credentials.js';
+import { credentialFromHeaders, credentialFromUrl, credentialKey } from '../auth/credentials.js';
 import { browserRefusal, originAllowed, refuseUpgrade, type OriginGuardOptions } from '../http/origin-guard.js';
 import { handleConnection, type ConnectionDeps, type ConnectionHandle } from './connection.js';
+import { createConnectionAccess } from './connection-access.js';
 import { createCredentialSlots } from './credential-slots.js';
 import { watchCredentials } from './credential-watch.js';
-import { errorFrame, frame } from './frames.js';
+import { errorFrame } from './frames.js';
+import { startHeartbeat } from './heartbeat.js';
 
 export interface WsEndpoint {
   /** Closes every connection with 1001 (going away: reconnect) and stops accepting new ones. */
@@ -40,27 +42,14 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
   // Frames up to twice the limit are read and answered with MESSAGE_TOO_LARGE; beyond that
   // ws closes the connection (1009) before buffering more.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2, perMessageDeflate: false });
-  const alive = new WeakMap<WebSocket, boolean>();
   let shuttingDown = false;
   const connections = new Map<WebSocket, ConnectionHandle>();
+  const { authenticator, security } = options;
 
-  const slots = createCredentialSlots(options.security.maxConnectionsPerCredential);
-  const unwatch = watchCredentials(options.authenticator, () => connections.values());
-
-  /**
-   * A token in the URL can be replayed by any page that learns it; a browser always says which
-   * page opens the socket, so only the server's own origin (or those configured) may use one.
-   */
-  const tokenOriginAllowed = (request: IncomingMessage): boolean => {
-    const origin = request.headers.origin;
-    if (origin === undefined || options.authenticator.mode === 'none') return true;
-    return originAllowed(origin, request.headers.host, options.security.allowedOrigins);
-  };
-
-  const refuse = (ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID' | 'RATE_LIMIT_EXCEEDED', message: string): void => {
-    ws.send(errorFrame(code, message));
-    ws.close(ERROR_CODES[code].closeCode, code);
-  };
+  const slots = createCredentialSlots(security.maxConnectionsPerCredential);
+  const unwatch = watchCredentials(authenticator, () => connections.values());
+  const tooManyMessage = `at most ${security.maxConnectionsPerCredential} connections per credential`;
+  const heartbeat = startHeartbeat(wss, options.heartbeatIntervalMs);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -76,7 +65,7 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     }
     const fromHeaders = credentialFromHeaders(request.headers);
     const fromUrl = fromHeaders === undefined ? credentialFromUrl(request.url) : undefined;
-    if (fromUrl !== undefined && !tokenOriginAllowed(request)) {
+    if (fromUrl !== undefined && !tokenOriginAllowed(request, authenticator.mode, security.allowedOrigins)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -86,70 +75,34 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
         refuse(ws, 'WEBSOCKET_CONNECTION_FAILED', shuttingDown ? 'the server is shutting down; reconnect shortly' : 'too many connections; retry later');
         return;
       }
-      let taskId: string | undefined;
-      if (match[1] !== undefined && match[1] !== '') {
-        try {
-          taskId = decodeURIComponent(match[1]);
-        } catch {
-          taskId = match[1];
-        }
-        if (!TASK_ID_PATTERN.test(taskId)) {
-          refuse(ws, 'INVALID_TASK_ID', 'taskId must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
-          return;
-        }
-      }
-      const tooMany = `at most ${options.security.maxConnectionsPerCredential} connections per credential`;
-      if (credential !== undefined && !slots.claim(ws, credentialKey(credential))) {
-        refuse(ws, 'RATE_LIMIT_EXCEEDED', tooMany);
+      const taskId = decodeSegment(match[1]);
+      if (taskId !== undefined && !TASK_ID_PATTERN.test(taskId)) {
+        refuse(ws, 'INVALID_TASK_ID', 'taskId must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
         return;
       }
-      alive.set(ws, true);
-      ws.on('pong', () => alive.set(ws, true));
-      const { authenticator } = options;
-      const authenticated = <T>(principal: T): T => {
-        options.onAuthenticated(socket);
-        return principal;
-      };
-      const attempt = { address: request.socket.remoteAddress ?? 'unknown' };
-      /** The credential the connection uses now: the upgrade's, then that of its last `auth` message. */
-      let current = credential;
-      const connection = handleConnection(ws, taskId, options, {
-        initial:
-          credential === undefined && authenticator.mode !== 'none'
-            ? Promise.resolve(undefined)
-            : authenticator.authenticate(credential, attempt).then(authenticated),
-        async authenticate(token) {
-          const sent = credentialFromToken(token, 'message');
-          const principal = await authenticator.authenticate(sent, attempt);
-          if (!slots.claim(ws, credentialKey(sent))) throw new KerutaError('RATE_LIMIT_EXCEEDED', tooMany);
-          current = sent;
-          return authenticated(principal);
-        },
-        recheck: () => authenticator.authenticate(current),
-        authTimeoutMs: options.security.wsAuthTimeoutMs,
-        messagesPerSecond: options.security.wsMessagesPerSecond,
+      if (credential !== undefined && !slots.claim(ws, credentialKey(credential))) {
+        refuse(ws, 'RATE_LIMIT_EXCEEDED', tooManyMessage);
+        return;
+      }
+      heartbeat.watch(ws);
+      const access = createConnectionAccess({
+        ws,
+        credential,
+        address: request.socket.remoteAddress ?? 'unknown',
+        authenticator,
+        slots,
+        tooManyMessage,
+        authTimeoutMs: security.wsAuthTimeoutMs,
+        messagesPerSecond: security.wsMessagesPerSecond,
+        onAuthenticated: () => options.onAuthenticated(socket),
       });
-      connections.set(ws, connection);
+      connections.set(ws, handleConnection(ws, taskId, options, access));
       ws.once('close', () => connections.delete(ws));
     });
   };
   options.server.on('upgrade', onUpgrade);
   // What connections hold unsent, in their outboxes and their sockets.
   options.metrics.setWsBufferedSource(() => options.budget.held);
-
-  const heartbeat = setInterval(() => {
-    const ping = frame({ type: 'ping', timestamp: new Date().toISOString() });
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-      ws.send(ping);
-    }
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
 
   return {
     get clients() {
@@ -158,28 +111,57 @@ export function attachWebSocketEndpoint(options: WsEndpointOptions): WsEndpoint 
     async close() {
       shuttingDown = true;
       unwatch();
-      clearInterval(heartbeat);
+      heartbeat.stop();
       options.server.off('upgrade', onUpgrade);
-      // Agents' batches already received are stored and acknowledged before the 1001.
-      let drainTimer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...connections.values()].map((connection) => connection.drain())),
-        new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
-      ]);
-      clearTimeout(drainTimer);
-      const closed = [...wss.clients].map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            ws.once('close', () => resolve());
-            ws.close(1001, 'server shutting down');
-            setTimeout(() => {
-              ws.terminate();
-              resolve();
-            }, 2000).unref();
-          }),
-      );
-      await Promise.all(closed);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closeConnections(wss, connections.values());
     },
   };
+}
+
+/**
+ * A token in the URL can be replayed by any page that learns it; a browser always says which
+ * page opens the socket, so only the server's own origin (or those configured) may use one.
+ */
+function tokenOriginAllowed(request: IncomingMessage, mode: Authenticator['mode'], allowedOrigins: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined || mode === 'none') return true;
+  return originAllowed(origin, request.headers.host, allowedOrigins);
+}
+
+function refuse(ws: WebSocket, code: 'WEBSOCKET_CONNECTION_FAILED' | 'INVALID_TASK_ID' | 'RATE_LIMIT_EXCEEDED', message: string): void {
+  ws.send(errorFrame(code, message));
+  ws.close(ERROR_CODES[code].closeCode, code);
+}
+
+/** The task id segment of the path, decoded (as it came when it is not valid percent-encoding); undefined on /ws/tasks. */
+function decodeSegment(segment: string | undefined): string | undefined {
+  if (segment === undefined || segment === '') return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Agents' batches already received are stored and acknowledged, then every socket is closed with 1001. */
+async function closeConnections(wss: WebSocketServer, connections: Iterable<ConnectionHandle>): Promise<void> {
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...connections].map((connection) => connection.drain())),
+    new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
+  ]);
+  clearTimeout(drainTimer);
+  const closed = [...wss.clients].map(
+    (ws) =>
+      new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close(1001, 'server shutting down');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 2000).unref();
+      }),
+  );
+  await Promise.all(closed);
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
 }

@@ -3,16 +3,15 @@
 import { DEFAULT_MAX_MESSAGE_LENGTH, KerutaError } from '@keruta/protocol';
 import type { Pool, PoolClient } from 'pg';
 import { toDatabaseError } from '../database-error.js';
-import { totalPages } from '../entry-filter.js';
 import type { LogStore } from '../log-store.js';
 import { appendEntries } from './append-entries.js';
 import { deleteLogs } from './delete-logs.js';
 import { readErrorIndex } from './error-index.js';
+import { listTasks } from './list-tasks.js';
 import { openPool, type OpenPoolOptions } from './open-pool.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
 import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
-import { COUNT_MATCHING_TASKS, COUNT_TASKS, LIST_MATCHING_TASKS, LIST_TASKS, PING, SELECT_TASK } from './statements.js';
-import { toLikePattern } from '../task-patterns.js';
+import { PING, SELECT_TASK } from './statements.js';
 import { READ_WRITE, SNAPSHOT, inTransaction, onOneConnection } from './transactions.js';
 import { openPostgresSearchIndex } from './search-index.js';
 
@@ -69,22 +68,7 @@ export async function createPostgresLogStore(options: PostgresLogStoreOptions): 
       }),
     // Count and page in one snapshot, so that a task made meanwhile cannot show on a page uncounted.
     listTasks: (page, size, taskPatterns) =>
-      run('list the tasks', (p) =>
-        inTransaction(p, SNAPSHOT, async (client) => {
-          const patterns = taskPatterns?.map(toLikePattern);
-          const count = patterns === undefined ? COUNT_TASKS : { ...COUNT_MATCHING_TASKS, values: [patterns] };
-          const list = patterns === undefined ? { ...LIST_TASKS, values: [size, page * size] } : { ...LIST_MATCHING_TASKS, values: [patterns, size, page * size] };
-          const totalElements = (await client.query<{ n: number }>(count)).rows[0]?.n ?? 0;
-          const rows = size > 0 ? (await client.query<TaskRow>(list)).rows : [];
-          return {
-            content: rows.map(toTaskSummary),
-            totalElements,
-            totalPages: totalPages(totalElements, size),
-            size,
-            number: page,
-          };
-        }),
-      ),
+      run('list the tasks', (p) => inTransaction(p, SNAPSHOT, (client) => listTasks(client, page, size, taskPatterns))),
     lastSeq: (taskId) => run('read the task', async (p) => (await taskRow(p, taskId))?.last_seq ?? 0),
     openSearchIndex: () => openPostgresSearchIndex(pool, store),
     ping: () =>

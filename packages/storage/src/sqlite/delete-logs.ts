@@ -2,7 +2,7 @@
 // transaction of its own, as in the PostgreSQL store. better-sqlite3 is synchronous: deleting a
 // million entries in one statement held keruta-api's event loop for 2.7 s (no ingest, no live
 // line, no /health), ten million for half a minute. A chunk is tens of milliseconds, and the
-// store lets the loop turn between two.
+// event loop turns between two.
 import type { LogLevel, LogSource } from '@keruta/protocol';
 import { DELETE_CHUNK_SIZE, END_OF_TIME, widenRange, type TimeRange } from '../delete-chunks.js';
 import { LEVEL_COUNT_COLUMN, SOURCE_COUNT_COLUMN, type TaskRow } from '../row-mapping.js';
@@ -22,10 +22,30 @@ export interface DeleteProgress {
 }
 
 /**
+ * The whole delete: chunk after chunk, each run by `runChunk` in its own IMMEDIATE transaction
+ * (deleteChunk), with a turn of the event loop between two. Undefined for an unknown task.
+ */
+export async function deleteLogs(
+  statements: Statements,
+  taskId: string,
+  beforeMs: number | undefined,
+  runChunk: (progress: DeleteProgress) => void,
+): Promise<number | undefined> {
+  const progress = startDelete(statements, taskId, beforeMs);
+  if (progress === undefined) return undefined;
+  while (!progress.done) {
+    runChunk(progress);
+    // The event loop's turn: appends, pages and live lines go on between two chunks.
+    if (!progress.done) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return progress.deleted;
+}
+
+/**
  * Starts a delete of the task's entries with a timestamp before `beforeMs` (all without it):
  * undefined for an unknown task, or progress that is already done when nothing can match.
  */
-export function startDelete(statements: Statements, taskId: string, beforeMs: number | undefined): DeleteProgress | undefined {
+function startDelete(statements: Statements, taskId: string, beforeMs: number | undefined): DeleteProgress | undefined {
   const task = statements.selectTask.get(taskId);
   if (task === undefined) return undefined;
   const nothing = task.total_logs === 0 || task.min_time_ms === null || (beforeMs !== undefined && beforeMs <= task.min_time_ms);

@@ -2,16 +2,15 @@
 import { DEFAULT_MAX_MESSAGE_LENGTH, type NormalizedLogRequest } from '@keruta/protocol';
 import { toDatabaseError } from '../database-error.js';
 import type { EntryFilter, LogStore, RangeQuery } from '../log-store.js';
-import { totalPages } from '../entry-filter.js';
 import { appendEntries } from './append-entries.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { deleteChunk, startDelete, type DeleteProgress } from './delete-logs.js';
+import { deleteChunk, deleteLogs, type DeleteProgress } from './delete-logs.js';
 import { prepareErrorIndex } from './error-index.js';
 import { captureFileIdentity } from './file-identity.js';
+import { listTasks } from './list-tasks.js';
 import { MEMORY_PATH, openDatabase } from './open-database.js';
 import { queryLogs, readRange, tailStart } from './read-logs.js';
-import { toLogStats, toTaskSummary, type TaskRow } from '../row-mapping.js';
-import { toGlobPattern } from '../task-patterns.js';
+import { toLogStats, toTaskSummary } from '../row-mapping.js';
 import { prepareStatements } from './statements.js';
 import { openSqliteSearchIndex } from './search-index.js';
 
@@ -73,17 +72,12 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         return task === undefined ? undefined : toLogStats(task);
       }),
     deleteLogs: async (taskId, beforeMs) => {
-      const progress = guard('delete the logs', () => {
+      try {
         file.assertUnchanged();
-        return startDelete(statements, taskId, beforeMs);
-      });
-      if (progress === undefined) return undefined;
-      while (!progress.done) {
-        guard('delete the logs', () => deleteChunkTransaction.immediate(progress));
-        // The event loop's turn: appends, pages and live lines go on between two chunks.
-        if (!progress.done) await new Promise((resolve) => setImmediate(resolve));
+        return await deleteLogs(statements, taskId, beforeMs, (progress) => deleteChunkTransaction.immediate(progress));
+      } catch (error) {
+        throw toDatabaseError('delete the logs', error);
       }
-      return progress.deleted;
     },
     getTask: async (taskId) =>
       guard('read the task', () => {
@@ -91,24 +85,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
         const task = statements.selectTask.get(taskId);
         return task === undefined ? undefined : toTaskSummary(task);
       }),
-    listTasks: async (page, size, taskPatterns) =>
-      guard('list the tasks', () =>
-        read(() => {
-          const patterns = taskPatterns === undefined ? undefined : JSON.stringify(taskPatterns.map(toGlobPattern));
-          const totalElements = (patterns === undefined ? statements.countTasks.get() : statements.countMatchingTasks.get(patterns)) ?? 0;
-          let rows: TaskRow[] = [];
-          if (size > 0) {
-            rows = patterns === undefined ? statements.listTasks.all(size, page * size) : statements.listMatchingTasks.all(patterns, size, page * size);
-          }
-          return {
-            content: rows.map(toTaskSummary),
-            totalElements,
-            totalPages: totalPages(totalElements, size),
-            size,
-            number: page,
-          };
-        }),
-      ),
+    listTasks: async (page, size, taskPatterns) => guard('list the tasks', () => read(() => listTasks(statements, page, size, taskPatterns))),
     lastSeq: async (taskId) =>
       guard('read the task', () => {
         file.assertUnchanged();

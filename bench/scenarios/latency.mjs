@@ -6,7 +6,7 @@
 // Also keruta-api's and the agent's CPU per line when lines come alone (a batch per line).
 // Then keruta alone on a busy machine: a line every 20 ms while busy loops hold every core (a
 // parallel build beside its own log): outside a burst of output the agent runs at the normal
-// priority (packages/agent/src/priority.ts), so a lone line must still pass at once.
+// priority (packages/agent/src/run/priority.ts), so a lone line must still pass at once.
 // Run alone: node bench/scenarios/latency.mjs [--quick]   (needs `npm run build` first)
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';

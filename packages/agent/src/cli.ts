@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `keruta-agent` command (commands.ts), loaded once the heap is set up (heap.ts).
-import { keepYoungGenerationSmall } from './heap.js';
+import { keepYoungGenerationSmall } from './run/heap.js';
 
 keepYoungGenerationSmall();
-await import('./commands.js');
+await import('./run/commands.js');

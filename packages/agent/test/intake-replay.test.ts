@@ -2,10 +2,12 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync } from
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing/base';
-import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, openIntakeReader, unlinkQuietly } from '../src/intake.js';
-import { createIntakeProcessor, saveProcessingState, type ProcessingSettings } from '../src/intake-processor.js';
-import { replayIntake } from '../src/intake-replay.js';
-import { claimRun, createRunSpool, type RunSpool } from '../src/spool.js';
+import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, openIntakeReader } from '../src/read/intake.js';
+import { createIntakeProcessor } from '../src/process/intake-processor.js';
+import { replayIntake } from '../src/process/intake-replay.js';
+import type { ProcessingSettings } from '../src/process/processing-types.js';
+import { saveProcessingState, unlinkQuietly } from '../src/run/run-directory.js';
+import { claimRun, createRunSpool, type RunSpool } from '../src/deliver/spool.js';
 
 const temp = await makeTempDir('keruta-agent-replay-');
 afterAll(() => temp.remove());

@@ -8,10 +8,10 @@ import {
   INTAKE_EVENT,
   INTAKE_STDERR,
   INTAKE_STDOUT,
-  listIntakeSegments,
   openIntakeReader,
   type IntakeReader,
-} from '../src/intake.js';
+} from '../src/read/intake.js';
+import { listIntakeSegments } from '../src/run/run-directory.js';
 
 const temp = await makeTempDir('keruta-agent-intake-');
 afterAll(() => temp.remove());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLineSplitter } from '../src/line-splitter.js';
+import { createLineSplitter } from '../src/read/line-splitter.js';
 
 function split(chunks: (string | Buffer)[], maxLength = 100): { line: string; truncated: boolean }[] {
   const lines: { line: string; truncated: boolean }[] = [];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeTempDir, waitUntil, type TempDir } from '@keruta/testing/base';
-import { mayLeaveIdle } from '../src/priority.js';
+import { mayLeaveIdle } from '../src/run/priority.js';
 import { AGENT_CLI, cleanEnv, writeScript } from './helpers.js';
 
 const SCHED_OTHER = 0;

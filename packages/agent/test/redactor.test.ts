@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../src/redactor.js';
+import { createRedactor } from '../src/process/redactor.js';
 
 describe('redactor', () => {
   it('replaces every match of every pattern with [REDACTED]', () => {

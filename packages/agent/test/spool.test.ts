@@ -3,7 +3,8 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@keruta/testing/base';
-import { claimRun, createRunSpool, listSpooledRuns, type RunSpool } from '../src/spool.js';
+import { listSpooledRuns } from '../src/run/run-directory.js';
+import { claimRun, createRunSpool, type RunSpool } from '../src/deliver/spool.js';
 
 const temp = await makeTempDir('keruta-agent-spool-');
 afterAll(() => temp.remove());

@@ -2,41 +2,13 @@
 // numbering. The same code runs live, in the processing thread, and in a replay after a kill -9;
 // given the same settings, state and records it writes the same entries with the same runSeq, so
 // a replay can pick up anywhere and the server drops whatever was already sent.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PRIVATE_FILE } from './file-modes.js';
-import type { AgentEvent, LogLevel } from '@keruta/protocol';
-import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, unlinkQuietly, type IntakeRecord } from './intake.js';
-import { createLineSplitter, type LineSplitter, type LineSplitterState } from './line-splitter.js';
-import { createRecorder, type Recorder, type RecorderPosition } from './recorder.js';
+import type { LogLevel } from '@keruta/protocol';
+import { INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeRecord } from '../read/intake.js';
+import { createLineSplitter, type LineSplitter } from '../read/line-splitter.js';
+import type { EntrySink } from './entry-buffer.js';
+import type { ProcessingSettings, ProcessingState } from './processing-types.js';
+import { createRecorder, type Recorder } from './recorder.js';
 import { createRedactor } from './redactor.js';
-import type { RunSpool } from './spool.js';
-
-/** What decides a run's entries besides its output; kept in run.json for a replay. */
-export interface ProcessingSettings {
-  readonly minLevel: LogLevel;
-  readonly maxMessageLength: number;
-  readonly excludePatterns: readonly string[];
-  /** The reading thread masked the script's output before journaling it (intake-masker.ts): not again here. */
-  readonly maskedInIntake?: boolean;
-}
-
-/** Everything the processing holds between records, at a journal offset. */
-export interface ProcessingState {
-  readonly offset: number;
-  readonly position: RecorderPosition;
-  readonly splitters: Readonly<Record<'stdout' | 'stderr', LineSplitterState>>;
-}
-
-/** An event record's payload. */
-export interface EventPayload {
-  readonly event: AgentEvent;
-  readonly level: LogLevel;
-  readonly message: string;
-  readonly metadata: Record<string, unknown>;
-  /** When it happened, if earlier than it is journaled (`exited` waits for the server's first answer). */
-  readonly timeMs?: number;
-}
 
 export interface IntakeProcessor {
   take(record: IntakeRecord): void;
@@ -65,7 +37,8 @@ export function splitterLengthOf(settings: ProcessingSettings): number {
 
 export function createIntakeProcessor(options: {
   readonly runId: string;
-  readonly spool: RunSpool;
+  /** The run's spool. */
+  readonly spool: EntrySink;
   readonly settings: ProcessingSettings;
   readonly state?: ProcessingState;
   readonly skipThrough?: number;
@@ -97,22 +70,11 @@ export function createIntakeProcessor(options: {
     stderr.end();
   };
   let exited = false;
-  const takeEvent = ({ event, level, message, metadata, timeMs }: EventPayload): void => {
-    if (timeMs !== undefined) recorder.setTime(timeMs);
-    // The lines of each pipe are known here, once everything read before the end is processed.
-    const ends = event === 'exited' || event === 'lost';
-    if (event === 'exited') exited = true;
-    if (!ends) return recorder.event(event, level, message, metadata);
-    const { stdout: out, stderr: err } = recorder.position.lineNumbers;
-    const belowLevel = recorder.belowLevel;
-    // No line is left out silently: the count is on record, as a line of its own and in the end entry.
-    if (belowLevel > 0) {
-      recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${settings.minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
-        lines: belowLevel,
-        logLevel: settings.minLevel,
-      });
-    }
-    recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: settings.minLevel } } : {}) });
+  const takeEvent = (payload: EventPayload): void => {
+    if (payload.timeMs !== undefined) recorder.setTime(payload.timeMs);
+    if (payload.event === 'exited') exited = true;
+    if (payload.event === 'exited' || payload.event === 'lost') recordEnd(recorder, settings.minLevel, payload);
+    else recorder.event(payload.event, payload.level, payload.message, payload.metadata);
   };
 
   return {
@@ -156,24 +118,19 @@ export function createIntakeProcessor(options: {
   };
 }
 
-const stateFile = (dir: string): string => join(dir, 'intake-state.json');
-
-/** Saves the processing state at a segment boundary, whole or not at all (rename). */
-export function saveProcessingState(dir: string, state: ProcessingState): void {
-  writeFileSync(`${stateFile(dir)}.tmp`, JSON.stringify(state), { mode: PRIVATE_FILE });
-  renameSync(`${stateFile(dir)}.tmp`, stateFile(dir));
-}
-
-/** The last saved state; undefined when none was saved (the intake starts at offset 0). */
-export function readProcessingState(dir: string): ProcessingState | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFile(dir), 'utf8')) as ProcessingState;
-  } catch {
-    // None saved yet: the processing of this run never left its first segment.
-    return undefined;
+/**
+ * The run's end (`exited`, or a replay's `lost`): the lines of each pipe are known here, once
+ * everything read before the end is processed. No line is left out silently: those below the
+ * minimum level are counted on record, as a line of its own and in the end entry.
+ */
+function recordEnd(recorder: Recorder, minLevel: LogLevel, { event, level, message, metadata }: EventPayload): void {
+  const { stdout: out, stderr: err } = recorder.position.lineNumbers;
+  const belowLevel = recorder.belowLevel;
+  if (belowLevel > 0) {
+    recorder.event('filtered', 'INFO', `${belowLevel} ${belowLevel === 1 ? 'line' : 'lines'} below --log-level ${minLevel} ${belowLevel === 1 ? 'was' : 'were'} not sent`, {
+      lines: belowLevel,
+      logLevel: minLevel,
+    });
   }
-}
-
-export function removeProcessingState(dir: string): void {
-  unlinkQuietly(stateFile(dir));
+  recorder.event(event, level, message, { ...metadata, lines: { stdout: out, stderr: err }, ...(belowLevel > 0 ? { belowLevel: { lines: belowLevel, logLevel: minLevel } } : {}) });
 }

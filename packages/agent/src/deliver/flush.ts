@@ -1,11 +1,13 @@
 // Sends spooled runs that earlier agents left behind: `keruta-agent flush`, and the start of every
 // `execute` (for any task). Each task gets its own connection; a run is claimed (locked) first, so
 // two agents never send the same run at once.
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
-import { createDelivery, type FinishResult } from './delivery.js';
-import { replayIntake } from './intake-replay.js';
-import { claimRun, listSpooledRuns, type RunSpool } from './spool.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
+import { replayIntake } from '../process/intake-replay.js';
+import { listSpooledRuns } from '../run/run-directory.js';
+import { createDelivery, type Delivery, type FinishResult } from './delivery.js';
+import { claimRun, type RunSpool } from './spool.js';
 
 /** Tasks whose leftovers are sent at the same time. */
 const PARALLEL_TASKS = 4;
@@ -79,6 +81,41 @@ export async function deliverSpooledRuns(
     dirs: results.flatMap((r) => r.result.dirs),
     failures: results.flatMap((r) => (r.result.failure === undefined ? [] : [`${r.result.failure.code}: ${r.result.failure.message}`])),
   };
+}
+
+export interface Leftovers {
+  /** This task's leftovers are replayed and on the delivery, the live run after them. */
+  readonly ready: Promise<void>;
+  /** Other tasks' leftovers, sent on connections of their own; undefined when there are none. */
+  readonly others: Promise<SpooledRunsResult> | undefined;
+  /** Stops sending other tasks' leftovers (the exit timeout passed, or the user will not wait). */
+  stop(): void;
+}
+
+/**
+ * At the start of `execute`: the claimed runs earlier agents left go first on `delivery` when they
+ * are this task's, and `live` after them; other tasks' go on connections of their own. Their replay
+ * (if their agent was killed) waits until the script has started and yields as it goes: a big one
+ * delays delivery, not the script.
+ */
+export function sendLeftovers(
+  leftovers: readonly RunSpool[],
+  context: { taskId: string; config: AgentConfig; log: AgentLog; delivery: Delivery; live: RunSpool },
+): Leftovers {
+  const { taskId, config, log, delivery } = context;
+  const own = leftovers.filter((r) => r.taskId === taskId);
+  const ready = (async () => {
+    await nextTurn();
+    for (const run of own) {
+      await prepareRun(run, log);
+      delivery.add(run);
+    }
+    delivery.add(context.live);
+  })();
+  const stopping = new AbortController();
+  const otherTasks = leftovers.filter((r) => r.taskId !== taskId);
+  const others = otherTasks.length === 0 ? undefined : nextTurn().then(() => deliverSpooledRuns(otherTasks, { config, log, signal: stopping.signal }));
+  return { ready, others, stop: () => stopping.abort() };
 }
 
 /** `keruta-agent flush`: exit status 0 when nothing is left in the spool, 1 otherwise. */

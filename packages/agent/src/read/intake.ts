@@ -8,20 +8,31 @@
 //
 // A record is a 16-byte header — payload length (u32 LE), kind (u8), 3 spare bytes, the time it
 // was read (f64 LE, ms since the epoch) — and its payload. Segment files are named by the journal
-// offset of their first byte and hold whole records only; the processing thread deletes a segment
+// offset of their first byte (run-directory.ts) and hold whole records only; the processing thread deletes a segment
 // once it has turned all of it into spooled entries and saved its own state at the segment's end.
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { join } from 'node:path';
-import { PRIVATE_FILE } from './file-modes.js';
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
+import type { AgentEvent, LogLevel } from '@keruta/protocol';
+import { PRIVATE_FILE } from '../run/file-modes.js';
+import { intakeSegmentPath } from '../run/run-directory.js';
 
 export const INTAKE_STDOUT = 1;
 export const INTAKE_STDERR = 2;
-/** One of the agent's own events: `{event, level, message, metadata}` as JSON. */
+/** One of the agent's own events: an EventPayload as JSON. */
 export const INTAKE_EVENT = 3;
 /** Both pipes are closed: a last line without a newline is complete. */
 export const INTAKE_END = 4;
 
 export type IntakeKind = typeof INTAKE_STDOUT | typeof INTAKE_STDERR | typeof INTAKE_EVENT | typeof INTAKE_END;
+
+/** An event record's payload: `{event, level, message, metadata}`. */
+export interface EventPayload {
+  readonly event: AgentEvent;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly metadata: Record<string, unknown>;
+  /** When it happened, if earlier than it is journaled (`exited` waits for the server's first answer). */
+  readonly timeMs?: number;
+}
 
 export interface IntakeRecord {
   readonly kind: IntakeKind;
@@ -42,29 +53,6 @@ const HEADER_BYTES = 16;
 /** The writer starts a new segment past this size, so that processed intake is freed as it goes. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const READ_BUFFER_BYTES = 256 * 1024;
-const SEGMENT_NAME = /^intake-(\d{15})\.bin$/;
-
-export const intakeSegmentName = (offset: number): string => `intake-${String(offset).padStart(15, '0')}.bin`;
-
-/** The intake segments in `dir`, by their first offset. */
-export function listIntakeSegments(dir: string): { offset: number; path: string }[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    // The run directory is gone: no intake.
-    return [];
-  }
-  return names
-    .map((name) => ({ name, match: SEGMENT_NAME.exec(name) }))
-    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
-    .map((f) => ({ offset: Number(f.match[1]), path: join(dir, f.name) }))
-    .sort((a, b) => a.offset - b.offset);
-}
-
-export function removeIntake(dir: string): void {
-  for (const { path } of listIntakeSegments(dir)) unlinkQuietly(path);
-}
 
 export interface IntakeWriter {
   /** Appends one record (`timeMs`: when it was read; now by default); fails only on a disk error (the record is then not in the journal at all). */
@@ -79,7 +67,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
   const empty = Buffer.alloc(0);
   let segmentStart = 0;
   let segmentBytes = 0;
-  let fd: number | undefined = openSync(join(dir, intakeSegmentName(0)), 'a', PRIVATE_FILE);
+  let fd: number | undefined = openSync(intakeSegmentPath(dir, 0), 'a', PRIVATE_FILE);
 
   return {
     append(kind, payload = empty, timeMs = Date.now()) {
@@ -89,7 +77,7 @@ export function createIntakeWriter(dir: string): IntakeWriter {
           fd = undefined;
           segmentStart += segmentBytes;
           segmentBytes = 0;
-          fd = openSync(join(dir, intakeSegmentName(segmentStart)), 'a', PRIVATE_FILE);
+          fd = openSync(intakeSegmentPath(dir, segmentStart), 'a', PRIVATE_FILE);
         }
         if (fd === undefined) return { ok: false, reason: 'closed' };
         header.writeUInt32LE(payload.length, 0);
@@ -140,7 +128,7 @@ export interface IntakeReader {
 /** Reads the journal in `dir` from `fromOffset`, the start of a segment (or 0). */
 export function openIntakeReader(dir: string, fromOffset: number): IntakeReader {
   let segmentStart = fromOffset;
-  let path = join(dir, intakeSegmentName(segmentStart));
+  let path = intakeSegmentPath(dir, segmentStart);
   let fd: number | undefined;
   /** Bytes of the current segment read into `buffer` so far. */
   let filePosition = 0;
@@ -202,7 +190,7 @@ export function openIntakeReader(dir: string, fromOffset: number): IntakeReader 
         // one for good; what it wrote before moving on is readable now, so read to the end once more.
         // (An empty segment is the writer's current one: it moves on only past SEGMENT_BYTES.)
         if (filePosition === 0) return undefined;
-        const nextPath = join(dir, intakeSegmentName(segmentStart + filePosition));
+        const nextPath = intakeSegmentPath(dir, segmentStart + filePosition);
         if (!existsSync(nextPath)) return undefined;
         if (fill()) continue;
         if (fd !== undefined) closeSync(fd);
@@ -225,12 +213,4 @@ export function openIntakeReader(dir: string, fromOffset: number): IntakeReader 
       fd = undefined;
     },
   };
-}
-
-export function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
 }

@@ -2,10 +2,11 @@
 // to the processor (lines, levels, masking, numbering) and commits it to the spool, a bounded
 // stretch per turn; sleeps until woken; waits while too much is spooled and not yet sent; and
 // retries after a disk error. streaming.ts runs it beside delivery.
-import type { AgentLog } from './agent-log.js';
-import { openIntakeReader, unlinkQuietly, type IntakeReader } from './intake.js';
-import { saveProcessingState, type IntakeProcessor } from './intake-processor.js';
-import { SIGNAL_APPENDED, SIGNAL_ASLEEP } from './stream-messages.js';
+import type { AgentLog } from '../agent-log.js';
+import { openIntakeReader, type IntakeReader } from '../read/intake.js';
+import { appendedSoFar, fallAsleep } from '../read/wake-signal.js';
+import { createIntakeCheckpoint } from './intake-checkpoint.js';
+import type { IntakeProcessor } from './intake-processor.js';
 
 /** Intake processed in one go before acknowledgements, sends and timers get their turn. */
 const DRAIN_BYTES = 512 * 1024;
@@ -46,13 +47,10 @@ export function createIntakeDrain(options: IntakeDrainOptions): IntakeDrain {
   const { dir, signal, processor, log } = options;
   /** Opened on first use: the reading thread creates the first segment. */
   let reader: IntakeReader | undefined;
-  /** Intake segments read to their end, deleted once the state after them is saved. */
-  const finishedSegments: string[] = [];
-  let checkpointAt: number | undefined;
-  let scheduled = false;
-  let stalled = false;
+  const checkpoint = createIntakeCheckpoint({ dir, processor, log, retryMs: DISK_RETRY_MS, spooled: options.spooled });
+  const turns = createTurns(() => drain());
+  const { schedule, stall } = turns;
   let paced = false;
-  let diskErrorShown = false;
   let finishing: (() => void) | undefined;
   /** Set once the end is past the intake: nothing more is read from it. */
   let closed = false;
@@ -65,52 +63,13 @@ export function createIntakeDrain(options: IntakeDrainOptions): IntakeDrain {
    */
   const enoughUnsent = (): boolean => finishing === undefined && options.unsent() + processor.pending >= options.unsentHighWater;
 
-  /** Writes what was processed to the spool; at a segment's end also saves the state and frees the segment. */
-  const commit = (): boolean => {
-    const written = processor.pending;
-    const flushed = processor.flush();
-    if (!flushed.ok) {
-      if (!diskErrorShown) {
-        diskErrorShown = true;
-        log.warn(`cannot write the spool in ${dir} (${flushed.reason}); the output is kept unprocessed and tried again every ${DISK_RETRY_MS / 1000} s`);
-      }
-      return false;
-    }
-    if (written > 0) options.spooled();
-    if (checkpointAt !== undefined) {
-      try {
-        saveProcessingState(dir, processor.state(checkpointAt));
-        for (const path of finishedSegments.splice(0)) unlinkQuietly(path);
-      } catch {
-        // The state could not be saved: keep the segments; the next boundary saves a later state.
-      }
-      checkpointAt = undefined;
-    }
-    return true;
-  };
-
-  const schedule = (): void => {
-    if (scheduled || stalled) return;
-    scheduled = true;
-    setImmediate(drain);
-  };
-
-  const stall = (): void => {
-    stalled = true;
-    setTimeout(() => {
-      stalled = false;
-      schedule();
-    }, DISK_RETRY_MS);
-  };
-
   /** Processes what the intake holds, a bounded stretch at a time, then sleeps until woken. */
-  function drain(): void {
-    scheduled = false;
+  const drain = (): void => {
     if (closed) return;
-    if (!commit()) return stall();
+    if (!checkpoint.commit()) return stall();
     paced = enoughUnsent();
     if (paced) return;
-    const seen = Atomics.load(signal, SIGNAL_APPENDED);
+    const seen = appendedSoFar(signal);
     reader ??= openIntakeReader(dir, 0);
     let bytes = 0;
     while (bytes < DRAIN_BYTES) {
@@ -118,22 +77,19 @@ export function createIntakeDrain(options: IntakeDrainOptions): IntakeDrain {
       const record = reader.next();
       if (record === undefined) break;
       if (record.kind === 'segment-end') {
-        finishedSegments.push(record.path);
-        checkpointAt = record.nextOffset;
-        if (!commit()) return stall();
+        checkpoint.segmentEnded(record.path, record.nextOffset);
+        if (!checkpoint.commit()) return stall();
         continue;
       }
       processor.take(record);
       bytes += record.payload.length + 16;
     }
-    if (!commit()) return stall();
+    if (!checkpoint.commit()) return stall();
     if (bytes >= DRAIN_BYTES || enoughUnsent()) return schedule();
     if (finishing !== undefined) return finishing();
     options.caughtUp();
-    Atomics.store(signal, SIGNAL_ASLEEP, 1);
-    // Appended after we looked: wake ourselves, unless the reading thread took the flag first (its wake is on the way).
-    if (Atomics.load(signal, SIGNAL_APPENDED) !== seen && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) schedule();
-  }
+    if (fallAsleep(signal, seen)) schedule();
+  };
 
   return {
     schedule,
@@ -143,7 +99,7 @@ export function createIntakeDrain(options: IntakeDrainOptions): IntakeDrain {
     drainToEnd: (deadline, stop) =>
       new Promise<boolean>((resolve) => {
         const diskWatch = setInterval(() => {
-          if (stalled && Date.now() >= deadline) done(false);
+          if (turns.stalled && Date.now() >= deadline) done(false);
         }, DISK_RETRY_MS / 10);
         const done = (all: boolean): void => {
           clearInterval(diskWatch);
@@ -156,6 +112,33 @@ export function createIntakeDrain(options: IntakeDrainOptions): IntakeDrain {
     close() {
       closed = true;
       reader?.close();
+    },
+  };
+}
+
+/** Runs `turn` on the next turn of the event loop, once however often it is asked for in between; after a stall (a disk error), not before DISK_RETRY_MS. */
+function createTurns(turn: () => void): { schedule(): void; stall(): void; readonly stalled: boolean } {
+  let scheduled = false;
+  let stalled = false;
+  const schedule = (): void => {
+    if (scheduled || stalled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      turn();
+    });
+  };
+  return {
+    schedule,
+    stall() {
+      stalled = true;
+      setTimeout(() => {
+        stalled = false;
+        schedule();
+      }, DISK_RETRY_MS);
+    },
+    get stalled() {
+      return stalled;
     },
   };
 }

@@ -5,8 +5,8 @@
 // INTERVAL_MS per pipe and only when it changed; masked and cut like a stored line. Nothing of it
 // is spooled or resent: a message the socket cannot take at once is dropped, the next one follows.
 import { levelRank, type AgentPartialMessage, type LogLevel } from '@keruta/protocol';
+import { cut } from '../read/line-splitter.js';
 import { detectLevel } from './level-detector.js';
-import { cut } from './line-splitter.js';
 import type { Redactor } from './redactor.js';
 
 type Pipe = 'stdout' | 'stderr';

@@ -1,7 +1,7 @@
 // What the main thread (execute.ts, streaming.ts) and the reading thread (reader-worker.ts) tell
 // each other. Output itself never travels in a message: it goes through the intake journal.
-import type { EventPayload } from './intake-processor.js';
-import type { Invocation, ScriptExit } from './runner.js';
+import type { Invocation, ScriptExit } from '../run/runner.js';
+import type { EventPayload } from './intake.js';
 
 export interface ReaderWorkerData {
   readonly scriptPath: string;
@@ -10,7 +10,7 @@ export interface ReaderWorkerData {
   /** Where to journal the output (absent when nothing is streamed: the output is only echoed). */
   readonly intake?: {
     readonly dir: string;
-    /** Int32Array over it: [records appended, main thread asleep (1)]. */
+    /** How the reading thread wakes the main thread (wake-signal.ts). */
     readonly signal: SharedArrayBuffer;
     /** `started`'s metadata besides the script's pid, which only the reading thread knows first. */
     readonly started: Readonly<Record<string, unknown>>;
@@ -18,9 +18,6 @@ export interface ReaderWorkerData {
     readonly mask?: { readonly patterns: readonly string[]; readonly keepChars: number };
   };
 }
-
-export const SIGNAL_APPENDED = 0;
-export const SIGNAL_ASLEEP = 1;
 
 export type ToReader =
   /** One of the agent's own entries, to be journaled after everything read so far. */

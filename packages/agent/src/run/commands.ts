@@ -3,14 +3,14 @@
 // with 2. Loaded by cli.ts once the heap is set up.
 import { createRequire } from 'node:module';
 import { LOG_LEVELS, TASK_ID_PATTERN } from '@keruta/protocol';
-import { createAgentLog, type AgentLog } from './agent-log.js';
-import { loadConfig, type AgentConfig, type FlagValues } from './config.js';
-import { AGENT_ERRORS } from './errors.js';
+import { createAgentLog, type AgentLog } from '../agent-log.js';
+import { loadConfig, type AgentConfig, type FlagValues } from '../config.js';
+import { runFlush } from '../deliver/flush.js';
+import { AGENT_ERRORS } from '../errors.js';
 import { execute } from './execute.js';
-import { runFlush } from './flush.js';
 
 const require = createRequire(import.meta.url);
-const { version } = require('../package.json') as { version: string };
+const { version } = require('../../package.json') as { version: string };
 // Loaded with require: importing commander's ESM wrapper costs memory for the same code.
 const { Command, CommanderError, Option } = require('commander') as typeof import('commander');
 const USAGE_STATUS = AGENT_ERRORS.USAGE.exitStatus;

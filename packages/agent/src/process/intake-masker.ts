@@ -4,8 +4,8 @@
 // longer than any line is stored: its masked head (`keepChars` long) is journaled and the rest
 // replaced by a filler that the line splitter drops (it keeps only the head of an over-long line),
 // so that no byte of an unmasked secret is ever written. Without patterns none of this runs (reader-worker.ts).
+import type { OutputSource } from '../run/runner.js';
 import { createRedactor } from './redactor.js';
-import type { OutputSource } from './runner.js';
 
 export interface IntakeMasker {
   /** What of `buffer[0, length)` can be journaled now, masked (empty when no piece is complete). */

@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
-import { agentError, fail, ok, type Result } from './errors.js';
+import { agentError, fail, ok, type Result } from '../errors.js';
 
 /** After the script exits, how long a child it left behind may keep the pipes open before the agent stops reading. */
 export const PIPE_GRACE_MS = 1000;

@@ -5,6 +5,7 @@
 // only counted, and the cut head is passed on at its newline with the length the line had. Its
 // state between chunks is plain data, so that a run's processing can be saved and resumed.
 import { overwriteCarriageReturns } from '@keruta/protocol';
+import { createUtf8Chunks } from './utf8-chunks.js';
 
 export interface LineSplitterOptions {
   /** Longest line passed on, in UTF-16 code units; longer ones are cut and flagged. */
@@ -43,31 +44,13 @@ export interface LineSplitter {
 }
 
 const CR = 13;
-const NO_BYTES = Buffer.alloc(0);
 
 export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOptions): LineSplitter {
+  const chunks = createUtf8Chunks(state?.pendingBytes);
   /** The start of a line whose newline has not arrived yet. */
   let carry = state?.carry ?? '';
   let carryHasCR = state?.carryHasCR ?? false;
-  /** Inside an over-long line whose head was already passed on: drop until its newline. */
-  let discarding = state?.discarding ?? false;
-  let pending = state === undefined || state.pendingBytes.length === 0 ? NO_BYTES : Buffer.from(state.pendingBytes);
-  /** Undefined while discarding only when resuming a state saved before heads waited (already passed on). */
-  let cutLine: CutLine | undefined = state?.cut;
-
-  /** Counts text[from, to) of a cut line, which is dropped: a 1 GB line costs a number, not its text. */
-  const countCut = (text: string, from: number, to: number): void => {
-    if (cutLine === undefined) return;
-    let end = to;
-    while (end > from && text.charCodeAt(end - 1) === CR) end--;
-    const trailingCRs = end === from ? cutLine.trailingCRs + (to - from) : to - end;
-    cutLine = { head: cutLine.head, length: cutLine.length + (to - from), trailingCRs };
-  };
-  const endCut = (): void => {
-    if (cutLine !== undefined) onLine(cutLine.head, true, cutLine.length - cutLine.trailingCRs);
-    cutLine = undefined;
-    discarding = false;
-  };
+  const overLong = createOverLongLine(onLine, state);
 
   const emit = (raw: string, mayHaveCR: boolean): void => {
     let line = raw;
@@ -76,28 +59,25 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
     else onLine(line, false, line.length);
   };
 
+  /** The line in progress as a terminal shows it now. */
+  const visibleCarry = (): string => (carryHasCR ? visiblePart(carry) : carry);
+  const clearCarry = (): void => {
+    carry = '';
+    carryHasCR = false;
+  };
+
   const keep = (rest: string, restHasCR: boolean): void => {
-    if (discarding) {
-      countCut(rest, 0, rest.length);
-      return;
-    }
+    if (overLong.discarding) return overLong.count(rest, 0, rest.length);
     carry = carry.length === 0 ? rest : carry + rest;
     carryHasCR ||= restHasCR;
-    let shownLength = carry.length;
-    if (carryHasCR) {
-      // A progress bar rewrites its line with "\r"; only what is on the screen can ever be shown,
-      // so the carry holds that and the part after the last "\r" (the same as holding every state,
-      // which would let a bar that never prints "\n" grow without bound).
-      if (restHasCR) carry = dropOverwritten(carry);
-      const lastCR = carry.lastIndexOf('\r');
-      shownLength = Math.max(lastCR, carry.length - lastCR - 1);
-    }
-    if (shownLength > maxLength + 1) {
-      const line = carryHasCR ? visiblePart(carry) : carry;
-      cutLine = { head: cut(line, maxLength), length: line.length, trailingCRs: 0 };
-      carry = '';
-      carryHasCR = false;
-      discarding = true;
+    // A progress bar rewrites its line with "\r"; only what is on the screen can ever be shown,
+    // so the carry holds that and the part after the last "\r" (the same as holding every state,
+    // which would let a bar that never prints "\n" grow without bound).
+    if (carryHasCR && restHasCR) carry = dropOverwritten(carry);
+    if ((carryHasCR ? longestShown(carry) : carry.length) > maxLength + 1) {
+      const line = visibleCarry();
+      overLong.start(cut(line, maxLength), line.length);
+      clearCarry();
     }
   };
 
@@ -110,15 +90,14 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
     let start = 0;
     let newline = text.indexOf('\n');
     while (newline !== -1) {
-      if (discarding) {
-        countCut(text, start, newline);
-        endCut();
+      if (overLong.discarding) {
+        overLong.count(text, start, newline);
+        overLong.end();
       } else if (carry.length === 0) {
         emit(text.slice(start, newline), hasCR);
       } else {
         emit(carry + text.slice(start, newline), hasCR || carryHasCR);
-        carry = '';
-        carryHasCR = false;
+        clearCarry();
       }
       start = newline + 1;
       newline = text.indexOf('\n', start);
@@ -128,53 +107,68 @@ export function createLineSplitter({ maxLength, onLine, state }: LineSplitterOpt
 
   return {
     push(chunk) {
-      let bytes = chunk;
-      if (pending.length > 0) {
-        bytes = Buffer.concat([pending, chunk]);
-        pending = NO_BYTES;
-      }
-      const end = bytes.length - incompleteTail(bytes);
-      if (end < bytes.length) pending = Buffer.from(bytes.subarray(end));
-      consume(bytes.toString('utf8', 0, end));
+      consume(chunks.decode(chunk));
     },
     partial() {
-      if (discarding || carry.length === 0) return '';
-      return carryHasCR ? visiblePart(carry) : carry;
+      return overLong.discarding || carry.length === 0 ? '' : visibleCarry();
     },
     end() {
-      if (pending.length > 0) consume(pending.toString('utf8'));
-      pending = NO_BYTES;
-      if (discarding) {
-        endCut();
+      consume(chunks.end());
+      if (overLong.discarding) {
+        overLong.end();
       } else if (carry.length > 0) {
-        const line = carryHasCR ? visiblePart(carry) : carry;
+        const line = visibleCarry();
         if (line.length > 0) emit(line, false);
       }
-      carry = '';
-      carryHasCR = false;
+      clearCarry();
     },
     state() {
-      return { carry, carryHasCR, discarding, pendingBytes: [...pending], ...(cutLine === undefined ? {} : { cut: cutLine }) };
+      const { cut: cutLine } = overLong;
+      return { carry, carryHasCR, discarding: overLong.discarding, pendingBytes: chunks.pendingBytes(), ...(cutLine === undefined ? {} : { cut: cutLine }) };
     },
   };
 }
 
-/**
- * How many bytes at the end of `bytes` begin a UTF-8 character that they do not finish (0-3):
- * they wait for the next chunk. Decoding the rest at once gives the same text as decoding the
- * whole stream, invalid bytes replaced alike.
- */
-function incompleteTail(bytes: Buffer): number {
-  const n = bytes.length;
-  if (n === 0 || (bytes[n - 1] as number) < 0x80) return 0;
-  for (let back = 1; back <= 3 && back <= n; back++) {
-    const byte = bytes[n - back] as number;
-    if ((byte & 0xc0) === 0x80) continue;
-    if (byte < 0xc0) return 0;
-    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-    return length > back ? back : 0;
-  }
-  return 0;
+interface OverLongLine {
+  /** Inside an over-long line whose head was already cut: what follows is dropped until its newline. */
+  readonly discarding: boolean;
+  /** The head and the length so far; undefined while discarding only when resuming a state saved before heads waited (already passed on). */
+  readonly cut: CutLine | undefined;
+  /** A line is longer than the splitter keeps: `head` waits for its newline, the rest is counted. */
+  start(head: string, length: number): void;
+  /** text[from, to) of the line, dropped: a 1 GB line costs a number, not its text. */
+  count(text: string, from: number, to: number): void;
+  /** Its newline (or the pipe's end) came: passes the head on with the length the line had. */
+  end(): void;
+}
+
+function createOverLongLine(onLine: LineSplitterOptions['onLine'], state: LineSplitterState | undefined): OverLongLine {
+  let discarding = state?.discarding ?? false;
+  let cutLine: CutLine | undefined = state?.cut;
+  return {
+    get discarding() {
+      return discarding;
+    },
+    get cut() {
+      return cutLine;
+    },
+    start(head, length) {
+      cutLine = { head, length, trailingCRs: 0 };
+      discarding = true;
+    },
+    count(text, from, to) {
+      if (cutLine === undefined) return;
+      let end = to;
+      while (end > from && text.charCodeAt(end - 1) === CR) end--;
+      const trailingCRs = end === from ? cutLine.trailingCRs + (to - from) : to - end;
+      cutLine = { head: cutLine.head, length: cutLine.length + (to - from), trailingCRs };
+    },
+    end() {
+      if (cutLine !== undefined) onLine(cutLine.head, true, cutLine.length - cutLine.trailingCRs);
+      cutLine = undefined;
+      discarding = false;
+    },
+  };
 }
 
 /** What a terminal shows of a line with "\r" in it. */
@@ -189,6 +183,12 @@ function dropOverwritten(partial: string): string {
   const head = partial.slice(0, lastCR);
   if (!head.includes('\r')) return partial;
   return visiblePart(head) + partial.slice(lastCR);
+}
+
+/** The longest a line with "\r" in it, reduced by dropOverwritten, can show: what is shown now, or what follows its last "\r". */
+function longestShown(partial: string): number {
+  const lastCR = partial.lastIndexOf('\r');
+  return Math.max(lastCR, partial.length - lastCR - 1);
 }
 
 /** The first `max` code units, never ending inside a surrogate pair. */

@@ -4,25 +4,19 @@
 // behind. However busy this gets, the reading thread keeps reading: a burst or a slow server costs
 // disk here, never the script's time.
 import { randomUUID } from 'node:crypto';
-import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { AgentLog } from './agent-log.js';
-import type { AgentConfig } from './config.js';
-import { createDelivery, type FinishResult } from './delivery.js';
-import { claimSpooledRuns, deliverSpooledRuns, prepareRun, type SpooledRunsResult } from './flush.js';
-import { createIntakeDrain } from './intake-drain.js';
-import { removeIntake } from './intake.js';
-import {
-  createIntakeProcessor,
-  removeProcessingState,
-  splitterLengthOf,
-  type EventPayload,
-  type ProcessingSettings,
-} from './intake-processor.js';
-import { createPartialLines } from './progress-line.js';
-import { createRedactor } from './redactor.js';
-import { createRunDirectory, openNewRunSpool, type RunInfo } from './spool.js';
+import type { AgentLog } from '../agent-log.js';
+import type { AgentConfig } from '../config.js';
+import { createDelivery, type Delivery, type DeliveryOptions, type FinishResult } from '../deliver/delivery.js';
+import { claimSpooledRuns, sendLeftovers, type Leftovers, type SpooledRunsResult } from '../deliver/flush.js';
+import { openNewRunSpool, type RunSpool } from '../deliver/spool.js';
+import { createIntakeDrain, type IntakeDrain } from '../process/intake-drain.js';
+import { createIntakeProcessor, splitterLengthOf } from '../process/intake-processor.js';
+import type { ProcessingSettings } from '../process/processing-types.js';
+import { createPartialLines, type PartialLines } from '../process/progress-line.js';
+import { createRedactor } from '../process/redactor.js';
+import type { EventPayload } from '../read/intake.js';
+import { createWakeSignalBuffer } from '../read/wake-signal.js';
+import { createRunDirectory, fallbackSpoolDir, removeIntake, removeProcessingState, spoolDirOf, type RunInfo } from './run-directory.js';
 
 export interface Streaming {
   readonly dir: string;
@@ -54,7 +48,7 @@ function makeRunDirectory(config: AgentConfig, log: AgentLog, info: RunInfo): st
   try {
     return createRunDirectory(config.logStreaming.spoolDir, info);
   } catch (error) {
-    const fallback = join(tmpdir(), `keruta-spool-${userInfo().username}`);
+    const fallback = fallbackSpoolDir();
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     try {
       const dir = createRunDirectory(fallback, info);
@@ -68,21 +62,15 @@ function makeRunDirectory(config: AgentConfig, log: AgentLog, info: RunInfo): st
 }
 
 export function startStreaming({ config, log, taskId, recordEvent }: StreamingOptions): Streaming | undefined {
-  const processing: ProcessingSettings = {
-    minLevel: config.logging.level,
-    maxMessageLength: config.logStreaming.maxMessageLength,
-    excludePatterns: config.filters.excludePatterns,
-    // A secret must not reach the disk: the reading thread masks before it journals.
-    ...(config.filters.excludePatterns.length > 0 ? { maskedInIntake: true } : {}),
-  };
+  const processing = processingSettingsOf(config);
   const info: RunInfo = { taskId, runId: randomUUID(), createdAt: new Date().toISOString(), processing };
   const dir = makeRunDirectory(config, log, info);
   if (dir === undefined) return undefined;
 
-  const signalBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const signalBuffer = createWakeSignalBuffer();
   const spool = openNewRunSpool(dir, info);
   const processor = createIntakeProcessor({ runId: info.runId, spool, settings: processing });
-  const leftovers = claimSpooledRuns(dirname(dir), { skip: new Set([info.runId]) });
+  const leftovers = claimSpooledRuns(spoolDirOf(dir), { skip: new Set([info.runId]) });
   const intake = createIntakeDrain({
     dir,
     signal: new Int32Array(signalBuffer),
@@ -103,20 +91,9 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     taskId,
     config,
     log,
-    onEvent(name, message, metadata) {
-      event({ event: name, level: name === 'conflict' ? 'ERROR' : name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
-    },
+    ...deliveryEvents(event, info),
     onAcknowledged() {
       if (intake.paced) intake.schedule();
-    },
-    onRunDelivered(run) {
-      if (run.runId === info.runId) return;
-      event({
-        event: 'delivered',
-        level: 'INFO',
-        message: `delivered the lines kept from an earlier run of task ${taskId} (${run.runId})`,
-        metadata: { runId: run.runId, count: run.lastSeq },
-      });
     },
   });
   delivery.connect();
@@ -133,21 +110,8 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     partialLines.update('stdout', lines.stdout + 1, processor.partial('stdout'));
     partialLines.update('stderr', lines.stderr + 1, processor.partial('stderr'));
   };
-  // This task's leftovers go first, this run after them. Their replay (if their agent was killed)
-  // waits until the script has started and yields as it goes: a big one delays delivery, not the script.
-  const ownLeftovers = leftovers.filter((r) => r.taskId === taskId);
-  const deliveryReady = (async () => {
-    await nextTurn();
-    for (const run of ownLeftovers) {
-      await prepareRun(run, log);
-      delivery.add(run);
-    }
-    delivery.add(spool);
-  })();
-  const stopLeftovers = new AbortController();
-  const otherLeftovers = leftovers.filter((r) => r.taskId !== taskId);
-  const others =
-    otherLeftovers.length === 0 ? undefined : nextTurn().then(() => deliverSpooledRuns(otherLeftovers, { config, log, signal: stopLeftovers.signal }));
+  // This task's leftovers go first, this run after them.
+  const earlier = sendLeftovers(leftovers, { taskId, config, log, delivery, live: spool });
 
   intake.schedule();
 
@@ -157,39 +121,82 @@ export function startStreaming({ config, log, taskId, recordEvent }: StreamingOp
     ...(processing.maskedInIntake === true ? { mask: { patterns: processing.excludePatterns, keepChars: splitterLengthOf(processing) } } : {}),
     wake: intake.schedule,
     firstAnswer: delivery.firstAnswer,
-    async finish() {
-      const deadline = Date.now() + config.logStreaming.exitTimeoutMs;
-      // A second Ctrl-C (or SIGTERM) while waiting for the server: stop waiting, keep the lines.
-      const impatience = new AbortController();
-      const stopWaiting = (): void => impatience.abort();
-      process.once('SIGINT', stopWaiting);
-      process.once('SIGTERM', stopWaiting);
-      const leftoverTimer = setTimeout(() => stopLeftovers.abort(), config.logStreaming.exitTimeoutMs);
-      impatience.signal.addEventListener('abort', () => stopLeftovers.abort(), { once: true });
+    finish: () => finishStreaming({ config, log, dir, intake, partialLines, spool, delivery, leftovers: earlier }),
+  };
+}
 
-      // The rest of the intake: local work, done whatever the exit timeout (which is for the
-      // server), unless a failing disk outlasts it or the user's impatience cuts it short.
-      const processedAll = await intake.drainToEnd(deadline, impatience.signal);
-      intake.close();
-      partialLines.stop();
-      if (processedAll) {
-        removeIntake(dir);
-        removeProcessingState(dir);
-        spool.seal();
-      }
-      await deliveryReady;
-      delivery.notify();
-      const [own, otherResult] = await Promise.all([delivery.finish(deadline, impatience.signal), others]);
-      clearTimeout(leftoverTimer);
-      process.off('SIGINT', stopWaiting);
-      process.off('SIGTERM', stopWaiting);
+/** How the run's entries are made from its output; kept in run.json, so that a replay makes the same. */
+function processingSettingsOf(config: AgentConfig): ProcessingSettings {
+  return {
+    minLevel: config.logging.level,
+    maxMessageLength: config.logStreaming.maxMessageLength,
+    excludePatterns: config.filters.excludePatterns,
+    // A secret must not reach the disk: the reading thread masks before it journals.
+    ...(config.filters.excludePatterns.length > 0 ? { maskedInIntake: true } : {}),
+  };
+}
 
-      const stats = delivery.stats;
-      log.info(`delivered ${stats.acknowledged} entries in ${stats.batches} batches (${stats.duplicates} already stored, ${stats.reconnects} reconnects)`);
-      const dirs = processedAll || own.dirs.includes(dir) ? own.dirs : [...own.dirs, dir];
-      reportKept(log, { ...own, dirs }, otherResult);
+/** The delivery's events, as the agent's own entries in the run (`event` prints and journals one). */
+function deliveryEvents(event: (payload: EventPayload) => void, info: RunInfo): Pick<DeliveryOptions, 'onEvent' | 'onRunDelivered'> {
+  return {
+    onEvent(name, message, metadata) {
+      event({ event: name, level: name === 'conflict' ? 'ERROR' : name === 'spooled' ? 'WARN' : 'INFO', message, metadata });
+    },
+    onRunDelivered(run) {
+      if (run.runId === info.runId) return;
+      event({
+        event: 'delivered',
+        level: 'INFO',
+        message: `delivered the lines kept from an earlier run of task ${info.taskId} (${run.runId})`,
+        metadata: { runId: run.runId, count: run.lastSeq },
+      });
     },
   };
+}
+
+interface StreamingRun {
+  readonly config: AgentConfig;
+  readonly log: AgentLog;
+  readonly dir: string;
+  readonly intake: IntakeDrain;
+  readonly partialLines: PartialLines;
+  readonly spool: RunSpool;
+  readonly delivery: Delivery;
+  readonly leftovers: Leftovers;
+}
+
+/** Streaming.finish: the rest of the intake, the wait for delivery, and what is kept. */
+async function finishStreaming({ config, log, dir, intake, partialLines, spool, delivery, leftovers }: StreamingRun): Promise<void> {
+  const deadline = Date.now() + config.logStreaming.exitTimeoutMs;
+  // A second Ctrl-C (or SIGTERM) while waiting for the server: stop waiting, keep the lines.
+  const impatience = new AbortController();
+  const stopWaiting = (): void => impatience.abort();
+  process.once('SIGINT', stopWaiting);
+  process.once('SIGTERM', stopWaiting);
+  const leftoverTimer = setTimeout(() => leftovers.stop(), config.logStreaming.exitTimeoutMs);
+  impatience.signal.addEventListener('abort', () => leftovers.stop(), { once: true });
+
+  // The rest of the intake: local work, done whatever the exit timeout (which is for the
+  // server), unless a failing disk outlasts it or the user's impatience cuts it short.
+  const processedAll = await intake.drainToEnd(deadline, impatience.signal);
+  intake.close();
+  partialLines.stop();
+  if (processedAll) {
+    removeIntake(dir);
+    removeProcessingState(dir);
+    spool.seal();
+  }
+  await leftovers.ready;
+  delivery.notify();
+  const [own, otherResult] = await Promise.all([delivery.finish(deadline, impatience.signal), leftovers.others]);
+  clearTimeout(leftoverTimer);
+  process.off('SIGINT', stopWaiting);
+  process.off('SIGTERM', stopWaiting);
+
+  const stats = delivery.stats;
+  log.info(`delivered ${stats.acknowledged} entries in ${stats.batches} batches (${stats.duplicates} already stored, ${stats.reconnects} reconnects)`);
+  const dirs = processedAll || own.dirs.includes(dir) ? own.dirs : [...own.dirs, dir];
+  reportKept(log, { ...own, dirs }, otherResult);
 }
 
 function reportKept(log: AgentLog, own: FinishResult, others: SpooledRunsResult | undefined): void {

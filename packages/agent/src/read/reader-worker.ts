@@ -7,13 +7,13 @@
 // going to a file. It loads nothing of the protocol package: the thread costs a few MB.
 import { readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { exitStatusOf } from './errors.js';
-import { createIntakeMasker, type IntakeMasker } from './intake-masker.js';
-import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type IntakeKind, type IntakeWriter } from './intake.js';
-import type { EventPayload } from './intake-processor.js';
-import { putTheScriptFirst, type ScriptFirst } from './priority.js';
-import { describeExit, READ_BYTES, runScript, type OutputSource, type ScriptExit } from './runner.js';
-import { SIGNAL_APPENDED, SIGNAL_ASLEEP, type FromReader, type ReaderWorkerData, type ToReader } from './stream-messages.js';
+import { exitStatusOf } from '../errors.js';
+import { createIntakeMasker, type IntakeMasker } from '../process/intake-masker.js';
+import { putTheScriptFirst, type ScriptFirst } from '../run/priority.js';
+import { describeExit, READ_BYTES, runScript, type OutputSource, type ScriptExit } from '../run/runner.js';
+import { createIntakeWriter, INTAKE_END, INTAKE_EVENT, INTAKE_STDERR, INTAKE_STDOUT, type EventPayload, type IntakeKind, type IntakeWriter } from './intake.js';
+import type { FromReader, ReaderWorkerData, ToReader } from './stream-messages.js';
+import { countAppended } from './wake-signal.js';
 
 if (parentPort === null) throw new Error('reader-worker runs as a worker thread');
 const port = parentPort;
@@ -98,8 +98,7 @@ function append(kind: IntakeKind, payload?: Buffer, timeMs?: number): void {
     intakeErrorShown = true;
     return;
   }
-  Atomics.add(signal, SIGNAL_APPENDED, 1);
-  if (Atomics.load(signal, SIGNAL_ASLEEP) === 1 && Atomics.compareExchange(signal, SIGNAL_ASLEEP, 1, 0) === 1) post({ type: 'wake' });
+  if (countAppended(signal)) post({ type: 'wake' });
 }
 
 /** Set with filters.excludePatterns: only masked, complete pieces of lines are journaled. */

@@ -5,9 +5,10 @@
 // run whose intake ends without `exited` (the agent died before the script did) ends with a
 // `lost` entry: the task is then `failed`, with no exit code, instead of `running` for ever.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { listIntakeSegments, openIntakeReader, removeIntake, unlinkQuietly } from './intake.js';
-import { createIntakeProcessor, readProcessingState, removeProcessingState } from './intake-processor.js';
-import type { RunSpool } from './spool.js';
+import type { RunSpool } from '../deliver/spool.js';
+import { openIntakeReader } from '../read/intake.js';
+import { listIntakeSegments, readProcessingState, removeIntake, removeProcessingState, unlinkQuietly } from '../run/run-directory.js';
+import { createIntakeProcessor } from './intake-processor.js';
 
 /** Entries gathered before a replay writes them to the spool. */
 const REPLAY_FLUSH_ENTRIES = 10_000;

@@ -1,9 +1,9 @@
 // One segment file of a spooled run: entries as lines of JSON, appended at its end and read back
-// in batches framed for the transport. The run (spool.ts) keeps the segments and their order.
-import { ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+// in batches framed for the transport. The run's list of them (spool-segments.ts) keeps their order.
+import { fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Framing } from './transport.js';
 
-export const NEWLINE = 10;
+const NEWLINE = 10;
 const COMMA = 44;
 
 export interface Segment {
@@ -42,6 +42,26 @@ function readFully(fd: number, buffer: Buffer, at: number, length: number, posit
     if (n <= 0) throw new Error(`spool segment shorter than expected at byte ${position + done}`);
     done += n;
   }
+}
+
+/** Opens a segment that was being appended to when its agent died: counts its whole lines, and cuts off a torn last one (no "\n"). */
+export function recoverSegment(path: string, firstSeq: number): Segment {
+  const fd = openSync(path, 'r+');
+  const size = fstatSync(fd).size;
+  const block = Buffer.allocUnsafe(1024 * 1024);
+  let count = 0;
+  let end = 0;
+  for (let offset = 0; offset < size; ) {
+    const n = readSync(fd, block, 0, Math.min(block.length, size - offset), offset);
+    if (n <= 0) break;
+    for (let i = block.indexOf(NEWLINE); i !== -1 && i < n; i = block.indexOf(NEWLINE, i + 1)) {
+      count++;
+      end = offset + i + 1;
+    }
+    offset += n;
+  }
+  if (end < size) ftruncateSync(fd, end);
+  return { firstSeq, path, count, bytes: end, fd };
 }
 
 /** Byte offset of `seq` in its segment: remembered in `positions`, or found by counting lines from the start. */

@@ -5,7 +5,7 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { makeTempDir, readJson, spawnServer, type SpawnedServer } from '@keruta/testing';
+import { makeTempDir, readJson, spawnServer, waitUntil, type SpawnedServer } from '@keruta/testing';
 
 const line = (message: string) => JSON.stringify({ source: 'stdout', level: 'INFO', message });
 
@@ -37,7 +37,10 @@ describe('a store that answers pings but stores nothing', () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ status: 'unhealthy', checks: { store: { status: 'up' }, writes: { status: 'down' } } });
     expect(down.body.checks.writes?.message).toMatch(/^the last 3 writes failed, since .*: the log store could not store the entries/);
-    const logged = server.stderr.split('\n').filter((l) => l.includes('could not store entries'));
+    // Each failure is logged before its answer is sent, but reaches this process through a pipe.
+    const loggedFailures = (): string[] => server.stderr.split('\n').filter((l) => l.includes('could not store entries'));
+    await waitUntil(() => loggedFailures().length >= 3, 'three failures logged', 5_000);
+    const logged = loggedFailures();
     expect(logged).toHaveLength(3);
     expect(JSON.parse(logged[0] as string)).toMatchObject({ level: 50, taskId: 'full', path: 'rest', entries: 1 });
 
